@@ -1,0 +1,36 @@
+# make test        create/update .venv (torch==2.13.0 CPU first, then mhp[dev]) and run lint + the test suite
+# make quickstart  create/update .venv and run the main job on the built-in data
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+TORCH := torch==2.13.0
+
+.PHONY: venv test lint format quickstart clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@if $(BIN)/python -m pip list 2>/dev/null | grep -qi nvidia; then \
+		echo "error: a CUDA (nvidia-*) package was installed into $(VENV); install $(TORCH) first"; exit 1; fi
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/python -m pytest
+
+quickstart: $(STAMP)
+	$(BIN)/mhp-models
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,150 @@
+"""``mhp-models``: print the model card of every registered architecture."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from mhp.cli import run_command
+from mhp.config import ModelsConfig
+from mhp.errors import MhpError
+from mhp.fileio import atomic_path
+from mhp.models import list_models, resolve_model_name
+from mhp.models.card import ModelCard, model_card
+
+HEADER = ("model", "joints", "activation", "params", "GMACs", "volume J×D×H×W", "CPU ms")
+
+
+def parse_args(argv: Sequence[str] | None) -> ModelsConfig:
+    parser = argparse.ArgumentParser(prog="mhp-models", description=__doc__)
+    parser.add_argument("models", nargs="*", help="models to show (default: all registered)")
+    parser.add_argument("--num-joints", type=int, default=ModelsConfig.num_joints)
+    parser.add_argument("--activation", choices=("prelu", "relu", "relu6"), help="LPNet activation (default prelu)")
+    parser.add_argument("--repeats", type=int, default=ModelsConfig.repeats, help="timed forwards per model")
+    parser.add_argument("--threads", type=int, default=ModelsConfig.threads, help="torch CPU threads (0: default)")
+    parser.add_argument("--json", dest="json_out", help="also write the cards to this JSON file")
+    parser.add_argument("--markdown", dest="markdown_out", help="also write the table to this Markdown file")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.threads < 0 or args.num_joints < 1:
+        raise MhpError("--repeats and --num-joints must be at least 1 and --threads at least 0")
+    return ModelsConfig(
+        models=tuple(resolve_model_name(m) for m in args.models),
+        num_joints=args.num_joints,
+        activation=args.activation,
+        repeats=args.repeats,
+        threads=args.threads,
+        json_out=args.json_out,
+        markdown_out=args.markdown_out,
+    )
+
+
+def card_row(card: ModelCard) -> tuple[str, ...]:
+    return (
+        card.name,
+        str(card.num_joints),
+        card.activation,
+        f"{card.params:,}",
+        f"{card.macs / 1e9:.3f}",
+        "×".join(map(str, card.volume)),
+        f"{card.forward_ms:.1f}",
+    )
+
+
+def format_table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        return "  ".join(cells)
+
+    return "\n".join(line(r) for r in [HEADER, *rows])
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo where there is one, else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line(cfg: ModelsConfig) -> str:
+    return (
+        f"{cpu_name()}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, input 256x256, median of {cfg.repeats} forwards"
+    )
+
+
+def command_line(cfg: ModelsConfig) -> str:
+    """The ``mhp-models`` invocation that reproduces ``cfg`` (output files left out)."""
+    words = ["mhp-models", *cfg.models]
+    defaults = ModelsConfig()
+    for flag, value, default in (
+        ("--num-joints", cfg.num_joints, defaults.num_joints),
+        ("--activation", cfg.activation, defaults.activation),
+        ("--repeats", cfg.repeats, defaults.repeats),
+        ("--threads", cfg.threads, defaults.threads),
+    ):
+        if value != default:
+            words += [flag, str(value)]
+    return " ".join(words)
+
+
+def markdown_table(rows: list[tuple[str, ...]], cfg: ModelsConfig) -> str:
+    lines = [
+        "# mhp model cards",
+        "",
+        f"Command: `{command_line(cfg)}`  ",
+        f"Machine: {machine_line(cfg)}.  ",
+        "MACs: `torch.utils.flop_counter` (convolutions and matmuls), FLOPs / 2.  ",
+        "CPU ms: one 256x256 image, soft-argmax included.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+        *("| " + " | ".join(r) + " |" for r in rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_text(path: str, text: str) -> None:
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(text)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_args(argv)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    cards = []
+    for name in cfg.models or tuple(list_models()):
+        kwargs: dict[str, object] = {"num_joints": cfg.num_joints}
+        if cfg.activation and name != "RESNET50":
+            kwargs["activation"] = cfg.activation
+        cards.append(model_card(name, repeats=cfg.repeats, **kwargs))
+    rows = [card_row(c) for c in cards]
+    print(format_table(rows))
+    print(f"({machine_line(cfg)})")
+    if cfg.json_out:
+        payload = {"machine": machine_line(cfg), "cards": [dataclasses.asdict(c) for c in cards]}
+        write_text(cfg.json_out, json.dumps(payload, indent=2) + "\n")
+    if cfg.markdown_out:
+        write_text(cfg.markdown_out, markdown_table(rows, cfg))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

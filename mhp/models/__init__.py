@@ -1,0 +1,181 @@
+"""Model registry: ``create_model(name, **kwargs)`` by name, ``list_models()``.
+
+Every factory takes ``num_joints`` (18 for the Human3.6M set, 21 for MuCo), ``input_size`` (crop side, 256)
+and ``normalization`` (``legacy`` as the original code, or ``unit``); LPNet factories also take
+``width_mult``, ``embedding_size`` and ``activation`` (``prelu`` as the original; ``relu``/``relu6`` for
+INT8-friendly deployment).
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from mhp.errors import MhpError
+from mhp.models.lpnet import LPResConcat, LPSkiConcat, LPWoConcat
+from mhp.models.pose_model import IntegralPoseModel
+from mhp.models.resnet import DeconvHead, ResNetBackbone
+
+_REGISTRY: dict[str, Callable[..., IntegralPoseModel]] = {}
+
+
+def register_model(name: str) -> Callable[[Callable[..., IntegralPoseModel]], Callable[..., IntegralPoseModel]]:
+    """Decorator adding a factory to the registry under ``name`` (upper case)."""
+
+    def add(factory: Callable[..., IntegralPoseModel]) -> Callable[..., IntegralPoseModel]:
+        _REGISTRY[name.upper()] = factory
+        return factory
+
+    return add
+
+
+def list_models() -> list[str]:
+    return list(_REGISTRY)
+
+
+def resolve_model_name(name: str) -> str:
+    """Canonical registry name (case-insensitive); unknown names get the closest suggestions."""
+    key = str(name).upper()
+    if key in _REGISTRY:
+        return key
+    close = difflib.get_close_matches(key, _REGISTRY, n=3, cutoff=0.4)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise MhpError(f"unknown model {name!r}; {hint}available: {', '.join(_REGISTRY)}")
+
+
+def model_arguments(name: str, **kwargs: Any) -> dict[str, Any]:
+    """All constructor arguments of model ``name`` with defaults filled in; rejects unknown ones."""
+    key = resolve_model_name(name)
+    signature = inspect.signature(_REGISTRY[key])
+    unknown = sorted(set(kwargs) - set(signature.parameters))
+    if unknown:
+        raise MhpError(f"model {key} does not take {', '.join(unknown)}; it takes {', '.join(signature.parameters)}")
+    bound = signature.bind(**kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def create_model(name: str, **kwargs: Any) -> IntegralPoseModel:
+    """Build a registered model, e.g. ``create_model("LPSKI", num_joints=21, width_mult=0.5)``."""
+    key = resolve_model_name(name)
+    arguments = model_arguments(key, **kwargs)
+    model = _REGISTRY[key](**arguments)
+    model.model_name, model.model_kwargs = key, arguments
+    return model
+
+
+def _check_positive(num_joints: int, width_mult: float = 1.0, embedding_size: int = 1) -> None:
+    if int(num_joints) < 1 or width_mult <= 0 or int(embedding_size) < 1:
+        raise MhpError(
+            f"num_joints ({num_joints}), width_mult ({width_mult}) and embedding_size ({embedding_size}) "
+            "must be positive"
+        )
+
+
+def _lpnet_model(
+    net: LPSkiConcat | LPWoConcat | LPResConcat,
+    num_joints: int,
+    depth_bins: int,
+    input_size: int,
+    normalization: str,
+) -> IntegralPoseModel:
+    return IntegralPoseModel(
+        net,
+        None,
+        num_joints=num_joints,
+        depth_bins=depth_bins,
+        output_stride=net.output_stride,
+        input_size=input_size,
+        normalization=normalization,
+    )
+
+
+@register_model("LPSKI")
+def lpski(
+    *,
+    num_joints: int = 18,
+    width_mult: float = 1.0,
+    embedding_size: int = 2048,
+    activation: str = "prelu",
+    input_size: int = 256,
+    normalization: str = "legacy",
+) -> IntegralPoseModel:
+    """MobileHumanPose default: LPNet with skip concatenation, 32x32x32 volume (master branch)."""
+    _check_positive(num_joints, width_mult, embedding_size)
+    net = LPSkiConcat(num_joints, 32, 2, width_mult, embedding_size, activation)
+    return _lpnet_model(net, num_joints, 32, input_size, normalization)
+
+
+@register_model("LPSKI_LARGE")
+def lpski_large(
+    *,
+    num_joints: int = 18,
+    width_mult: float = 1.0,
+    embedding_size: int = 2048,
+    activation: str = "prelu",
+    input_size: int = 256,
+    normalization: str = "legacy",
+) -> IntegralPoseModel:
+    """LPSKI with stem stride 1 and a 64x64x64 volume (the ``large`` branch)."""
+    _check_positive(num_joints, width_mult, embedding_size)
+    net = LPSkiConcat(num_joints, 64, 1, width_mult, embedding_size, activation)
+    return _lpnet_model(net, num_joints, 64, input_size, normalization)
+
+
+@register_model("LPWO")
+def lpwo(
+    *,
+    num_joints: int = 18,
+    width_mult: float = 1.0,
+    embedding_size: int = 2048,
+    activation: str = "prelu",
+    input_size: int = 256,
+    normalization: str = "legacy",
+) -> IntegralPoseModel:
+    """LPNet without skip connections, 64x64x64 volume."""
+    _check_positive(num_joints, width_mult, embedding_size)
+    net = LPWoConcat(num_joints, 64, width_mult, embedding_size, activation)
+    return _lpnet_model(net, num_joints, 64, input_size, normalization)
+
+
+@register_model("LPRES")
+def lpres(
+    *,
+    num_joints: int = 18,
+    width_mult: float = 1.0,
+    embedding_size: int = 2048,
+    activation: str = "prelu",
+    input_size: int = 256,
+    normalization: str = "legacy",
+) -> IntegralPoseModel:
+    """LPNet with dense residual concatenation, 64x64x64 volume."""
+    _check_positive(num_joints, width_mult, embedding_size)
+    net = LPResConcat(num_joints, 64, width_mult, embedding_size, activation)
+    return _lpnet_model(net, num_joints, 64, input_size, normalization)
+
+
+@register_model("RESNET50")
+def resnet50(
+    *,
+    num_joints: int = 18,
+    input_size: int = 256,
+    normalization: str = "legacy",
+) -> IntegralPoseModel:
+    """3DMPPE PoseNet: ResNet-50 + three transposed convs, 64x64x64 volume.
+
+    Initialise the backbone from a torchvision ImageNet checkpoint with ``model.backbone.load_imagenet(path)``.
+    """
+    _check_positive(num_joints)
+    backbone = ResNetBackbone()
+    head = DeconvHead(backbone.out_channels, num_joints, depth_bins=64)
+    return IntegralPoseModel(
+        backbone,
+        head,
+        num_joints=num_joints,
+        depth_bins=64,
+        output_stride=4,
+        input_size=input_size,
+        normalization=normalization,
+    )
