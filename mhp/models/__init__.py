@@ -11,7 +11,10 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from torch import nn
 
 from mhp.errors import MhpError
 from mhp.models.lpnet import LPResConcat, LPSkiConcat, LPWoConcat
@@ -74,86 +77,54 @@ def _check_positive(num_joints: int, width_mult: float = 1.0, embedding_size: in
         )
 
 
-def _lpnet_model(
-    net: LPSkiConcat | LPWoConcat | LPResConcat,
-    num_joints: int,
-    depth_bins: int,
-    input_size: int,
-    normalization: str,
-) -> IntegralPoseModel:
-    return IntegralPoseModel(
-        net,
-        None,
-        num_joints=num_joints,
-        depth_bins=depth_bins,
-        output_stride=net.output_stride,
-        input_size=input_size,
-        normalization=normalization,
+def _lpnet_factory(build: Callable[..., nn.Module], depth_bins: int, doc: str) -> Callable[..., IntegralPoseModel]:
+    """A registry factory for an LPNet class; ``build`` takes the keyword arguments of the LPNet classes."""
+
+    def factory(
+        *,
+        num_joints: int = 18,
+        width_mult: float = 1.0,
+        embedding_size: int = 2048,
+        activation: str = "prelu",
+        input_size: int = 256,
+        normalization: str = "legacy",
+    ) -> IntegralPoseModel:
+        _check_positive(num_joints, width_mult, embedding_size)
+        net = build(
+            num_joints=num_joints,
+            depth_bins=depth_bins,
+            width_mult=width_mult,
+            embedding_size=embedding_size,
+            activation=activation,
+        )
+        return IntegralPoseModel(
+            net,
+            None,
+            num_joints=num_joints,
+            depth_bins=depth_bins,
+            output_stride=net.output_stride,
+            input_size=input_size,
+            normalization=normalization,
+        )
+
+    factory.__doc__ = doc
+    return factory
+
+
+register_model("LPSKI")(
+    _lpnet_factory(
+        partial(LPSkiConcat, stem_stride=2),
+        32,
+        "MobileHumanPose default: LPNet with skip concatenation, 32x32x32 volume (master branch).",
     )
-
-
-@register_model("LPSKI")
-def lpski(
-    *,
-    num_joints: int = 18,
-    width_mult: float = 1.0,
-    embedding_size: int = 2048,
-    activation: str = "prelu",
-    input_size: int = 256,
-    normalization: str = "legacy",
-) -> IntegralPoseModel:
-    """MobileHumanPose default: LPNet with skip concatenation, 32x32x32 volume (master branch)."""
-    _check_positive(num_joints, width_mult, embedding_size)
-    net = LPSkiConcat(num_joints, 32, 2, width_mult, embedding_size, activation)
-    return _lpnet_model(net, num_joints, 32, input_size, normalization)
-
-
-@register_model("LPSKI_LARGE")
-def lpski_large(
-    *,
-    num_joints: int = 18,
-    width_mult: float = 1.0,
-    embedding_size: int = 2048,
-    activation: str = "prelu",
-    input_size: int = 256,
-    normalization: str = "legacy",
-) -> IntegralPoseModel:
-    """LPSKI with stem stride 1 and a 64x64x64 volume (the ``large`` branch)."""
-    _check_positive(num_joints, width_mult, embedding_size)
-    net = LPSkiConcat(num_joints, 64, 1, width_mult, embedding_size, activation)
-    return _lpnet_model(net, num_joints, 64, input_size, normalization)
-
-
-@register_model("LPWO")
-def lpwo(
-    *,
-    num_joints: int = 18,
-    width_mult: float = 1.0,
-    embedding_size: int = 2048,
-    activation: str = "prelu",
-    input_size: int = 256,
-    normalization: str = "legacy",
-) -> IntegralPoseModel:
-    """LPNet without skip connections, 64x64x64 volume."""
-    _check_positive(num_joints, width_mult, embedding_size)
-    net = LPWoConcat(num_joints, 64, width_mult, embedding_size, activation)
-    return _lpnet_model(net, num_joints, 64, input_size, normalization)
-
-
-@register_model("LPRES")
-def lpres(
-    *,
-    num_joints: int = 18,
-    width_mult: float = 1.0,
-    embedding_size: int = 2048,
-    activation: str = "prelu",
-    input_size: int = 256,
-    normalization: str = "legacy",
-) -> IntegralPoseModel:
-    """LPNet with dense residual concatenation, 64x64x64 volume."""
-    _check_positive(num_joints, width_mult, embedding_size)
-    net = LPResConcat(num_joints, 64, width_mult, embedding_size, activation)
-    return _lpnet_model(net, num_joints, 64, input_size, normalization)
+)
+register_model("LPSKI_LARGE")(
+    _lpnet_factory(
+        partial(LPSkiConcat, stem_stride=1), 64, "LPSKI with stem stride 1 and a 64x64x64 volume (the large branch)."
+    )
+)
+register_model("LPWO")(_lpnet_factory(LPWoConcat, 64, "LPNet without skip connections, 64x64x64 volume."))
+register_model("LPRES")(_lpnet_factory(LPResConcat, 64, "LPNet with dense residual concatenation, 64x64x64 volume."))
 
 
 @register_model("RESNET50")

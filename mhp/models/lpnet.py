@@ -47,6 +47,18 @@ def _stage_ends() -> list[int]:
     return ends
 
 
+def build_encoder(
+    net: nn.Module, stem_stride: int, strides: tuple[int, ...], width_mult: float, embedding_size: int, activation: str
+) -> list[int]:
+    """Give ``net`` the plain stem -> 17 blocks -> 1x1 embedding encoder; returns the stage widths."""
+    stem = make_divisible(STEM_CHANNELS * width_mult)
+    chans = _stage_channels(width_mult)
+    net.first_conv = ConvBNAct(3, stem, stride=stem_stride, activation=activation)
+    net.inv_residual = _stage_blocks([stem, *chans[:-1]], chans, strides, activation)
+    net.last_conv = ConvBNAct(chans[-1], embedding_size, kernel_size=1, activation=activation)
+    return chans
+
+
 def init_lpnet_weights(net: nn.Module) -> None:
     """Original training init (spec 3.7): encoder and final convs N(0, 0.001) with zero bias; the decoder
     keeps PyTorch's default conv init; BN weight 1, bias 0; PReLU slopes 0.25 (set at construction)."""
@@ -75,11 +87,7 @@ class LPSkiConcat(nn.Module):
         activation: str = "prelu",
     ) -> None:
         super().__init__()
-        stem = make_divisible(STEM_CHANNELS * width_mult)
-        chans = _stage_channels(width_mult)
-        self.first_conv = ConvBNAct(3, stem, stride=stem_stride, activation=activation)
-        self.inv_residual = _stage_blocks([stem, *chans[:-1]], chans, STAGE_STRIDES["ski"], activation)
-        self.last_conv = ConvBNAct(chans[-1], embedding_size, kernel_size=1, activation=activation)
+        chans = build_encoder(self, stem_stride, STAGE_STRIDES["ski"], width_mult, embedding_size, activation)
         # Skips leave after stages 3, 4 and 5 and re-enter the decoder deepest first.
         ends = _stage_ends()
         self.skip_after = (ends[2] - 1, ends[3] - 1, ends[4] - 1)
@@ -117,11 +125,7 @@ class LPWoConcat(nn.Module):
         activation: str = "prelu",
     ) -> None:
         super().__init__()
-        stem = make_divisible(STEM_CHANNELS * width_mult)
-        chans = _stage_channels(width_mult)
-        self.first_conv = ConvBNAct(3, stem, stride=1, activation=activation)
-        self.inv_residual = _stage_blocks([stem, *chans[:-1]], chans, STAGE_STRIDES["wo"], activation)
-        self.last_conv = ConvBNAct(chans[-1], embedding_size, kernel_size=1, activation=activation)
+        chans = build_encoder(self, 1, STAGE_STRIDES["wo"], width_mult, embedding_size, activation)
         self.deconv0 = DecoderBlock(embedding_size, chans[5], DECODER_CHANNELS, activation)
         self.deconv1 = DecoderBlock(DECODER_CHANNELS, chans[4], DECODER_CHANNELS, activation)
         self.deconv2 = DecoderBlock(DECODER_CHANNELS, chans[3], DECODER_CHANNELS, activation)
