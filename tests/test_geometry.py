@@ -86,9 +86,14 @@ def test_voxel_to_camera_matches_the_evaluation_formula():
     vox = rng.uniform(0, 31, (18, 3))
     f, c, root_z = np.array([1500.0, 1500.0]), np.array([320.0, 196.0]), 11250.57
     cam = g.voxel_to_camera(
-        vox, crop=g.bbox_crop_affine(bbox), root_depth_mm=root_z, focal=f, principal=c, heatmap_size=(32, 32),
+        vox,
+        crop=g.bbox_crop_affine(bbox),
+        root_depth_mm=root_z,
+        focal=f,
+        principal=c,
+        heatmap_size=(32, 32),
         depth_bins=32,
-    )  # fmt: skip
+    )
     x_img = vox[:, 0] / 32 * bbox[2] + bbox[0]
     y_img = vox[:, 1] / 32 * bbox[3] + bbox[1]
     z = (vox[:, 2] / 32 * 2 - 1) * 1000 + root_z
@@ -99,9 +104,14 @@ def test_voxel_to_camera_per_sample_crops_and_roots():
     crops = np.stack([g.bbox_crop_affine([0, 0, 256, 256]), g.bbox_crop_affine([100, 50, 512, 512])])
     vox = np.zeros((2, 1, 3))
     cam = g.voxel_to_camera(
-        vox, crop=crops, root_depth_mm=np.array([5000.0, 6000.0]), focal=np.array([1000.0, 1000.0]),
-        principal=np.array([0.0, 0.0]), heatmap_size=(32, 32), depth_bins=32,
-    )  # fmt: skip
+        vox,
+        crop=crops,
+        root_depth_mm=np.array([5000.0, 6000.0]),
+        focal=np.array([1000.0, 1000.0]),
+        principal=np.array([0.0, 0.0]),
+        heatmap_size=(32, 32),
+        depth_bins=32,
+    )
     assert np.allclose(cam[:, 0], [[0, 0, 4000], [100 / 1000 * 5000, 50 / 1000 * 5000, 5000]])
 
 

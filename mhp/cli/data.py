@@ -1,0 +1,201 @@
+"""``mhp-data``: write synthetic datasets, check dataset folders, inspect samples, look at training crops.
+
+mhp-data synth   --format {h36m,mpii,coco,muco,mupots} --out DIR
+mhp-data check   --dataset NAME --root DIR
+mhp-data inspect --dataset NAME --root DIR --split {train,test} [--protocol N] --index I [--json]
+mhp-data show    --dataset {NAME,synthetic} [--root DIR] --out grid.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from mhp.cli import run_command
+from mhp.config import CheckConfig, InspectConfig, ShowConfig, SynthConfig
+from mhp.data import DATASETS, read_dataset
+from mhp.data.check import check_dataset
+from mhp.data.dataset import CropConfig, PoseDataset
+from mhp.data.h36m_writer import write_h36m
+from mhp.data.io import DatasetError
+from mhp.data.show import make_grid, sample_tiles
+from mhp.data.synthetic import SyntheticHumans
+from mhp.data.writers import write_coco, write_mpii, write_muco, write_mupots
+from mhp.fileio import atomic_path
+from mhp.skeleton import H36M
+
+GROUP_LABEL = {"h36m": "action", "mupots": "sequence"}
+WRITERS = {"h36m": write_h36m, "mpii": write_mpii, "coco": write_coco, "muco": write_muco, "mupots": write_mupots}
+# SynthConfig field -> writer argument, for the formats that take it
+WRITER_OPTIONS = {
+    "h36m": {
+        "subjects": "subjects",
+        "actions": "actions",
+        "cameras": "cameras",
+        "frames": "frames",
+        "frame_step": "frame_step",
+    },
+    "mpii": {"images": "num_images"},
+    "coco": {"images": "num_images"},
+    "muco": {"images": "num_images"},
+    "mupots": {"frames": "frames", "sequences": "sequences"},
+}
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().split("x")
+    try:
+        w, h = (int(parts[0]), int(parts[-1]))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT or one number, got {text!r}") from None
+    if not (64 <= w <= 8192 and 64 <= h <= 8192):
+        raise argparse.ArgumentTypeError(f"image size {w}x{h} is outside 64..8192")
+    return w, h
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mhp-data", description="Datasets: synthesise, check, inspect, show.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    synth = sub.add_parser("synth", help="write synthetic humans in a real dataset's on-disk layout")
+    synth.add_argument("--format", required=True, choices=sorted(WRITERS))
+    synth.add_argument("--out", required=True, help="new or empty output folder")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--image-size", type=_size, help="WIDTHxHEIGHT (default: the format's)")
+    synth.add_argument("--images", type=int, help="images to write (mpii, coco, muco)")
+    synth.add_argument("--subjects", type=_ints, help="h36m subject ids, e.g. 1,5,9,11")
+    synth.add_argument("--actions", type=_ints, help="h36m action indices 2..16")
+    synth.add_argument("--cameras", type=_ints, help="h36m cameras 1..4")
+    synth.add_argument("--frames", type=int, help="frames per sequence (h36m, mupots)")
+    synth.add_argument("--frame-step", type=int, help="h36m: frame index step between written frames")
+    synth.add_argument("--sequences", type=int, help="mupots: number of TS sequences")
+    synth.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
+    check = sub.add_parser("check", help="list every problem of a dataset folder")
+    check.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    check.add_argument("--root", required=True)
+    check.add_argument("--sample-images", type=int, default=CheckConfig.sample_images)
+    inspect = sub.add_parser("inspect", help="print one sample's record")
+    inspect.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    inspect.add_argument("--root", required=True)
+    inspect.add_argument("--split", required=True, choices=("train", "test"))
+    inspect.add_argument("--protocol", type=int, default=2, choices=(1, 2))
+    inspect.add_argument("--bbox-root", help="RootNet bbox_root JSON for test splits")
+    inspect.add_argument("--index", type=int, required=True)
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    show = sub.add_parser("show", help="write a PNG grid of augmented training crops with the targets drawn")
+    show.add_argument("--dataset", required=True, choices=sorted([*DATASETS, "synthetic"]))
+    show.add_argument("--root", help="dataset folder (not needed for synthetic)")
+    show.add_argument("--split", default="train", choices=("train", "test"))
+    show.add_argument("--protocol", type=int, default=2, choices=(1, 2))
+    show.add_argument("--count", type=int, default=ShowConfig.count)
+    show.add_argument("--seed", type=int, default=0)
+    show.add_argument("--out", required=True, help="PNG file to write")
+    return parser
+
+
+def synth(cfg: SynthConfig) -> int:
+    out = Path(cfg.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not cfg.overwrite:
+        raise DatasetError(f"{out} exists and is not empty; choose a new folder or pass --overwrite")
+    kwargs: dict[str, Any] = {"seed": cfg.seed}
+    if cfg.image_size:
+        kwargs["image_size"] = cfg.image_size
+    for option, argument in WRITER_OPTIONS[cfg.format].items():
+        if getattr(cfg, option) is not None:
+            kwargs[argument] = getattr(cfg, option)
+    ignored = [
+        o
+        for o in ("images", "subjects", "actions", "cameras", "frames", "frame_step", "sequences")
+        if getattr(cfg, o) is not None and o not in WRITER_OPTIONS[cfg.format]
+    ]
+    if ignored:
+        raise DatasetError(f"--{ignored[0].replace('_', '-')} does not apply to --format {cfg.format}")
+    truths = WRITERS[cfg.format](out, **kwargs)
+    images = len({t.file_name for t in truths})
+    print(f"wrote synthetic {cfg.format}: {len(truths)} annotated people in {images} images under {out}")
+    return 0
+
+
+def check(cfg: CheckConfig) -> int:
+    report = check_dataset(cfg.dataset, cfg.root, sample_images=cfg.sample_images)
+    print("\n".join(report.lines()))
+    return 0 if report.ok else 1
+
+
+def _listed(value: Any) -> Any:
+    return np.round(np.asarray(value, np.float64), 4).tolist() if isinstance(value, np.ndarray) else value
+
+
+def inspect(cfg: InspectConfig) -> int:
+    annotations = read_dataset(cfg.dataset, cfg.root, cfg.split, protocol=cfg.protocol, bbox_root=cfg.bbox_root)
+    if not 0 <= cfg.index < len(annotations):
+        raise DatasetError(f"--index {cfg.index} is outside 0..{len(annotations) - 1} ({len(annotations)} samples)")
+    record = annotations.record(cfg.index)
+    fields = {GROUP_LABEL.get(annotations.name, "group") if k == "group" else k: v for k, v in vars(record).items()}
+    payload = {
+        "dataset": annotations.name,
+        "split": annotations.split,
+        "index": cfg.index,
+        "joints": list(annotations.joint_set.joints),
+        **{k: _listed(v) for k, v in fields.items()},
+    }
+    if cfg.json:
+        print(json.dumps(payload, indent=2))
+    else:
+        for key, value in payload.items():
+            print(f"{key:>12}: {value}")
+    return 0
+
+
+def show(cfg: ShowConfig) -> int:
+    if cfg.dataset == "synthetic":
+        source = SyntheticHumans(max(cfg.count, 1), joint_set=H36M, seed=cfg.seed)
+    else:
+        if cfg.root is None:
+            raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
+        source = read_dataset(cfg.dataset, cfg.root, cfg.split, protocol=cfg.protocol)
+    if len(source) == 0:
+        raise DatasetError(f"{cfg.dataset} {cfg.split} has no samples to show")
+    dataset = PoseDataset(source, source.joint_set, CropConfig(), train=cfg.split == "train", seed=cfg.seed)
+    indices = np.random.default_rng(cfg.seed).choice(len(source), size=min(cfg.count, len(source)), replace=False)
+    grid = make_grid(sample_tiles(dataset, sorted(int(i) for i in indices)))
+    out = Path(cfg.out)
+    ok, data = cv2.imencode(".png", grid)
+    if not ok:
+        raise DatasetError(f"could not encode the grid as PNG for {out}")
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(data.tobytes())
+    print(f"wrote {len(indices)} training crops to {out}")
+    return 0
+
+
+def body(argv: Sequence[str] | None) -> int:
+    args = vars(build_parser().parse_args(argv))
+    command = args.pop("command")
+    if command == "synth":
+        return synth(SynthConfig(**args))
+    if command == "check":
+        return check(CheckConfig(**args))
+    if command == "inspect":
+        return inspect(InspectConfig(**args))
+    return show(ShowConfig(**args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""MPII Human Pose in the 3DMPPE COCO-style layout (spec 9.2): 2D only, train split.
+
+```
+ROOT/annotations/train.json     images {id, file_name, width, height}; annotations {image_id, bbox, keypoints 16x3,
+                                num_keypoints}
+ROOT/<file_name>                file_name usually carries the images/ prefix; ROOT/images/<file_name> also works
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mhp.data.annotations import AnnotationBuilder, Annotations
+from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json
+from mhp.geometry import process_bbox
+from mhp.skeleton import MPII
+
+ANNOTATION_FILE = Path("annotations") / "train.json"
+
+
+def image_base(root: Path, images: dict[int, dict], what: str) -> Path:
+    """The folder the ``file_name`` entries are relative to: ROOT, or ROOT/images when they lack the prefix."""
+    if not images:
+        return root
+    name = str(next(iter(images.values())).get("file_name", ""))
+    for base in (root, root / "images"):
+        if (base / name).is_file():
+            return base
+    raise DatasetError(f"{what} image {name!r} not found: expected {root / name} or {root / 'images' / name}")
+
+
+def read_mpii(root: str | Path, split: str = "train") -> Annotations:
+    root = Path(root)
+    if split != "train":
+        raise DatasetError(f"MPII has only a train split (2D keypoints), not {split!r}")
+    path = root / ANNOTATION_FILE
+    content = read_json(path, "MPII annotation file")
+    images = images_by_id(content, path)
+    builder = AnnotationBuilder("mpii", split, image_base(root, images, "MPII"), MPII, has_depth=False)
+    for i, ann in enumerate(entries(content, "annotations", path)):
+        where = f"{path}: annotations[{i}]"
+        image_id, img = image_of(ann, images, where)
+        if int(field(ann, "num_keypoints", where)) == 0:
+            builder.drop("no keypoints")
+            continue
+        keypoints = array(field(ann, "keypoints", where), (MPII.num_joints, 3), f"{where} keypoints")
+        width, height = int(field(img, "width", where)), int(field(img, "height", where))
+        bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
+        builder.add(
+            image_path=str(field(img, "file_name", where)),
+            image_id=image_id,
+            width=width,
+            height=height,
+            bbox_raw=bbox_raw,
+            bbox=process_bbox(bbox_raw, width, height),
+            joints_img=np.concatenate([keypoints[:, :2], np.zeros((MPII.num_joints, 1))], axis=1),
+            joints_vis=keypoints[:, 2] > 0,
+        )
+    return builder.build()

@@ -1,0 +1,110 @@
+"""MuPoTS-3D (spec 9.4): the multi-person 3D test set, 17 joints (the first 17 of MuCo), 20 sequences.
+
+```
+ROOT/data/MuPoTS-3D.json                  images {id, file_name, width, height, intrinsic [fx, fy, cx, cy]};
+                                          annotations {image_id, is_valid, keypoints_cam 17x3, keypoints_img 17x2,
+                                          keypoints_vis, bbox}
+ROOT/data/MultiPersonTestSet/TS{n}/img_{%06d}.jpg
+ROOT/bbox_root/bbox_root_mupots_output.json   RootNet {image_id, bbox, root_cam, score} (optional)
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mhp.data.annotations import AnnotationBuilder, Annotations
+from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json, require_dir
+from mhp.geometry import process_bbox
+from mhp.skeleton import MUPOTS
+
+ANNOTATION_FILE = Path("data") / "MuPoTS-3D.json"
+IMAGE_DIR = Path("data") / "MultiPersonTestSet"
+BBOX_ROOT_FILE = Path("bbox_root") / "bbox_root_mupots_output.json"
+
+
+def _sequence(file_name: str) -> tuple[str, int]:
+    """("TS3", 3) for "TS3/img_000012.jpg"."""
+    name = Path(file_name).parts[0] if Path(file_name).parts else ""
+    number = int(name[2:]) if name.startswith("TS") and name[2:].isdigit() else 0
+    return name, number
+
+
+def _image_meta(img: dict, where: str) -> tuple[int, int, np.ndarray, np.ndarray]:
+    intrinsic = array(field(img, "intrinsic", where), (4,), f"{where} intrinsic")
+    return int(field(img, "width", where)), int(field(img, "height", where)), intrinsic[:2], intrinsic[2:]
+
+
+def read_mupots(root: str | Path, split: str = "test", bbox_root: str | Path | None = None) -> Annotations:
+    """Ground-truth people (``is_valid`` only), or one sample per RootNet detection when ``bbox_root`` is given
+    (then without ground truth: matching predictions to people is the evaluation's job)."""
+    root = Path(root)
+    if split != "test":
+        raise DatasetError(f"MuPoTS-3D has only a test split, not {split!r}")
+    path = root / ANNOTATION_FILE
+    content = read_json(path, "MuPoTS-3D annotation file")
+    images = images_by_id(content, path)
+    image_dir = require_dir(root / IMAGE_DIR, "MuPoTS-3D image folder")
+    j = MUPOTS.num_joints
+    if bbox_root is not None:
+        detections = read_json(Path(bbox_root), "RootNet bbox_root file for MuPoTS-3D")
+        if not isinstance(detections, list):
+            raise DatasetError(f"{bbox_root}: expected a list of {{image_id, bbox, root_cam, score}}")
+        builder = AnnotationBuilder("mupots", split, image_dir, MUPOTS, has_depth=True, has_gt=False)
+        for i, det in enumerate(detections):
+            where = f"{bbox_root}: entry {i}"
+            image_id, img = image_of(det, images, where)
+            width, height, focal, principal = _image_meta(img, where)
+            group, number = _sequence(str(field(img, "file_name", where)))
+            bbox = array(field(det, "bbox", where), (4,), f"{where} bbox")
+            builder.add(
+                image_path=str(img["file_name"]),
+                image_id=image_id,
+                width=width,
+                height=height,
+                bbox_raw=bbox,
+                bbox=bbox,
+                joints_img=np.zeros((j, 3)),
+                joints_vis=np.zeros(j),
+                root_cam=array(field(det, "root_cam", where), (3,), f"{where} root_cam"),
+                focal=focal,
+                principal=principal,
+                group=group,
+                subject=number,
+                score=float(det.get("score", 1.0)),
+            )
+        return builder.build()
+    builder = AnnotationBuilder("mupots", split, image_dir, MUPOTS, has_depth=True)
+    for i, ann in enumerate(entries(content, "annotations", path)):
+        where = f"{path}: annotations[{i}]"
+        image_id, img = image_of(ann, images, where)
+        if int(field(ann, "is_valid", where)) == 0:
+            builder.drop("is_valid 0")
+            continue
+        width, height, focal, principal = _image_meta(img, f"{path}: image {image_id}")
+        joints_cam = array(field(ann, "keypoints_cam", where), (j, 3), f"{where} keypoints_cam")
+        joints_img = np.concatenate(
+            [array(field(ann, "keypoints_img", where), (j, 2), f"{where} keypoints_img"), joints_cam[:, 2:]], axis=1
+        )
+        joints_img[:, 2] -= joints_cam[MUPOTS.root, 2]
+        bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
+        group, number = _sequence(str(field(img, "file_name", where)))
+        builder.add(
+            image_path=str(img["file_name"]),
+            image_id=image_id,
+            width=width,
+            height=height,
+            bbox_raw=bbox_raw,
+            bbox=process_bbox(bbox_raw, width, height),
+            joints_img=joints_img,
+            joints_cam=joints_cam,
+            joints_vis=np.ones(j),
+            root_cam=joints_cam[MUPOTS.root],
+            focal=focal,
+            principal=principal,
+            group=group,
+            subject=number,
+        )
+    return builder.build()
