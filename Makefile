@@ -1,5 +1,5 @@
 # make test        create/update .venv (torch==2.13.0 CPU first, then mhp[dev]) and run lint + the test suite
-# make quickstart  create/update .venv and run the main job on the built-in data
+# make quickstart  create/update .venv, train LPSKI on built-in synthetic humans (~12 min on 2 CPU cores), evaluate
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -30,7 +30,7 @@ test: lint
 	$(BIN)/python -m pytest
 
 quickstart: $(STAMP)
-	$(BIN)/mhp-models
+	$(BIN)/python -m mhp.quickstart
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -69,3 +69,78 @@ class ShowConfig:
     count: int = 16
     seed: int = 0
     protocol: int = 2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """``mhp-train``: model, data, optimisation and run options. Defaults follow the original (spec 7)."""
+
+    # model
+    backbone: str = "LPSKI"
+    width_mult: float = 1.0
+    embedding_size: int = 2048
+    activation: str = "prelu"
+    input_size: int = 256
+    normalization: str = "legacy"
+    imagenet_weights: str | None = None  # RESNET50 only: torchvision ResNet-50 checkpoint
+    # data: "NAME=ROOT" entries (h36m, muco / mpii, coco) or "synthetic"; nothing given = synthetic humans
+    data_3d: tuple[str, ...] = ()
+    data_2d: tuple[str, ...] = ()
+    val_data: str | None = None  # default: the matching test set (h36m test, or held-out synthetic)
+    joint_set: str | None = None  # default: the first 3D set's (spec 8.5); H36M for synthetic
+    protocol: int = 2
+    synthetic_samples: int = 20000
+    synthetic_val_samples: int = 500
+    synthetic_image_size: int = 384
+    # optimisation
+    epochs: int = 25
+    batch_size: int = 64  # per process
+    lr: float = 1e-3
+    lr_decay_epochs: tuple[int, ...] = (17, 21)
+    lr_decay_factor: float = 10.0
+    weight_geo: float = 0.0  # bone-length-ratio loss on 2D-only samples (Zhou et al. 2017); 0 = off
+    seed: int = 0
+    # augmentation (spec 6.2 defaults)
+    scale_factor: float = 0.25
+    rotation_factor: float = 30.0
+    rotation_prob: float = 0.6
+    flip_prob: float = 0.5
+    color_factor: float = 0.2
+    occlusion_prob: float = 0.5
+    # devices and speed
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    amp: bool = True  # CUDA only
+    channels_last: bool = True
+    sync_bn: bool = False
+    workers: int = 4
+    reduced_decode: bool = True
+    # run
+    out: str = "runs/train"
+    resume: str | None = None  # a checkpoint, or "auto" for OUT/last.pt
+    save_every_min: float = 10.0  # mid-epoch checkpoints, so a killed run loses at most this much
+    time_limit_min: float | None = None  # stop (with a checkpoint) when reached
+    max_steps_per_epoch: int | None = None
+    log_every: int = 20
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """``mhp-eval``: a checkpoint on a test set with the protocols of spec 10."""
+
+    checkpoint: str
+    dataset: str = "h36m"  # h36m, mupots, synthetic
+    root: str | None = None
+    protocol: int = 2
+    bbox_root: str | None = None  # RootNet boxes and roots instead of the ground truth
+    flip_test: bool = False
+    flip_mode: str = "original"  # original (W - 1 - x, as published) or corrected
+    batch_size: int = 32
+    workers: int = 2
+    device: str = "auto"
+    synthetic_samples: int = 500
+    synthetic_seed: int = 1_000_003  # held out: training uses other seeds
+    synthetic_image_size: int = 384
+    json_out: str | None = None
+    model: str | None = None  # original snapshots only: the architecture
+    num_joints: int | None = None
+    width_mult: float | None = None

@@ -6,7 +6,6 @@ A *source* is anything with ``joint_set``, ``has_depth``, ``__len__``, ``record(
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,8 +59,8 @@ class PoseDataset(Dataset):
 
     Augmentation is drawn from ``default_rng([seed, epoch, index])``: reproducible, different every epoch
     (call :meth:`set_epoch`), and independent of worker count and rank. An image that cannot be read is
-    replaced by the next readable one and reported in the sample (``failed``, ``failures``) so the training
-    loop can count it; :class:`FailureMonitor` stops the run past 1 %.
+    replaced by the next readable one and reported in the sample (``failed``: its path, ``failures``: how many
+    were skipped) so the training loop can count it; :class:`FailureMonitor` stops the run past 1 %.
     """
 
     def __init__(
@@ -93,7 +92,7 @@ class PoseDataset(Dataset):
         for attempt in range(self.max_consecutive_failures):
             sample = self.sample((index + attempt) % len(self.source))
             if sample is not None:
-                sample["failed"] = torch.tensor(index if attempt else -1)
+                sample["failed"] = self.source.record(index).image_path if attempt else ""
                 sample["failures"] = torch.tensor(attempt)
                 return sample
         raise DatasetError(
@@ -144,20 +143,20 @@ class FailureMonitor:
     The fraction is taken over at least ``min_samples`` so one bad image early in a run does not stop it.
     """
 
-    def __init__(self, describe: Callable[[int], str], max_fraction: float = 0.01, min_samples: int = 1000) -> None:
-        self.describe, self.max_fraction, self.min_samples = describe, max_fraction, min_samples
-        self.seen, self.failures, self.first_failed = 0, 0, -1
+    def __init__(self, max_fraction: float = 0.01, min_samples: int = 1000) -> None:
+        self.max_fraction, self.min_samples = max_fraction, min_samples
+        self.seen, self.failures, self.first_failed = 0, 0, ""
 
     def update(self, batch: dict[str, torch.Tensor]) -> None:
         self.seen += int(batch["index"].numel())
         count = int(batch["failures"].sum())
-        if count and self.first_failed < 0:
-            self.first_failed = int(batch["failed"][batch["failed"] >= 0][0])
+        if count and not self.first_failed:
+            self.first_failed = next(path for path in batch["failed"] if path)
         self.failures += count
         if self.failures > self.max_fraction * max(self.seen + self.failures, self.min_samples):
             raise DatasetError(
                 f"{self.failures} of {self.seen + self.failures} images could not be read (more than "
-                f"{self.max_fraction:.0%}), e.g. {self.describe(self.first_failed)}; run mhp-data check on the dataset"
+                f"{self.max_fraction:.0%}), e.g. {self.first_failed}; run mhp-data check on the dataset"
             )
 
     def summary(self) -> str:

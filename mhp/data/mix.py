@@ -83,6 +83,19 @@ class EpochShuffleSampler(Sampler[int]):
         return iter(torch.randperm(self.length, generator=generator).tolist())
 
 
+class SkipSampler(Sampler[int]):
+    """The indices of ``sampler`` after its first ``skip``: resumes an epoch where a checkpoint left it."""
+
+    def __init__(self, sampler: Sampler[int], skip: int) -> None:
+        self.sampler, self.skip = sampler, skip
+
+    def __len__(self) -> int:
+        return max(len(self.sampler) - self.skip, 0)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(list(self.sampler)[self.skip :])
+
+
 def make_sampler(
     dataset: Dataset,
     *,

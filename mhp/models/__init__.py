@@ -1,7 +1,8 @@
 """Model registry: ``create_model(name, **kwargs)`` by name, ``list_models()``.
 
-Every factory takes ``num_joints`` (18 for the Human3.6M set, 21 for MuCo), ``input_size`` (crop side, 256)
-and ``normalization`` (``legacy`` as the original code, or ``unit``); LPNet factories also take
+Every factory takes ``num_joints`` (18 for the Human3.6M set, 21 for MuCo), ``joint_set`` (its name; by
+default the set of that size), ``input_size`` (crop side, 256) and ``normalization`` (``legacy`` as the
+original code, or ``unit``); LPNet factories also take
 ``width_mult``, ``embedding_size`` and ``activation`` (``prelu`` as the original; ``relu``/``relu6`` for
 INT8-friendly deployment).
 """
@@ -48,6 +49,11 @@ def resolve_model_name(name: str) -> str:
     raise MhpError(f"unknown model {name!r}; {hint}available: {', '.join(_REGISTRY)}")
 
 
+def model_parameters(name: str) -> tuple[str, ...]:
+    """The constructor arguments model ``name`` takes."""
+    return tuple(inspect.signature(_REGISTRY[resolve_model_name(name)]).parameters)
+
+
 def model_arguments(name: str, **kwargs: Any) -> dict[str, Any]:
     """All constructor arguments of model ``name`` with defaults filled in; rejects unknown ones."""
     key = resolve_model_name(name)
@@ -88,6 +94,7 @@ def _lpnet_factory(build: Callable[..., nn.Module], depth_bins: int, doc: str) -
         activation: str = "prelu",
         input_size: int = 256,
         normalization: str = "legacy",
+        joint_set: str | None = None,
     ) -> IntegralPoseModel:
         _check_positive(num_joints, width_mult, embedding_size)
         net = build(
@@ -105,6 +112,7 @@ def _lpnet_factory(build: Callable[..., nn.Module], depth_bins: int, doc: str) -
             output_stride=net.output_stride,
             input_size=input_size,
             normalization=normalization,
+            joint_set=joint_set,
         )
 
     factory.__doc__ = doc
@@ -133,6 +141,7 @@ def resnet50(
     num_joints: int = 18,
     input_size: int = 256,
     normalization: str = "legacy",
+    joint_set: str | None = None,
 ) -> IntegralPoseModel:
     """3DMPPE PoseNet: ResNet-50 + three transposed convs, 64x64x64 volume.
 
@@ -149,4 +158,5 @@ def resnet50(
         output_stride=4,
         input_size=input_size,
         normalization=normalization,
+        joint_set=joint_set,
     )

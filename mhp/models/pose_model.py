@@ -9,12 +9,27 @@ from torch import nn
 
 from mhp.errors import MhpError
 from mhp.models.head import SoftArgmax3D
+from mhp.skeleton import JOINT_SETS, JointSet, get_joint_set
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # Pixel scale applied to 0-255 RGB before (x - mean) / std. "legacy" is the original code's (spec 6.4,
 # quirk 1: 0-255 values normalised with 0-1 ImageNet statistics); every original checkpoint expects it.
 NORMALIZATIONS = {"legacy": 1.0, "unit": 1.0 / 255.0}
+
+
+# The joint set a joint count means when none is named (spec 8.5: 18 = Human3.6M, 21 = MuCo-3DHP).
+DEFAULT_JOINT_SETS = {s.num_joints: s.name for s in JOINT_SETS.values()}
+
+
+def resolve_joint_set(name: str | None, num_joints: int) -> JointSet | None:
+    """The named joint set (its size must be ``num_joints``), else the default for that size, else None."""
+    if name is None:
+        return get_joint_set(DEFAULT_JOINT_SETS[num_joints]) if num_joints in DEFAULT_JOINT_SETS else None
+    joint_set = get_joint_set(name)
+    if joint_set.num_joints != num_joints:
+        raise MhpError(f"joint set {joint_set.name} has {joint_set.num_joints} joints but num_joints is {num_joints}")
+    return joint_set
 
 
 class IntegralPoseModel(nn.Module):
@@ -34,6 +49,7 @@ class IntegralPoseModel(nn.Module):
         output_stride: int,
         input_size: int = 256,
         normalization: str = "legacy",
+        joint_set: str | None = None,
     ) -> None:
         super().__init__()
         if normalization not in NORMALIZATIONS:
@@ -48,6 +64,7 @@ class IntegralPoseModel(nn.Module):
         self.input_size, self.output_stride = input_size, output_stride
         self.heatmap_size = (side, side)  # (W, H)
         self.normalization = normalization
+        self.joint_set = resolve_joint_set(joint_set, num_joints)
         self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         # Filled in by ``create_model``: how to build this model again (saved in mhp checkpoints).

@@ -171,3 +171,12 @@ def test_full_model_exports_and_traces_cleanly():
             warnings.simplefilter("error", torch.jit.TracerWarning)
             traced = torch.jit.trace(model, x)
         assert torch.allclose(traced(x), expected, atol=1e-5)
+
+
+def test_joint_set_is_recorded_and_checked():
+    assert mhp.create_model("LPSKI").joint_set.name == "H36M"
+    assert mhp.create_model("LPSKI", num_joints=21).joint_set.name == "MUCO"
+    assert mhp.create_model("LPSKI", num_joints=17, joint_set="mupots").model_kwargs["joint_set"] == "mupots"
+    assert mhp.create_model("LPSKI", num_joints=5).joint_set is None  # a custom skeleton
+    with pytest.raises(MhpError, match="joint set MUCO has 21 joints but num_joints is 18"):
+        mhp.create_model("LPWO", joint_set="MUCO")

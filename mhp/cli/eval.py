@@ -1,0 +1,147 @@
+"""``mhp-eval``: score a checkpoint on Human3.6M, MuPoTS-3D or held-out synthetic humans (spec section 10).
+
+mhp-eval --checkpoint runs/lpski/best.pt --dataset h36m --root /data/Human36M --protocol 2 --flip-test
+mhp-eval --checkpoint snapshot_24.pth.tar --model LPSKI --dataset mupots --root /data/MuPoTS --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mhp.checkpoint import load_checkpoint, read_checkpoint
+from mhp.cli import run_command
+from mhp.cli.options import add_config_arguments, config_dict, resolve_config
+from mhp.config import EvalConfig
+from mhp.data import read_dataset
+from mhp.data.io import DatasetError
+from mhp.data.synthetic import SyntheticHumans
+from mhp.errors import MhpError
+from mhp.evaluate import CONVENTIONS, FLIP_MODES, run_h36m, run_mupots, run_synthetic
+from mhp.fileio import atomic_path
+from mhp.train.distributed import resolve_device
+
+DATASETS = ("h36m", "mupots", "synthetic")
+LABELS = {
+    "mpjpe": "MPJPE",
+    "pa_mpjpe": "PA-MPJPE",
+    "rigid_mpjpe": "rigid (P1)",
+    "pck3d_all": "3DPCK all",
+    "auc_all": "AUC all",
+    "pck3d_matched": "3DPCK matched",
+}
+
+
+def training_source(checkpoint: str, joint_set) -> SyntheticHumans:
+    """The synthetic training scenes recorded in an mhp checkpoint (for the mean-pose baseline)."""
+    content = read_checkpoint(checkpoint)
+    config = content.get("config") if isinstance(content, dict) else None
+    config = config or {}
+    size = int(config.get("synthetic_image_size", 384))
+    samples = int(config.get("synthetic_samples", 2000))
+    return SyntheticHumans(
+        max(samples, 1), joint_set=joint_set, seed=int(config.get("seed", 0)), image_size=(size, size)
+    )
+
+
+def evaluate(cfg: EvalConfig) -> dict[str, Any]:
+    if cfg.dataset not in DATASETS:
+        raise MhpError(f"--dataset must be one of {', '.join(DATASETS)}, not {cfg.dataset!r}")
+    if cfg.flip_mode not in FLIP_MODES:
+        raise MhpError(f"--flip-mode must be original or corrected, not {cfg.flip_mode!r}")
+    if cfg.dataset != "synthetic" and cfg.root is None:
+        raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
+    model = load_checkpoint(cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
+    if model.joint_set is None:
+        raise MhpError(f"{cfg.checkpoint} has {model.num_joints} joints, which no evaluation protocol defines")
+    device = resolve_device(cfg.device)
+    model.to(device)
+    flip = cfg.flip_mode if cfg.flip_test else None
+    kwargs = {"batch_size": cfg.batch_size, "device": device, "workers": cfg.workers}
+    boxes = f"RootNet ({cfg.bbox_root})" if cfg.bbox_root else "ground truth"
+    if cfg.dataset == "h36m":
+        annotations = read_dataset("h36m", cfg.root, "test", protocol=cfg.protocol, bbox_root=cfg.bbox_root)
+        report = run_h36m(model, annotations, protocol=cfg.protocol, flip=flip, **kwargs)
+        report["subjects"] = sorted({int(s) for s in annotations.subjects})
+    elif cfg.dataset == "mupots":
+        gt = read_dataset("mupots", cfg.root, "test")
+        predictions = gt if cfg.bbox_root is None else read_dataset("mupots", cfg.root, "test", bbox_root=cfg.bbox_root)
+        report = run_mupots(model, gt, predictions, flip=flip, **kwargs)
+    else:
+        size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
+        source = SyntheticHumans(
+            cfg.synthetic_samples, joint_set=model.joint_set, seed=cfg.synthetic_seed, image_size=size
+        )
+        report = run_synthetic(model, source, training_source(cfg.checkpoint, model.joint_set), flip=flip, **kwargs)
+        boxes = "ground truth"
+    header = {
+        "checkpoint": cfg.checkpoint,
+        "model": model.model_name,
+        "joint_set": model.joint_set.name,
+        "dataset": cfg.dataset,
+        "protocol": cfg.protocol if cfg.dataset == "h36m" else None,
+        "boxes_and_roots": boxes,
+        "flip_test": flip or "off",
+        "conventions": {k: v for k, v in CONVENTIONS.items()},
+        "config": config_dict(cfg),
+    }
+    return {**header, **report}
+
+
+def format_report(report: dict[str, Any]) -> str:
+    metrics = report["metrics"]
+    columns = [k for k in LABELS if k in metrics]
+    title = f"{report['model']} on {report['dataset']}"
+    if report.get("protocol"):
+        title += f" protocol {report['protocol']} (subjects {', '.join(map(str, report.get('subjects', [])))})"
+    setting = f"boxes/roots {report['boxes_and_roots']}, flip test {report['flip_test']}"
+    lines = [f"{title}: {report['samples']} samples, {setting}"]
+    label = report.get("group_label") or ""
+    widths = [max(12, len(label))] + [max(10, len(LABELS[c])) for c in columns]
+    lines.append(
+        "  ".join([label.ljust(widths[0])] + [LABELS[c].rjust(w) for c, w in zip(columns, widths[1:], strict=True)])
+    )
+    for group, values in report["per_group"].items():
+        cells = [f"{values.get(c, math.nan):.1f}".rjust(w) for c, w in zip(columns, widths[1:], strict=True)]
+        lines.append("  ".join([group.ljust(widths[0]), *cells]))
+    cells = [f"{metrics[c]:.1f}".rjust(w) for c, w in zip(columns, widths[1:], strict=True)]
+    lines.append("  ".join(["average".ljust(widths[0]), *cells]))
+    if "baseline_mpjpe" in metrics:
+        baseline, ratio = metrics["baseline_mpjpe"], metrics["ratio_to_baseline"]
+        lines.append(f"mean-pose baseline MPJPE {baseline:.1f} mm; model / baseline = {ratio:.3f}")
+    for key in columns:
+        if key in CONVENTIONS:
+            lines.append(f"  {LABELS[key]}: {CONVENTIONS[key]}")
+    lines.append(
+        f"primary metric: {LABELS.get(report['primary'], report['primary'])} = {metrics[report['primary']]:.2f}"
+    )
+    return "\n".join(lines)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="mhp-eval", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="flat YAML with any of the options below")
+    add_config_arguments(parser, EvalConfig, flag_names={"json_out": ["--json"]})
+    args = vars(parser.parse_args(argv))
+    cfg = resolve_config(EvalConfig, yaml_path=args.pop("config"), flags=args)
+    torch.set_grad_enabled(False)
+    report = evaluate(cfg)
+    print(format_report(report))
+    if cfg.json_out:
+        with atomic_path(Path(cfg.json_out)) as tmp:
+            tmp.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Command configuration: dataclass defaults < ``--config`` YAML (flat) < command-line flags.
+
+``add_config_arguments`` turns every field of a frozen config dataclass into a flag (``batch_size`` ->
+``--batch-size``), so the dataclass is the single list of options; ``resolve_config`` merges the three
+layers, refusing unknown keys and wrong types with a one-line error that suggests the closest key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from mhp.errors import MhpError
+
+C = TypeVar("C")
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        return rest[0], True
+    return tp, False
+
+
+def coerce(value: Any, tp: Any, key: str, source: str) -> Any:
+    """``value`` converted to the field type ``tp``, or an MhpError naming the key and the source."""
+    base, optional = _unwrap_optional(tp)
+    if value is None:
+        if optional:
+            return None
+        raise MhpError(f"{source}: {key} cannot be empty")
+    origin = typing.get_origin(base)
+    try:
+        if origin is tuple:
+            items = value if isinstance(value, list | tuple) else [value]
+            item_type = typing.get_args(base)[0]
+            return tuple(coerce(v, item_type, key, source) for v in items)
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "yes", "1", "on"):
+                return True
+            if str(value).lower() in ("false", "no", "0", "off"):
+                return False
+            raise ValueError(value)
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            return int(value)
+        if base is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if base is str:
+            if isinstance(value, dict | list):
+                raise ValueError(value)
+            return str(value)
+    except (TypeError, ValueError):
+        name = getattr(base, "__name__", str(base))
+        raise MhpError(f"{source}: {key} must be {name}, got {value!r}") from None
+    return value
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise MhpError(f"config file {path} not found; see train/configs/ for the recipes")
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise MhpError(f"{path}: invalid YAML{where}") from None
+    if content is None:
+        return {}
+    if not isinstance(content, dict):
+        raise MhpError(f"{path}: expected flat 'key: value' lines, found {type(content).__name__}")
+    return content
+
+
+def _check_keys(cls: type, keys: list[str], source: str) -> None:
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in keys:
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; valid keys: {', '.join(names)}"
+            raise MhpError(f"{source}: unknown config key {key!r}{hint}")
+
+
+def resolve_config(cls: type[C], *, yaml_path: str | None = None, flags: dict[str, Any] | None = None) -> C:
+    """The config from dataclass defaults, then the YAML file, then the flags that were given (not None)."""
+    types_ = _field_types(cls)
+    values: dict[str, Any] = {}
+    if yaml_path:
+        content = load_yaml(yaml_path)
+        _check_keys(cls, list(content), str(yaml_path))
+        values.update({k: coerce(v, types_[k], k, str(yaml_path)) for k, v in content.items()})
+    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    _check_keys(cls, list(given), "command line")
+    values.update({k: coerce(v, types_[k], k, "command line") for k, v in given.items()})
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values and _has_no_default(f)]
+    if missing:
+        raise MhpError(f"missing required option --{missing[0].replace('_', '-')}")
+    return cls(**values)
+
+
+def _has_no_default(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def add_config_arguments(
+    parser: argparse.ArgumentParser,
+    cls: type,
+    *,
+    help_text: dict[str, str] | None = None,
+    flag_names: dict[str, list[str]] | None = None,
+) -> None:
+    """One flag per dataclass field; every flag defaults to None so that unset flags do not override YAML."""
+    types_ = _field_types(cls)
+    for f in dataclasses.fields(cls):
+        base, _ = _unwrap_optional(types_[f.name])
+        flags = (flag_names or {}).get(f.name, ["--" + f.name.replace("_", "-")])
+        default = None if _has_no_default(f) else f.default
+        text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
+        if base is bool:
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif typing.get_origin(base) is tuple:
+            parser.add_argument(*flags, dest=f.name, nargs="*", default=None, help=text)
+        else:
+            parser.add_argument(*flags, dest=f.name, default=None, help=text)
+
+
+def config_dict(cfg: Any) -> dict[str, Any]:
+    """The config as plain YAML/JSON-able values (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}

@@ -1,0 +1,92 @@
+"""Training checkpoints: the model (mhp format) plus everything ``--resume`` needs to continue exactly.
+
+Written atomically (temp file, fsync, rename): a run killed at any moment leaves the previous ``last.pt``
+intact. Besides the model, a training checkpoint holds the optimiser and AMP scaler state, the epoch and the
+step within it, the best validation score, the run's history and the RNG states.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mhp.checkpoint import read_checkpoint, save_checkpoint
+from mhp.errors import CheckpointError
+from mhp.models.pose_model import IntegralPoseModel
+from mhp.models.state import load_state_strict
+
+
+@dataclass
+class TrainState:
+    epoch: int = 0  # the epoch in progress (or to start)
+    step_in_epoch: int = 0  # optimiser steps already taken in that epoch
+    global_step: int = 0
+    best_val: float = float("inf")
+    seconds: float = 0.0  # training time so far, resumes included
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def rng_state() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "python": random.getstate(),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    name, keys, *rest = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+    random.setstate(tuple(v if not isinstance(v, list) else tuple(v) for v in state["python"]))
+
+
+def save_training(
+    path: Path,
+    model: IntegralPoseModel,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    state: TrainState,
+    config: dict[str, Any],
+) -> Path:
+    return save_checkpoint(
+        path,
+        model,
+        config=config,
+        optimizer=optimizer.state_dict(),
+        scaler=scaler.state_dict(),
+        train_state={k: v for k, v in vars(state).items()},
+        rng=rng_state(),
+    )
+
+
+def load_training(
+    path: Path,
+    model: IntegralPoseModel,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+) -> TrainState:
+    """Restore a training checkpoint into ``model``/``optimizer``/``scaler``; refuse one of another model."""
+    content = read_checkpoint(path)
+    if not isinstance(content, dict) or "train_state" not in content:
+        raise CheckpointError(f"{path} is not an mhp training checkpoint (no optimiser state); start a new --out")
+    recorded = (content.get("model"), content.get("model_kwargs"))
+    if recorded != (model.model_name, model.model_kwargs):
+        raise CheckpointError(
+            f"{path} was trained as {recorded[0]} {recorded[1]}, not {model.model_name} {model.model_kwargs}; "
+            "resume with the same model options, or start a new --out"
+        )
+    load_state_strict(model, content["state_dict"], source=str(path))
+    optimizer.load_state_dict(content["optimizer"])
+    scaler.load_state_dict(content["scaler"])
+    set_rng_state(content["rng"])
+    return TrainState(**content["train_state"])

@@ -1,0 +1,175 @@
+"""The training and validation data a :class:`~mhp.config.TrainConfig` asks for.
+
+Entries are ``NAME=ROOT`` (h36m, muco as 3D sets; mpii, coco as 2D sets) or ``synthetic``. With no dataset
+the run trains on synthetic humans and validates on held-out synthetic humans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mhp.config import TrainConfig
+from mhp.data import dataset_info, read_dataset
+from mhp.data.annotations import Record
+from mhp.data.dataset import CropConfig, PoseDataset, Source
+from mhp.data.io import DatasetError
+from mhp.data.mix import MixedDataset
+from mhp.data.synthetic import SyntheticHumans
+from mhp.data.transforms import AugmentConfig
+from mhp.skeleton import H36M, JointSet, get_joint_set, remap_joints
+
+VAL_SEED_OFFSET = 500_009  # validation scenes come from another seed than training scenes
+SYNTHETIC = "synthetic"
+
+
+class DepthHidden:
+    """A 3D source presented as a 2D-only one (no depth supervision): synthetic stand-in for MPII/COCO."""
+
+    has_depth = False
+
+    def __init__(self, source: Source) -> None:
+        self.source, self.joint_set = source, source.joint_set
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def record(self, i: int) -> Record:
+        return self.source.record(i)
+
+    def load_image(self, i: int, reduce: int = 1) -> np.ndarray | None:
+        return self.source.load_image(i, reduce)
+
+
+@dataclass
+class TrainData:
+    train: MixedDataset
+    val: PoseDataset | None
+    val_name: str
+    joint_set: JointSet
+    sources_3d: list[Source]
+    description: str  # the first line a run prints
+
+
+def parse_entry(entry: str) -> tuple[str, Path | None]:
+    """``"h36m=/data/Human36M"`` -> ("h36m", Path); ``"synthetic"`` -> ("synthetic", None)."""
+    name, _, root = entry.partition("=")
+    name = name.strip().lower()
+    if name == SYNTHETIC:
+        return name, None
+    dataset_info(name)
+    if not root:
+        raise DatasetError(f"dataset entry {entry!r} needs a root folder: write {name}=/path/to/{name}")
+    if not Path(root).is_dir():
+        raise DatasetError(f"{name} root {root} is not a folder; it should hold {dataset_info(name).layout}")
+    return name, Path(root)
+
+
+def _source(entry: str, split: str, cfg: TrainConfig, joint_set: JointSet, seed: int, samples: int) -> Source:
+    name, root = parse_entry(entry)
+    if name == SYNTHETIC:
+        size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
+        return SyntheticHumans(samples, joint_set=joint_set, seed=seed, image_size=size)
+    return read_dataset(name, root, split, protocol=cfg.protocol)
+
+
+def default_joint_set(cfg: TrainConfig, entries_3d: tuple[str, ...]) -> JointSet:
+    """The configured joint set, else the first 3D set's (spec 8.5), else Human3.6M's."""
+    if cfg.joint_set:
+        return get_joint_set(cfg.joint_set)
+    name, _ = parse_entry(entries_3d[0])
+    return H36M if name == SYNTHETIC else dataset_info(name).joint_set
+
+
+def build_train_data(cfg: TrainConfig, crop: CropConfig) -> TrainData:
+    entries_3d = cfg.data_3d or (SYNTHETIC,)
+    joint_set = default_joint_set(cfg, entries_3d)
+    for entry in entries_3d:
+        if parse_entry(entry)[0] in ("mpii", "coco"):
+            raise DatasetError(f"{entry} is a 2D dataset; pass it with --data-2d")
+    for entry in cfg.data_2d:
+        if parse_entry(entry)[0] in ("h36m", "muco", "mupots"):
+            raise DatasetError(f"{entry} is a 3D dataset; pass it with --data-3d")
+
+    augment = AugmentConfig(
+        scale_factor=cfg.scale_factor,
+        rotation_factor=cfg.rotation_factor,
+        rotation_prob=cfg.rotation_prob,
+        flip_prob=cfg.flip_prob,
+        color_factor=cfg.color_factor,
+        occlusion_prob=cfg.occlusion_prob,
+    )
+
+    # Synthetic people are colour-coded left/right; a mirrored one (warm limbs labelled right) is not in the
+    # data distribution and teaches the model to ignore the cue, so they are never flipped.
+    unflipped = replace(augment, flip_prob=0.0)
+
+    def train_set(source: Source) -> PoseDataset:
+        synthetic = isinstance(source, SyntheticHumans) or isinstance(getattr(source, "source", None), SyntheticHumans)
+        return PoseDataset(
+            source,
+            joint_set,
+            crop,
+            train=True,
+            augment=unflipped if synthetic else augment,
+            seed=cfg.seed,
+            reduced_decode=cfg.reduced_decode,
+        )
+
+    sources_3d = [_source(e, "train", cfg, joint_set, cfg.seed, cfg.synthetic_samples) for e in entries_3d]
+    sources_2d = [
+        DepthHidden(_source(e, "train", cfg, joint_set, cfg.seed + 1, cfg.synthetic_samples))
+        if parse_entry(e)[0] == SYNTHETIC
+        else _source(e, "train", cfg, joint_set, cfg.seed, 0)
+        for e in cfg.data_2d
+    ]
+    for source, entry in zip([*sources_3d, *sources_2d], [*entries_3d, *cfg.data_2d], strict=True):
+        if len(source) == 0:
+            raise DatasetError(f"{entry} has no training samples; check it with mhp-data check")
+    train = MixedDataset([train_set(s) for s in sources_3d], [train_set(s) for s in sources_2d], seed=cfg.seed)
+    val, val_name = _validation(cfg, crop, joint_set, entries_3d)
+    names = [parse_entry(e)[0] for e in (*entries_3d, *cfg.data_2d)]
+    if not cfg.data_3d:
+        description = (
+            f"training on synthetic humans (no dataset given): {len(train)} samples per epoch, "
+            f"{cfg.synthetic_image_size}x{cfg.synthetic_image_size} renders, no flip augmentation (left/right colour "
+            "coding); pass --data-3d h36m=ROOT for real data"
+        )
+    else:
+        description = f"training on {' + '.join(names)}: {len(train)} samples per epoch"
+    return TrainData(train, val, val_name, joint_set, sources_3d, description)
+
+
+def _validation(
+    cfg: TrainConfig, crop: CropConfig, joint_set: JointSet, entries_3d: tuple[str, ...]
+) -> tuple[PoseDataset | None, str]:
+    entry = cfg.val_data
+    if entry is None:
+        first, root = parse_entry(entries_3d[0])
+        if first == SYNTHETIC:
+            entry = SYNTHETIC
+        elif first == "h36m":
+            entry = f"h36m={root}"
+        else:
+            return None, "no validation set (pass --val-data mupots=ROOT)"  # MuCo models validate on MuPoTS
+    name, _ = parse_entry(entry)
+    split = "test"
+    source = _source(entry, split, cfg, joint_set, cfg.seed + VAL_SEED_OFFSET, cfg.synthetic_val_samples)
+    if name != SYNTHETIC and len(source) == 0:
+        raise DatasetError(f"{entry} has no {split} samples to validate on")
+    label = (
+        f"held-out synthetic, {len(source)} samples" if name == SYNTHETIC else f"{name} {split}, {len(source)} samples"
+    )
+    return PoseDataset(source, joint_set, crop, train=False, reduced_decode=cfg.reduced_decode), label
+
+
+def training_poses(sources: list[Source], joint_set: JointSet, limit: int = 2000) -> torch.Tensor:
+    """Up to ``limit`` 3D training poses ``(N, J, 3)`` in mm, evenly spread over the sources' samples."""
+    poses = []
+    for source in sources:
+        for i in np.linspace(0, len(source) - 1, num=min(limit, len(source)), dtype=int):
+            poses.append(remap_joints(source.record(int(i)).joints_cam, source.joint_set, joint_set))
+    return torch.as_tensor(np.stack(poses), dtype=torch.float32)

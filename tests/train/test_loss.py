@@ -1,0 +1,75 @@
+"""Losses and the learning-rate schedule (spec 7)."""
+
+import pytest
+import torch
+
+from mhp.config import TrainConfig
+from mhp.skeleton import H36M
+from mhp.train.loop import lr_at
+from mhp.train.loss import BoneRatioLoss, canonical_bone_lengths, geo_bones, integral_l1_loss
+
+
+def test_l1_loss_masks_invisible_joints_and_2d_depth():
+    target = torch.zeros(2, 3, 3)
+    pred = torch.ones(2, 3, 3) * torch.tensor([1.0, 2.0, 3.0])  # |dx| 1, |dy| 2, |dz| 3 everywhere
+    vis = torch.ones(2, 3, 1)
+    has_depth = torch.tensor([[1.0], [0.0]])  # the second sample is 2D-only
+    loss = integral_l1_loss(pred, target, vis, has_depth)
+    # sample 1: (1 + 2 + 3) / 3 = 2 per joint; sample 2 (no depth term): (1 + 2) / 3 = 1 per joint
+    assert loss.item() == pytest.approx((2.0 + 1.0) / 2)
+    vis[0, 0] = 0.0  # an invisible joint adds nothing but still counts in the mean (quirk 8)
+    assert integral_l1_loss(pred, target, vis, has_depth).item() == pytest.approx((2.0 * 2 + 1.0 * 3) / 6)
+
+
+def test_l1_loss_gradient_has_no_depth_component_for_2d_samples():
+    pred = torch.randn(1, 18, 3, requires_grad=True)
+    integral_l1_loss(pred, torch.zeros(1, 18, 3), torch.ones(1, 18, 1), torch.zeros(1, 1)).backward()
+    assert torch.all(pred.grad[..., 2] == 0)
+    assert torch.all(pred.grad[..., :2] != 0)
+
+
+def test_lr_schedule_of_the_original():
+    cfg = TrainConfig()
+    lrs = [lr_at(e, cfg) for e in range(25)]
+    assert lrs[:17] == [1e-3] * 17
+    assert lrs[17:21] == pytest.approx([1e-4] * 4)
+    assert lrs[21:] == pytest.approx([1e-5] * 4)
+
+
+def canonical_pose():
+    pose = torch.zeros(18, 3)
+    names = {
+        "Pelvis": (0, 0, 0),
+        "L_Hip": (100, 0, 0),
+        "R_Hip": (-100, 0, 0),
+        "L_Knee": (100, 400, 0),
+        "R_Knee": (-100, 400, 0),
+        "L_Ankle": (100, 800, 0),
+        "R_Ankle": (-100, 800, 0),
+        "Thorax": (0, -500, 0),
+        "L_Shoulder": (150, -500, 0),
+        "R_Shoulder": (-150, -500, 0),
+        "L_Elbow": (150, -200, 0),
+        "R_Elbow": (-150, -200, 0),
+        "L_Wrist": (150, 50, 0),
+        "R_Wrist": (-150, 50, 0),
+    }
+    for name, xyz in names.items():
+        pose[H36M.index(name)] = torch.tensor(xyz, dtype=torch.float32)
+    return pose
+
+
+def test_bone_ratio_loss():
+    pose = canonical_pose()
+    lengths = canonical_bone_lengths(pose[None], 18)
+    assert [len(g) for g in geo_bones(H36M)] == [4, 4, 2, 2]
+    loss = BoneRatioLoss(H36M, lengths, volume=(32, 32, 32))
+    to_voxels = pose / (2000.0 / 32)  # mm -> voxels of the 2 m cube
+    vis = torch.ones(1, 18, 1)
+    two_d = torch.zeros(1, 1)
+    assert loss(to_voxels[None], vis, two_d).item() == pytest.approx(0.0, abs=1e-10)
+    assert loss((to_voxels * 1.7)[None], vis, two_d).item() == pytest.approx(0.0, abs=1e-10)  # uniform scale is fine
+    stretched = to_voxels.clone()
+    stretched[H36M.index("L_Wrist"), 2] += 8.0  # the left forearm gets 500 mm of depth
+    assert loss(stretched[None], vis, two_d).item() > 0.01
+    assert loss(stretched[None], vis, torch.ones(1, 1)).item() == 0.0  # 3D samples are left to the L1 loss
