@@ -103,20 +103,30 @@ def score_mupots(
     gt_img: np.ndarray,
     gt_image_ids: np.ndarray,
     gt_sequences: list[str],
+    pairs: np.ndarray | None = None,
 ) -> MupotsScores:
     """Match predictions ``(P, 17, 3)`` to valid ground-truth people ``(G, 17, 3)`` image by image, then score
-    root-relative, bone-rescaled errors over :data:`PCK_JOINTS`."""
+    root-relative, bone-rescaled errors over :data:`PCK_JOINTS`.
+
+    ``pairs`` (the prediction index of every ground-truth person) skips the matching: with ground-truth
+    boxes each prediction is its person's.
+    """
     tree, root = bone_tree(MUPOTS), MUPOTS.root
     errors = np.full((len(gt_cam), len(PCK_JOINTS)), np.inf)
     matched = np.zeros(len(gt_cam), dtype=bool)
-    for image_id in np.unique(gt_image_ids):
-        g_idx = np.flatnonzero(gt_image_ids == image_id)
-        p_idx = np.flatnonzero(pred_image_ids == image_id)
-        for g, m in zip(g_idx, match_people(pred_img[p_idx], gt_img[g_idx]), strict=True):
-            if m < 0:
-                continue
+    matches: dict[int, int] = {}
+    if pairs is not None:
+        matches = {g: int(p) for g, p in enumerate(pairs)}
+    else:
+        for image_id in np.unique(gt_image_ids):
+            g_idx = np.flatnonzero(gt_image_ids == image_id)
+            p_idx = np.flatnonzero(pred_image_ids == image_id)
+            for g, m in zip(g_idx, match_people(pred_img[p_idx], gt_img[g_idx]), strict=True):
+                matches[int(g)] = int(p_idx[m]) if m >= 0 else -1
+    for g, p in matches.items():
+        if p >= 0:
             gt = gt_cam[g] - gt_cam[g, root]
-            pred = pred_cam[p_idx[m]] - pred_cam[p_idx[m], root]
+            pred = pred_cam[p] - pred_cam[p, root]
             pred = map_to_gt_bone_lengths(pred, gt, tree)
             errors[g] = np.linalg.norm(pred[list(PCK_JOINTS)] - gt[list(PCK_JOINTS)], axis=-1)
             matched[g] = True

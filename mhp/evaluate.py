@@ -170,6 +170,7 @@ def run_mupots(model, gt: Annotations, predictions: Annotations, *, flip: str | 
     patch = voxel_to_patch(voxel, crop.heatmap_size, crop.depth_bins, (crop.patch_size, crop.patch_size))
     pred_img = apply_affine(patch, invert_affine(crops))[:, keep, :2]
     sequences = [gt.group_names[c] for c in gt.group_codes]
+    pairs = np.argsort(indices) if predictions is gt else None  # ground-truth boxes: prediction i is person i
     scores = score_mupots(
         pred_cam,
         pred_img,
@@ -178,6 +179,7 @@ def run_mupots(model, gt: Annotations, predictions: Annotations, *, flip: str | 
         gt.joints_img[..., :2].astype(np.float64),
         gt.image_ids,
         sequences,
+        pairs=pairs,
     )
     all_gt, matched = scores.table(only_matched=False), scores.table(only_matched=True)
     return {

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from mhp.checkpoint import load_checkpoint, read_checkpoint
 from mhp.cli import run_command
 from mhp.cli.options import add_config_arguments, config_dict, resolve_config
@@ -130,7 +128,6 @@ def body(argv: Sequence[str] | None) -> int:
     add_config_arguments(parser, EvalConfig, flag_names={"json_out": ["--json"]})
     args = vars(parser.parse_args(argv))
     cfg = resolve_config(EvalConfig, yaml_path=args.pop("config"), flags=args)
-    torch.set_grad_enabled(False)
     report = evaluate(cfg)
     print(format_report(report))
     if cfg.json_out:

@@ -131,15 +131,19 @@ def build_train_data(cfg: TrainConfig, crop: CropConfig) -> TrainData:
             raise DatasetError(f"{entry} has no training samples; check it with mhp-data check")
     train = MixedDataset([train_set(s) for s in sources_3d], [train_set(s) for s in sources_2d], seed=cfg.seed)
     val, val_name = _validation(cfg, crop, joint_set, entries_3d)
-    names = [parse_entry(e)[0] for e in (*entries_3d, *cfg.data_2d)]
+    labels = [parse_entry(e)[0] for e in entries_3d]
+    labels += [
+        f"{parse_entry(e)[0]} (2D{', depth hidden' if parse_entry(e)[0] == SYNTHETIC else ''})" for e in cfg.data_2d
+    ]
+    mixing = ", 3D/2D mixed 50/50" if cfg.data_2d else ""
     if not cfg.data_3d:
         description = (
-            f"training on synthetic humans (no dataset given): {len(train)} samples per epoch, "
-            f"{cfg.synthetic_image_size}x{cfg.synthetic_image_size} renders, no flip augmentation (left/right colour "
-            "coding); pass --data-3d h36m=ROOT for real data"
+            f"training on synthetic humans (no dataset given){' + ' + ' + '.join(labels[1:]) if cfg.data_2d else ''}: "
+            f"{len(train)} samples per epoch{mixing}, {cfg.synthetic_image_size}x{cfg.synthetic_image_size} renders, "
+            "no flip augmentation (left/right colour coding); pass --data-3d h36m=ROOT for real data"
         )
     else:
-        description = f"training on {' + '.join(names)}: {len(train)} samples per epoch"
+        description = f"training on {' + '.join(labels)}: {len(train)} samples per epoch{mixing}"
     return TrainData(train, val, val_name, joint_set, sources_3d, description)
 
 

@@ -10,7 +10,7 @@ from mhp.data import read_dataset
 from mhp.data.io import DatasetError
 from mhp.geometry import process_bbox
 from mhp.skeleton import COCO, H36M, MPII, MUCO, MUPOTS
-from tests.data.conftest import H36M_OPTIONS
+from tests.conftest import H36M_OPTIONS
 
 PX, MM = 1e-3, 1e-3
 

@@ -1,0 +1,161 @@
+"""``mhp-eval`` end to end on the synthetic dataset folders, with random and trained models."""
+
+import json
+
+import pytest
+import torch
+
+import mhp
+from mhp.cli.eval import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    base = tmp_path_factory.mktemp("ckpt")
+    torch.manual_seed(0)
+    kwargs = {"width_mult": 0.25, "embedding_size": 32, "input_size": 64}
+    h36m = mhp.save_checkpoint(base / "h36m.pt", mhp.create_model("LPSKI", **kwargs))
+    muco = mhp.save_checkpoint(base / "muco.pt", mhp.create_model("LPSKI", num_joints=21, **kwargs))
+    custom = mhp.save_checkpoint(base / "custom.pt", mhp.create_model("LPSKI", num_joints=5, **kwargs))
+    return {"h36m": h36m, "muco": muco, "custom": custom}
+
+
+def run(capsys, *argv):
+    code = main([*argv, "--workers", "0", "--device", "cpu"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize(("protocol", "subjects"), [(1, [11]), (2, [9, 11])])
+def test_h36m_protocols(synthetic_folders, checkpoints, capsys, tmp_path, protocol, subjects):
+    root = synthetic_folders["h36m"][0]
+    out = tmp_path / "report.json"
+    code, text, _ = run(
+        capsys,
+        "--checkpoint",
+        str(checkpoints["h36m"]),
+        "--dataset",
+        "h36m",
+        "--root",
+        str(root),
+        "--protocol",
+        str(protocol),
+        "--json",
+        str(out),
+    )
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["subjects"] == subjects
+    assert report["protocol"] == protocol
+    assert report["primary"] == ("rigid_mpjpe" if protocol == 1 else "mpjpe")
+    assert set(report["per_group"]) == {"Directions", "Discussion"}
+    assert set(report["metrics"]) == {"mpjpe", "pa_mpjpe", "rigid_mpjpe"}
+    assert report["metrics"]["pa_mpjpe"] <= report["metrics"]["rigid_mpjpe"] <= report["metrics"]["mpjpe"]
+    assert "Directions" in text
+    assert "VideoPose3D protocol #1" in text
+
+
+def test_flip_test_modes_and_rootnet_boxes(synthetic_folders, checkpoints, capsys, tmp_path):
+    root = synthetic_folders["h36m"][0]
+    results = {}
+    for extra in (
+        [],
+        ["--flip-test"],
+        ["--flip-test", "--flip-mode", "corrected"],
+        ["--bbox-root", str(root / "bbox_root" / "bbox_root_human36m_output.json")],
+    ):
+        out = tmp_path / "r.json"
+        code, _, _ = run(
+            capsys,
+            "--checkpoint",
+            str(checkpoints["h36m"]),
+            "--dataset",
+            "h36m",
+            "--root",
+            str(root),
+            "--json",
+            str(out),
+            *extra,
+        )
+        assert code == 0
+        results[" ".join(extra[:3])] = json.loads(out.read_text())
+    flips = [r["flip_test"] for r in results.values()]
+    assert flips == ["off", "original", "corrected", "off"]
+    values = [r["metrics"]["mpjpe"] for r in results.values()]
+    assert len(set(values)) == 4  # each option changes the predictions or the roots
+    assert list(results.values())[-1]["boxes_and_roots"].startswith("RootNet")
+
+
+def test_mupots_all_and_matched(synthetic_folders, checkpoints, capsys, tmp_path):
+    root = synthetic_folders["mupots"][0]
+    reports = {}
+    for mode, extra in (
+        ("gt", []),
+        ("rootnet", ["--bbox-root", str(root / "bbox_root" / "bbox_root_mupots_output.json")]),
+    ):
+        out = tmp_path / f"{mode}.json"
+        code, text, _ = run(
+            capsys,
+            "--checkpoint",
+            str(checkpoints["muco"]),
+            "--dataset",
+            "mupots",
+            "--root",
+            str(root),
+            "--json",
+            str(out),
+            *extra,
+        )
+        assert code == 0
+        assert "3DPCK all" in text
+        reports[mode] = json.loads(out.read_text())
+    gt = reports["gt"]
+    assert set(gt["per_group"]) == {"TS1", "TS2", "TS3"}
+    assert gt["matched_people"] == gt["people"]  # ground-truth boxes: every prediction is its person's
+    assert gt["metrics"]["pck3d_all"] == gt["metrics"]["pck3d_matched"]
+    assert 0 <= gt["metrics"]["auc_all"] <= gt["metrics"]["pck3d_all"] <= 100
+    detected = reports["rootnet"]
+    assert detected["people"] == gt["people"]
+    assert detected["matched_people"] <= detected["people"]
+    # people no detection was matched to count as all-wrong in "all ground truths"
+    expected_ceiling = 100 * detected["matched_people"] / detected["people"]
+    assert detected["metrics"]["pck3d_all"] <= expected_ceiling + 1e-9
+
+
+def test_synthetic_reports_the_mean_pose_baseline(checkpoints, capsys, tmp_path):
+    out = tmp_path / "s.json"
+    code, text, _ = run(
+        capsys,
+        "--checkpoint",
+        str(checkpoints["h36m"]),
+        "--dataset",
+        "synthetic",
+        "--synthetic-samples",
+        "12",
+        "--synthetic-image-size",
+        "128",
+        "--json",
+        str(out),
+    )
+    assert code == 0
+    m = json.loads(out.read_text())["metrics"]
+    assert m["baseline_mpjpe"] > 50
+    assert m["ratio_to_baseline"] == pytest.approx(m["mpjpe"] / m["baseline_mpjpe"])
+    assert "mean-pose baseline" in text
+
+
+def test_errors(checkpoints, capsys, tmp_path):
+    code, _, err = run(capsys, "--checkpoint", str(checkpoints["h36m"]), "--dataset", "h36m")
+    assert code == 1
+    assert "--root is needed" in err
+    code, _, err = run(capsys, "--checkpoint", str(checkpoints["custom"]), "--dataset", "synthetic")
+    assert code == 1
+    assert "5 joints, which no evaluation protocol defines" in err
+    code, _, err = run(capsys, "--checkpoint", str(tmp_path / "none.pt"), "--dataset", "synthetic")
+    assert code == 1
+    assert "not found" in err
+    code, _, err = run(capsys, "--checkpoint", str(checkpoints["h36m"]), "--dataset", "coco", "--root", "x")
+    assert code == 1
+    assert "--dataset must be one of" in err
