@@ -87,6 +87,15 @@ def mean_across(value: torch.Tensor, runtime: Runtime) -> torch.Tensor:
     return value / runtime.world_size
 
 
+def any_across(flag: bool, runtime: Runtime) -> bool:
+    """True on every process if ``flag`` is true on any (a collective decision, e.g. to stop)."""
+    if not runtime.distributed:
+        return flag
+    value = torch.tensor([float(flag)], device=runtime.device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def barrier(runtime: Runtime) -> None:
     if runtime.distributed:
         dist.barrier()

@@ -92,12 +92,12 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     """Train as ``cfg`` says; returns the run summary (also printed as the last line)."""
     runtime = distributed.start(cfg.device)
     out = Path(cfg.out)
+    start_from = resume_path(cfg, out)  # refuse to overwrite a run before touching its folder
     if runtime.is_main:
         out.mkdir(parents=True, exist_ok=True)
     log = RunLog(out, enabled=runtime.is_main)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
 
-    start_from = resume_path(cfg, out)  # refuse to overwrite a run before doing any work
     joint_set = default_joint_set(cfg, cfg.data_3d or ("synthetic",))
     model = build_model(cfg, joint_set.num_joints, joint_set.name)
     device = runtime.device
@@ -165,10 +165,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             loss = integral_l1_loss(pred.float(), joints, vis, has_depth)
             geo = geo_loss(pred.float(), vis, has_depth) if geo_loss is not None else torch.zeros((), device=device)
             total = loss + cfg.weight_geo * geo
-            if not torch.isfinite(total):
+            if distributed.any_across(not torch.isfinite(total).item(), runtime):  # all ranks stop together
+                where = f"epoch {epoch + 1} step {state.step_in_epoch}"
                 raise MhpError(
-                    f"loss became {total.item()} at epoch {epoch + 1} step {state.step_in_epoch}; lower --lr or "
-                    f"check the data with mhp-data check (the last checkpoint in {out} is intact)"
+                    f"loss became non-finite ({total.item()} here) at {where}; lower --lr or check the data with "
+                    f"mhp-data check (the last checkpoint in {out} is intact)"
                 )
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(total).backward()
@@ -204,7 +205,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                     images_per_s=rate,
                 )
                 window_start, window_steps, window_images, window_loss, window_geo = now, 0, 0, 0.0, 0.0
-            if cfg.time_limit_min is not None and state.seconds + now - started >= cfg.time_limit_min * 60:
+            if cfg.time_limit_min is not None and distributed.any_across(
+                state.seconds + now - started >= cfg.time_limit_min * 60, runtime
+            ):  # every rank stops at the same step
                 stop_reason = f"time limit of {cfg.time_limit_min:g} min reached"
                 break
             if now - last_save >= cfg.save_every_min * 60 and state.step_in_epoch < steps:

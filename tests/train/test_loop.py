@@ -97,3 +97,23 @@ def test_one_line_errors(tmp_path, tiny_config, capsys):
     err = error(*tiny_flags(epochs=2, width_mult=0.5), "--out", str(tmp_path / "run"), "--resume", "auto")
     assert "was trained as LPSKI" in err
     assert "same model options" in err
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint(tiny_config, monkeypatch):
+    from mhp.errors import MhpError
+    from mhp.train import loop
+
+    cfg = tiny_config(epochs=1)
+    train(cfg)
+    before = (Path(cfg.out) / "last.pt").read_bytes()
+    calls = {"n": 0}
+    real = loop.integral_l1_loss
+
+    def poisoned(*args):
+        calls["n"] += 1
+        return real(*args) * (float("nan") if calls["n"] == 3 else 1.0)
+
+    monkeypatch.setattr(loop, "integral_l1_loss", poisoned)
+    with pytest.raises(MhpError, match=r"loss became non-finite \(nan here\) at epoch 2 step 2; lower --lr"):
+        train(tiny_config(epochs=2, resume="auto"))
+    assert (Path(cfg.out) / "last.pt").read_bytes() == before
