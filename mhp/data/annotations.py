@@ -119,6 +119,10 @@ class AnnotationBuilder:
         self.groups: dict[str, int] = {}
         self.dropped: dict[str, int] = {}
 
+    @property
+    def joint_set(self) -> JointSet:
+        return self.meta["joint_set"]
+
     def drop(self, reason: str, count: int = 1) -> None:
         if count:
             self.dropped[reason] = self.dropped.get(reason, 0) + count
@@ -143,7 +147,7 @@ class AnnotationBuilder:
         score: float = 1.0,
     ) -> bool:
         """Add a sample; returns False (and counts the reason) when it cannot be used."""
-        j = self.meta["joint_set"].num_joints
+        j = self.joint_set.num_joints
         joints_cam = np.zeros((j, 3)) if joints_cam is None else joints_cam
         if bbox is None:
             self.drop("box empty or outside the image")
@@ -175,7 +179,7 @@ class AnnotationBuilder:
         return True
 
     def build(self) -> Annotations:
-        j = self.meta["joint_set"].num_joints
+        j = self.joint_set.num_joints
         n = len(self.rows["image_ids"])
 
         def stacked(key: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:

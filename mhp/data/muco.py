@@ -44,6 +44,42 @@ def _keypoints_cam(ann: dict, where: str) -> np.ndarray:
     return array(field(ann, "keypoints_cam", where), (MUCO.num_joints, 3), f"{where} keypoints_cam")
 
 
+def add_person(
+    builder: AnnotationBuilder,
+    ann: dict,
+    joints_cam: np.ndarray,
+    *,
+    where: str,
+    image_path: str,
+    image_id: int,
+    size: tuple[int, int],
+    focal: np.ndarray,
+    principal: np.ndarray,
+    **extra: object,
+) -> None:
+    """Add one person of the MuCo/MuPoTS annotation format (keypoints_img, keypoints_cam, bbox) to ``builder``."""
+    joint_set = builder.joint_set
+    j = joint_set.num_joints
+    keypoints_img = array(field(ann, "keypoints_img", where), (j, 2), f"{where} keypoints_img")
+    joints_img = np.concatenate([keypoints_img, joints_cam[:, 2:] - joints_cam[joint_set.root, 2]], axis=1)
+    bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
+    builder.add(
+        image_path=image_path,
+        image_id=image_id,
+        width=size[0],
+        height=size[1],
+        bbox_raw=bbox_raw,
+        bbox=process_bbox(bbox_raw, size[0], size[1]),
+        joints_img=joints_img,
+        joints_cam=joints_cam,
+        joints_vis=np.ones(j),
+        root_cam=joints_cam[joint_set.root],
+        focal=focal,
+        principal=principal,
+        **extra,
+    )
+
+
 def read_muco(root: str | Path, split: str = "train") -> Annotations:
     root = Path(root)
     if split != "train":
@@ -57,7 +93,6 @@ def read_muco(root: str | Path, split: str = "train") -> Annotations:
         image_id, _ = image_of(ann, images, f"{path}: annotations[{i}]")
         people[image_id].append((i, ann))
     builder = AnnotationBuilder("muco", split, image_dir, MUCO, has_depth=True)
-    j = MUCO.num_joints
     for image_id, anns in people.items():
         img = images[image_id]
         iwhere = f"{path}: image {image_id}"
@@ -69,24 +104,14 @@ def read_muco(root: str | Path, split: str = "train") -> Annotations:
         principal = array(field(img, "c", iwhere), (2,), f"{iwhere} c")
         for k in selected:
             i, ann = anns[k]
-            where = f"{path}: annotations[{i}]"
-            joints_cam = cams[k]
-            joints_img = np.concatenate(
-                [array(field(ann, "keypoints_img", where), (j, 2), f"{where} keypoints_img"), joints_cam[:, 2:]], axis=1
-            )
-            joints_img[:, 2] -= joints_cam[MUCO.root, 2]
-            bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
-            builder.add(
+            add_person(
+                builder,
+                ann,
+                cams[k],
+                where=f"{path}: annotations[{i}]",
                 image_path=str(field(img, "file_name", iwhere)),
                 image_id=image_id,
-                width=width,
-                height=height,
-                bbox_raw=bbox_raw,
-                bbox=process_bbox(bbox_raw, width, height),
-                joints_img=joints_img,
-                joints_cam=joints_cam,
-                joints_vis=np.ones(j),
-                root_cam=joints_cam[MUCO.root],
+                size=(width, height),
                 focal=focal,
                 principal=principal,
             )

@@ -17,7 +17,7 @@ import numpy as np
 
 from mhp.data.annotations import AnnotationBuilder, Annotations
 from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json, require_dir
-from mhp.geometry import process_bbox
+from mhp.data.muco import add_person
 from mhp.skeleton import MUPOTS
 
 ANNOTATION_FILE = Path("data") / "MuPoTS-3D.json"
@@ -85,23 +85,15 @@ def read_mupots(root: str | Path, split: str = "test", bbox_root: str | Path | N
             continue
         width, height, focal, principal = _image_meta(img, f"{path}: image {image_id}")
         joints_cam = array(field(ann, "keypoints_cam", where), (j, 3), f"{where} keypoints_cam")
-        joints_img = np.concatenate(
-            [array(field(ann, "keypoints_img", where), (j, 2), f"{where} keypoints_img"), joints_cam[:, 2:]], axis=1
-        )
-        joints_img[:, 2] -= joints_cam[MUPOTS.root, 2]
-        bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
         group, number = _sequence(str(field(img, "file_name", where)))
-        builder.add(
+        add_person(
+            builder,
+            ann,
+            joints_cam,
+            where=where,
             image_path=str(img["file_name"]),
             image_id=image_id,
-            width=width,
-            height=height,
-            bbox_raw=bbox_raw,
-            bbox=process_bbox(bbox_raw, width, height),
-            joints_img=joints_img,
-            joints_cam=joints_cam,
-            joints_vis=np.ones(j),
-            root_cam=joints_cam[MUPOTS.root],
+            size=(width, height),
             focal=focal,
             principal=principal,
             group=group,
