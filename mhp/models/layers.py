@@ -93,6 +93,22 @@ class Upsample2x(nn.Module):
         return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=True)
 
 
+def conv1x1_concat(conv: nn.Conv2d, parts: list[torch.Tensor]) -> torch.Tensor:
+    """``conv(torch.cat(parts, 1))`` for a 1x1 ``conv``, computed as a sum of convolutions over weight slices.
+
+    Identical maths, but no concatenated tensor: converters such as onnx2tf otherwise run the concatenation
+    in NCHW and wrap it in TRANSPOSE ops, and training saves the copy.
+    """
+    out, start = None, 0
+    for k, part in enumerate(parts):
+        width = part.shape[1]
+        bias = conv.bias if k == len(parts) - 1 else None
+        term = F.conv2d(part, conv.weight[:, start : start + width], bias)
+        out = term if out is None else out + term
+        start += width
+    return out
+
+
 class DecoderBlock(nn.Sequential):
     """1x1 conv -> BN -> act -> 3x3 conv -> BN -> act -> bilinear x2 (the original "DeConv"; no transposed conv).
 
@@ -109,3 +125,10 @@ class DecoderBlock(nn.Sequential):
             make_activation(activation, out_channels),
             Upsample2x(),
         )
+
+    def forward_concat(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """The block applied to the channel concatenation of ``parts``, without building it."""
+        x = conv1x1_concat(self[0], parts)
+        for layer in list(self)[1:]:
+            x = layer(x)
+        return x

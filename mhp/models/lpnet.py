@@ -107,9 +107,9 @@ class LPSkiConcat(nn.Module):
             if i in self.skip_after:
                 skips.append(x)
         z = self.last_conv(x)
-        z = self.deconv0(torch.cat([skips[2], z], dim=1))
-        z = self.deconv1(torch.cat([skips[1], z], dim=1))
-        z = self.deconv2(torch.cat([skips[0], z], dim=1))
+        z = self.deconv0.forward_concat([skips[2], z])
+        z = self.deconv1.forward_concat([skips[1], z])
+        z = self.deconv2.forward_concat([skips[0], z])
         return self.final_layer(z)
 
 
@@ -191,7 +191,7 @@ class LPResConcat(nn.Module):
         if self.pool_older[-1]:
             older = self.avgpool(older)
         embedding = self.last_conv(torch.cat([older, newer], dim=1))
-        d0 = self.deconv0(torch.cat([newer, embedding], dim=1))
-        d1 = self.deconv1(torch.cat([self.upsample(embedding), d0], dim=1))
-        d2 = self.deconv2(torch.cat([self.upsample(d0), d1], dim=1))
+        d0 = self.deconv0.forward_concat([newer, embedding])
+        d1 = self.deconv1.forward_concat([self.upsample(embedding), d0])
+        d2 = self.deconv2.forward_concat([self.upsample(d0), d1])
         return self.final_layer(d2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 
 import torch
@@ -52,8 +53,23 @@ def start(device: str = "auto") -> Runtime:
     if world > 1 and not dist.is_initialized():
         if torch_device.type == "cuda":
             torch.cuda.set_device(torch_device)
+        else:
+            use_loopback_for_gloo(world)
         dist.init_process_group(backend="nccl" if torch_device.type == "cuda" else "gloo")
     return Runtime(rank, local_rank, world, torch_device)
+
+
+def use_loopback_for_gloo(world_size: int) -> None:
+    """Single-node gloo talks over loopback unless the user chose an interface (GLOO_SOCKET_IFNAME).
+
+    Gloo otherwise binds to the address the hostname resolves to; on sandboxes and laptops whose hostname
+    points at a firewalled or absent interface, its connect waits out the 30-minute process-group timeout.
+    """
+    if "GLOO_SOCKET_IFNAME" in os.environ or int(os.environ.get("LOCAL_WORLD_SIZE", "0")) != world_size:
+        return
+    loopback = [name for _, name in socket.if_nameindex() if name.startswith("lo")]
+    if loopback:
+        os.environ["GLOO_SOCKET_IFNAME"] = loopback[0]
 
 
 def stop(runtime: Runtime) -> None:

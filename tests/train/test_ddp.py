@@ -2,6 +2,7 @@
 that follows the single-process loss curve for the same global batch."""
 
 import csv
+import datetime
 import os
 import socket
 import subprocess
@@ -13,10 +14,27 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
+from mhp.train.distributed import use_loopback_for_gloo
 from mhp.train.sync_bn import GlobalBatchNorm2d, convert_to_global_batchnorm
 from tests.train.conftest import tiny_flags
 
-pytestmark = pytest.mark.slow
+
+def loopback_reachable() -> bool:
+    """Can this machine open a TCP connection to itself? (Some sandboxes keep the loopback interface down.)"""
+    try:
+        with (
+            socket.create_server(("127.0.0.1", 0)) as server,
+            socket.create_connection(server.getsockname(), timeout=2),
+        ):
+            return True
+    except OSError:
+        return False
+
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+needs_loopback = pytest.mark.skipif(not loopback_reachable(), reason="loopback TCP is down here; gloo needs it")
+
+LOOPBACK = {"GLOO_SOCKET_IFNAME": "lo", "MASTER_ADDR": "127.0.0.1"}
 
 
 def free_port() -> int:
@@ -36,8 +54,8 @@ def batch():
 
 
 def _worker(rank, port, out):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
+    os.environ.update(LOOPBACK, MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2, timeout=datetime.timedelta(seconds=120))
     net = nn.parallel.DistributedDataParallel(convert_to_global_batchnorm(small_net()))
     x, y = batch()
     shard = slice(rank * 4, rank * 4 + 4)
@@ -55,6 +73,19 @@ def _worker(rank, port, out):
     dist.destroy_process_group()
 
 
+def test_single_node_gloo_uses_loopback_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("GLOO_SOCKET_IFNAME", raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    use_loopback_for_gloo(4)  # two nodes: the user's network decides
+    assert "GLOO_SOCKET_IFNAME" not in os.environ
+    use_loopback_for_gloo(2)
+    assert os.environ["GLOO_SOCKET_IFNAME"] == "lo"
+    monkeypatch.setenv("GLOO_SOCKET_IFNAME", "eth7")
+    use_loopback_for_gloo(2)
+    assert os.environ["GLOO_SOCKET_IFNAME"] == "eth7"
+
+
+@needs_loopback
 def test_global_batchnorm_gives_the_single_process_gradients(tmp_path):
     net = small_net()
     x, y = batch()
@@ -76,10 +107,11 @@ def losses(out):
     return [float(r["loss"]) for r in rows if r["loss"]], [float(r["val_mpjpe_mm"]) for r in rows if r["val_mpjpe_mm"]]
 
 
+@needs_loopback
 def test_torchrun_two_processes_follow_the_single_process_curve(tmp_path):
     single = tmp_path / "single"
     run = [sys.executable, "-m", "mhp.cli.train", *tiny_flags(batch_size=8, sync_bn=True), "--out", str(single)]
-    subprocess.run(run, check=True, capture_output=True)
+    subprocess.run(run, check=True, capture_output=True, timeout=600)
     ddp = tmp_path / "ddp"
     launch = [
         sys.executable,
@@ -87,6 +119,8 @@ def test_torchrun_two_processes_follow_the_single_process_curve(tmp_path):
         "torch.distributed.run",
         "--nproc-per-node",
         "2",
+        "--master-addr",
+        "127.0.0.1",
         "--master-port",
         str(free_port()),
         "-m",
@@ -95,7 +129,7 @@ def test_torchrun_two_processes_follow_the_single_process_curve(tmp_path):
         "--out",
         str(ddp),
     ]
-    result = subprocess.run(launch, capture_output=True, text=True)
+    result = subprocess.run(launch, capture_output=True, text=True, timeout=600, env={**os.environ, **LOOPBACK})
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.count("training on synthetic humans") == 1  # rank 0 alone reports
     single_loss, single_val = losses(single)
