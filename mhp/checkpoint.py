@@ -80,8 +80,8 @@ def read_checkpoint(path: str | Path) -> Any:
                 "tensors, numbers, strings and containers (torch.load weights_only=True)"
             ) from None
         raise CheckpointError(f"{path} is corrupt or not a PyTorch checkpoint (unreadable pickle)") from None
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) and not isinstance(exc, KeyError) else "unreadable pickle"
         raise CheckpointError(f"{path} is corrupt or not a PyTorch checkpoint ({reason})") from None
 
 

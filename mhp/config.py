@@ -144,3 +144,24 @@ class EvalConfig:
     model: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """``mhp-export``: a checkpoint to ONNX / TFLite / CoreML artifacts, each with a manifest and a parity gate."""
+
+    checkpoint: str | None = None
+    target: str = "all"  # onnx, tflite, coreml, all
+    precision: tuple[str, ...] = ()  # empty: every precision the target supports (see --int8 / --fp16)
+    int8: bool = False  # shorthand for --precision int8 (full integer for TFLite, INT8 weights for CoreML)
+    fp16: bool = False  # shorthand for --precision fp16
+    calib: str | None = None  # folder of images (+ boxes.json); default: the checkpoint's training scenes
+    calib_samples: int = 256
+    parity_samples: int = 256
+    out: str | None = None  # default: export/ beside the checkpoint
+    check: str | None = None  # re-run the parity gate of an existing artifact
+    no_check: bool = False
+    threads: int = 1
+    model: str | None = None  # original snapshots only: the architecture
+    num_joints: int | None = None
+    width_mult: float | None = None

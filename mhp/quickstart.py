@@ -1,7 +1,8 @@
-"""``make quickstart``: train LPSKI on synthetic humans, score it on held-out ones, write a summary.
+"""``make quickstart``: train LPSKI on synthetic humans, score it on held-out ones, export it, write a summary.
 
 Everything goes under ``runs/quickstart/``: the training run (checkpoints, log.csv, TensorBoard), the
-evaluation report ``eval.json`` and ``summary.json``. Re-running continues or reuses a finished run.
+evaluation report ``eval.json``, the ONNX and TFLite (float32, full INT8) artifacts with their manifests and
+parity reports under ``export/``, and ``summary.json``. Re-running continues or reuses a finished run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from mhp.cli import run_command
 from mhp.cli.eval import evaluate, format_report
 from mhp.cli.options import resolve_config
-from mhp.config import EvalConfig, TrainConfig
+from mhp.config import EvalConfig, ExportConfig, TrainConfig
 from mhp.fileio import atomic_path
 
 RECIPE = Path(__file__).resolve().parent.parent / "train" / "configs" / "quickstart_synthetic.yaml"
@@ -63,14 +64,43 @@ def body(argv: Sequence[str] | None) -> int:
         "checkpoint": run["checkpoint"],
         "learned": metrics["ratio_to_baseline"] <= MAX_RATIO,
     }
+    exports = export_quickstart(run["checkpoint"], out / "export")
+    summary["exports"] = exports
     write_json(out / "summary.json", summary)
+    exported = all(e["passed"] for e in exports)
     verdict = "learned" if summary["learned"] else f"did NOT learn enough (needs <= {MAX_RATIO} x baseline)"
     print(
         f"quickstart: held-out MPJPE {summary['mpjpe_mm']:.1f} mm vs mean-pose baseline "
         f"{summary['baseline_mpjpe_mm']:.1f} mm ({summary['ratio_to_baseline']:.2f} x): {verdict}; "
         f"trained {summary['train_seconds']:.0f} s -> {out / 'summary.json'}"
     )
-    return 0 if summary["learned"] else 1
+    if not exported:
+        print(f"quickstart: an export failed its parity gate; see {out / 'export'}/*.json")
+    return 0 if summary["learned"] and exported else 1
+
+
+def export_quickstart(checkpoint: str, out: Path) -> list[dict]:
+    """ONNX float32 and TFLite float32 + full INT8, each gated for parity; the summary's ``exports`` list."""
+    from mhp.export.pipeline import export_checkpoint
+    from mhp.parity import format_parity_table
+
+    results = []
+    for target, precisions in (("onnx", ("fp32",)), ("tflite", ("fp32", "int8"))):
+        cfg = ExportConfig(checkpoint=checkpoint, target=target, precision=precisions, out=str(out))
+        results += export_checkpoint(cfg)
+    print(format_parity_table([(Path(r["path"]).name, r["parity"]) for r in results]))
+    return [
+        {
+            "path": r["path"],
+            "format": r["format"],
+            "precision": r["precision"],
+            "size_bytes": r["size_bytes"],
+            "delta_mpjpe_mm": round(r["parity"].get("delta_mpjpe_mm", float("nan")), 3),
+            "max_voxel_error": round(r["parity"].get("voxel_error", {}).get("max", float("nan")), 5),
+            "passed": bool(r["parity"]["passed"]),
+        }
+        for r in results
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

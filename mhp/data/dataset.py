@@ -100,6 +100,20 @@ class PoseDataset(Dataset):
             f"{self.source.record(index).image_path}; check the dataset with mhp-data check"
         )
 
+    def eval_pixels(self, i: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The evaluation crop of sample ``i`` as RGB uint8 ``(S, S, 3)`` and its affine, or None if unreadable.
+
+        Exactly what :meth:`sample` feeds the network with ``train=False``, before normalisation: the pixels a
+        deployed model receives (export calibration and parity use it).
+        """
+        record = self.source.record(i)
+        affine = sample_crop_affine(record.bbox, record.width, NO_AUGMENTATION, self.crop.patch_size)
+        reduce = decode_reduction(record.bbox, NO_AUGMENTATION, self.crop.patch_size) if self.reduced_decode else 1
+        image = self.source.load_image(i, reduce)
+        if image is None:
+            return None
+        return np.ascontiguousarray(warp_patch(image, affine, self.crop.patch_size, reduce)[..., ::-1]), affine
+
     def sample(self, i: int) -> dict[str, torch.Tensor] | None:
         """Sample ``i`` as tensors, or None if its image cannot be read."""
         record = self.source.record(i)

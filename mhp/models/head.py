@@ -29,13 +29,24 @@ class SoftArgmax3D(nn.Module):
         return f"joints={self.num_joints}, volume={self.depth_bins}x{self.height}x{self.width}"
 
     def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        return self.expectation(self.probabilities(logits))
+
+    def forward_with_confidence(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Coordinates and each joint's confidence: the probability of its most likely voxel, in (0, 1]."""
+        probs = self.probabilities(logits)
+        return self.expectation(probs), probs.amax(dim=(2, 3, 4))
+
+    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """``(N, J, D, H, W)``: one softmax per joint over its whole volume."""
         j, d, h, w = self.num_joints, self.depth_bins, self.height, self.width
         if not torch.jit.is_tracing() and (logits.dim() != 4 or tuple(logits.shape[1:]) != (j * d, h, w)):
             raise MhpError(
                 f"soft-argmax expects logits (N, {j * d}, {h}, {w}) for {j} joints x {d} depth bins, "
                 f"got {tuple(logits.shape)}"
             )
-        probs = F.softmax(logits.float().reshape(-1, j, d * h * w), dim=2).reshape(-1, j, d, h, w)
+        return F.softmax(logits.float().reshape(-1, j, d * h * w), dim=2).reshape(-1, j, d, h, w)
+
+    def expectation(self, probs: torch.Tensor) -> torch.Tensor:
         x = (probs.sum(dim=(2, 3)) * self.x_index).sum(dim=2)
         y = (probs.sum(dim=(2, 4)) * self.y_index).sum(dim=2)
         z = (probs.sum(dim=(3, 4)) * self.z_index).sum(dim=2)

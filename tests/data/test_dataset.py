@@ -217,3 +217,19 @@ def test_mixed_3d_and_2d_batches_through_worker_processes(synthetic_folders):
     assert batches[0]["image"].shape == (len(mixed) // 2, 3, 256, 256)
     assert MPII.num_joints == 16
     assert batches[1]["joints"].shape[1] == 18
+
+
+def test_eval_pixels_are_what_the_network_sees_before_normalisation():
+    from mhp.data.dataset import CropConfig, PoseDataset
+    from mhp.data.synthetic import SyntheticHumans
+    from mhp.data.transforms import to_network_input
+
+    source = SyntheticHumans(3, seed=5, image_size=(160, 160))
+    dataset = PoseDataset(source, source.joint_set, CropConfig(patch_size=64, heatmap_size=(8, 8)), train=False)
+    for i in range(3):
+        rgb, affine = dataset.eval_pixels(i)
+        sample = dataset.sample(i)
+        assert rgb.dtype == np.uint8
+        assert rgb.shape == (64, 64, 3)
+        np.testing.assert_array_equal(affine, sample["crop"].numpy())
+        np.testing.assert_allclose(to_network_input(rgb[..., ::-1], (1, 1, 1), "legacy"), sample["image"].numpy())

@@ -1,0 +1,50 @@
+"""mhp-export: a checkpoint to ONNX / TFLite / CoreML artifacts, each with a manifest and a parity gate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+
+from mhp.cli import run_command
+from mhp.cli.options import add_config_arguments, resolve_config
+from mhp.config import ExportConfig
+from mhp.parity import format_parity_table
+
+HELP = {
+    "checkpoint": "mhp checkpoint (or original snapshot with --model)",
+    "target": "onnx, tflite, coreml or all",
+    "precision": "fp32 fp16 dynamic int8 (TFLite int8 = full integer; CoreML int8 = INT8 weights)",
+    "calib": "folder of calibration images, optionally with boxes.json {name: [x, y, w, h]}",
+    "check": "re-run the parity gate of this artifact and update its manifest",
+    "no_check": "skip the parity gates (the manifest records that)",
+}
+
+
+def body(argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="mhp-export", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="export preset (flat YAML, e.g. export/mobile.yaml)")
+    add_config_arguments(parser, ExportConfig, help_text=HELP)
+    args = vars(parser.parse_args(argv))
+    cfg = resolve_config(ExportConfig, yaml_path=args.pop("config"), flags=args)
+    from mhp.export.pipeline import check_artifact, export_checkpoint
+
+    if cfg.check:
+        results = [check_artifact(cfg)]
+        print(json.dumps(results[0]["parity"], indent=2))
+    else:
+        results = export_checkpoint(cfg)
+    print(format_parity_table([(r["path"].rsplit("/", 1)[-1], r["parity"]) for r in results]))
+    failed = [r["path"] for r in results if r["parity"].get("passed") is False]
+    if failed:
+        print(f"parity FAILED for {', '.join(failed)}: see the report above and the manifests")
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""Calibration crops for full INT8: the checkpoint's training scenes (synthetic by default) or a user folder,
+cut with exactly the evaluation preprocessing, as uint8 RGB ``(N, S, S, 3)``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mhp.data.dataset import CropConfig, PoseDataset
+from mhp.data.io import read_image
+from mhp.data.synthetic import SyntheticHumans
+from mhp.data.transforms import NO_AUGMENTATION, sample_crop_affine, warp_patch
+from mhp.errors import MhpError
+from mhp.geometry import process_bbox
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+BOXES_FILE = "boxes.json"
+MIN_SAMPLES = 200
+
+
+@dataclass(frozen=True)
+class CalibrationSet:
+    pixels: np.ndarray  # uint8 (N, S, S, 3) RGB
+    id: str
+    source: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(np.ascontiguousarray(self.pixels).tobytes()).hexdigest()
+
+    def record(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source, "samples": len(self.pixels), "sha256": self.sha256}
+
+
+def synthetic_scenes(model, config: dict[str, Any], count: int, *, seed: int | None = None) -> SyntheticHumans:
+    """Synthetic scenes like the checkpoint's training data (its seed and render size unless told otherwise)."""
+    size = int(config.get("synthetic_image_size", 256))
+    seed = int(config.get("seed", 0)) if seed is None else seed
+    return SyntheticHumans(count, joint_set=model.joint_set, seed=seed, image_size=(size, size))
+
+
+def synthetic_calibration(model, config: dict[str, Any], count: int = 256) -> CalibrationSet:
+    """The first ``count`` training scenes of the checkpoint, as evaluation crops."""
+    if count < MIN_SAMPLES:
+        raise MhpError(f"--calib-samples {count} is too few for stable INT8 ranges; use at least {MIN_SAMPLES}")
+    source = synthetic_scenes(model, config, count)
+    dataset = PoseDataset(source, model.joint_set, CropConfig.for_model(model), train=False)
+    pixels = np.stack([dataset.eval_pixels(i)[0] for i in range(count)])
+    size = source.image_size[0]
+    return CalibrationSet(
+        pixels, f"synthetic-seed{source.seed}-n{count}-render{size}-crop{model.input_size}", "synthetic"
+    )
+
+
+def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000) -> CalibrationSet:
+    """Images of ``folder`` cut at the person boxes of ``folder/boxes.json`` (``{"name.jpg": [x, y, w, h]}``);
+    without the file every whole image is one box. Boxes get the evaluation treatment (spec 6.1/6.3)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MhpError(f"--calib {folder} is not a folder; pass a folder of images (and optional {BOXES_FILE})")
+    boxes = read_boxes(folder / BOXES_FILE)
+    names = (
+        sorted(boxes)
+        if boxes is not None
+        else sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    )
+    crops = []
+    for name in names[:limit]:
+        image = read_image(folder / name)
+        if image is None:
+            raise MhpError(f"calibration image {folder / name} is missing or unreadable; remove it or fix it")
+        height, width = image.shape[:2]
+        box = boxes[name] if boxes is not None else [0, 0, width, height]
+        bbox = process_bbox(box, width, height)
+        if bbox is None:
+            raise MhpError(f"{folder / BOXES_FILE}: the box of {name} lies outside the image")
+        affine = sample_crop_affine(bbox, width, NO_AUGMENTATION, input_size)
+        crops.append(warp_patch(image, affine, input_size)[..., ::-1])
+    if len(crops) < MIN_SAMPLES:
+        raise MhpError(f"--calib {folder} gives {len(crops)} crops; INT8 calibration needs at least {MIN_SAMPLES}")
+    pixels = np.ascontiguousarray(np.stack(crops))
+    return CalibrationSet(pixels, f"folder-{folder.name}-n{len(crops)}-crop{input_size}", str(folder))
+
+
+def read_boxes(path: Path) -> dict[str, list[float]] | None:
+    if not path.exists():
+        return None
+    try:
+        boxes = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MhpError(f'{path} is not valid JSON ({exc}); expected {{"image.jpg": [x, y, w, h]}}') from None
+    valid = isinstance(boxes, dict) and all(
+        isinstance(b, list) and len(b) == 4 and all(isinstance(v, int | float) for v in b) for b in boxes.values()
+    )
+    if not valid:
+        raise MhpError(f"{path} must map image names to [x, y, w, h] boxes in pixels")
+    return boxes

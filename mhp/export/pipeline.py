@@ -1,0 +1,268 @@
+"""``mhp-export``: plan the artifacts, build calibration and parity data, export, gate, write manifests."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mhp.checkpoint import load_checkpoint, read_checkpoint
+from mhp.config import ExportConfig
+from mhp.errors import MhpError
+from mhp.export import coreml as coreml_export
+from mhp.export import tflite as tflite_export
+from mhp.export.calibration import CalibrationSet, folder_calibration, synthetic_calibration, synthetic_scenes
+from mhp.export.graph import ExportModule
+from mhp.export.manifest import (
+    ExportManifest,
+    file_sha256,
+    input_contract,
+    model_records,
+    read_manifest,
+    write_manifest,
+)
+from mhp.export.onnx import INPUT_NAME, export_onnx
+from mhp.fileio import atomic_path
+from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, compare, synthetic_parity_set
+from mhp.runtime.base import Runner, RuntimeUnavailableError
+from mhp.runtime.torch import TorchRunner
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffix: str
+    precisions: tuple[str, ...]
+    runs_on: str  # where its parity check can run
+
+
+FORMATS = {
+    "onnx": Format("onnx", ".onnx", ("fp32",), "anywhere (onnxruntime)"),
+    "tflite": Format("tflite", ".tflite", tflite_export.PRECISIONS, "anywhere (LiteRT)"),
+    "coreml": Format("coreml", ".mlpackage", coreml_export.PRECISIONS, "macOS only"),
+}
+TOOLS = ("torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "coremltools")
+
+
+def plan(cfg: ExportConfig) -> list[tuple[Format, str]]:
+    """(format, precision) pairs to write, in order; a precision a format lacks is skipped unless asked alone."""
+    targets = list(FORMATS) if cfg.target == "all" else [cfg.target]
+    if any(t not in FORMATS for t in targets):
+        raise MhpError(f"unknown --target {cfg.target!r}; choose onnx, tflite, coreml or all")
+    wanted = list(cfg.precision) + ["int8"] * cfg.int8 + ["fp16"] * cfg.fp16
+    known = {p for f in FORMATS.values() for p in f.precisions}
+    unknown = [p for p in wanted if p not in known]
+    if unknown:
+        raise MhpError(f"unknown precision {unknown[0]!r}; choose from {', '.join(sorted(known))}")
+    pairs = [(FORMATS[t], p) for t in targets for p in (wanted or FORMATS[t].precisions) if p in FORMATS[t].precisions]
+    if not pairs:
+        raise MhpError(
+            f"--target {cfg.target} has no {'/'.join(wanted)} export; it offers {FORMATS[targets[0]].precisions}"
+        )
+    return pairs
+
+
+def tool_versions() -> dict[str, str]:
+    versions = {}
+    for name in TOOLS:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def writable_folder(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise MhpError(f"cannot write to --out {path} ({exc.strerror}); choose a writable folder") from None
+    return path
+
+
+def artifact_size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact: Path) -> ExportManifest:
+    joints, geometry = model_records(model)
+    size, (width, height), depth = model.input_size, model.heatmap_size, model.depth_bins
+    joints_n = model.num_joints
+    coords = [
+        {"name": "coords", "shape": [1, joints_n, 3], "dtype": "float32", "units": "voxels (x, y, z)"},
+        {"name": "confidence", "shape": [1, joints_n], "dtype": "float32", "units": "probability of the peak voxel"},
+    ]
+    if fmt.name == "onnx":
+        contract = input_contract(
+            model, name=INPUT_NAME, shape=["batch", 3, size, size], layout="NCHW", dtype="float32"
+        )
+        coords = [{**o, "shape": ["batch", *o["shape"][1:]]} for o in coords]
+    elif fmt.name == "tflite":
+        dtype = "uint8"
+        contract = input_contract(model, name=INPUT_NAME, shape=[1, size, size, 3], layout="NHWC", dtype=dtype)
+        if precision == "int8":
+            coords = [
+                {
+                    "name": "heatmaps",
+                    "shape": [1, height, width, joints_n * depth],
+                    "dtype": "int8",
+                    "units": "logits, channel j*D + d; dequantise with the tensor's scale/zero point, then soft-argmax",
+                }
+            ]
+    else:
+        contract = input_contract(
+            model, name=INPUT_NAME, shape=[1, 3, size, size], layout="ImageType RGB", dtype="image"
+        )
+    return ExportManifest(
+        artifact=artifact.name,
+        format=fmt.name,
+        precision=precision,
+        model=model.model_name,
+        model_kwargs=dict(model.model_kwargs),
+        input=contract,
+        outputs=coords,
+        decode="host_soft_argmax" if fmt.name == "tflite" and precision == "int8" else "in_graph",
+        joints=joints,
+        geometry=geometry,
+        source_checkpoint={"path": str(checkpoint), "sha256": file_sha256(checkpoint)},
+        tools=tool_versions(),
+    )
+
+
+def runner_for(path: Path, manifest: ExportManifest, threads: int) -> Runner:
+    if manifest.format == "onnx":
+        from mhp.runtime.onnx import OnnxRunner
+
+        return OnnxRunner(path, threads=threads, manifest=manifest)
+    if manifest.format == "tflite":
+        from mhp.runtime.tflite import TfliteRunner
+
+        return TfliteRunner(path, threads=threads, manifest=manifest)
+    from mhp.runtime.coreml import CoremlRunner
+
+    return CoremlRunner(path, manifest=manifest)
+
+
+def gate(path: Path, manifest: ExportManifest, reference: Runner, data: ParitySet | None, threads: int) -> dict:
+    if data is None:
+        return {"status": "skipped (--no-check)", "passed": None}
+    try:
+        candidate = runner_for(path, manifest, threads)
+    except RuntimeUnavailableError as exc:
+        return {"status": "not run: needs macOS", "passed": None, "reason": str(exc)}
+    report = compare(reference, candidate, data, BUDGETS[manifest.precision])
+    return {**report, "status": "passed" if report["passed"] else "FAILED"}
+
+
+def parity_data(model, config: dict[str, Any], samples: int) -> ParitySet:
+    if samples < 1:
+        raise MhpError("--parity-samples must be at least 1")
+    return synthetic_parity_set(model, synthetic_scenes(model, config, samples, seed=HELD_OUT_SEED))
+
+
+def calibration_for(cfg: ExportConfig, model, config: dict[str, Any]) -> CalibrationSet:
+    if cfg.calib:
+        return folder_calibration(cfg.calib, model.input_size)
+    return synthetic_calibration(model, config, cfg.calib_samples)
+
+
+def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
+    """Write every planned artifact with its manifest; returns one result per artifact (path, parity, ...)."""
+    if not cfg.checkpoint:
+        raise MhpError("--checkpoint is required (or --check ARTIFACT to re-check an export)")
+    pairs = plan(cfg)
+    model = load_checkpoint(cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
+    content = read_checkpoint(cfg.checkpoint)
+    config = (content.get("config") if isinstance(content, dict) else None) or {}
+    out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
+    stem = model.model_name.lower() or "model"
+    calibration = (
+        calibration_for(cfg, model, config) if any(p == "int8" and f.name == "tflite" for f, p in pairs) else None
+    )
+    data = None if cfg.no_check else parity_data(model, config, cfg.parity_samples)
+    reference = TorchRunner(model)
+    results = []
+    saved_model = None
+    with tempfile.TemporaryDirectory(prefix="mhp-export-") as work:
+        for fmt, precision in pairs:
+            started = time.monotonic()
+            path = out / f"{stem}_{precision}{fmt.suffix}"
+            manifest = base_manifest(model, cfg.checkpoint, fmt, precision, path)
+            metadata = {
+                "description": f"mhp {model.model_name} 3D pose, {precision} {fmt.name}",
+                "mhp_manifest": json.dumps({k: manifest.to_dict()[k] for k in ("joints", "geometry", "input")}),
+            }
+            if fmt.name == "onnx":
+                module = ExportModule(model, outputs="coords")
+                export_onnx(module, path, input_size=model.input_size, dynamic_batch=True, metadata=metadata)
+            elif fmt.name == "tflite":
+                if saved_model is None:
+                    heat = Path(work) / "heatmaps.onnx"
+                    export_onnx(
+                        ExportModule(model, outputs="heatmaps"),
+                        heat,
+                        input_size=model.input_size,
+                        dynamic_batch=False,
+                        metadata={},
+                    )
+                    saved_model = tflite_export.onnx_to_saved_model(heat, Path(work) / "onnx2tf")
+                flatbuffer = tflite_export.convert_saved_model(
+                    saved_model,
+                    precision,
+                    input_size=model.input_size,
+                    num_joints=model.num_joints,
+                    depth_bins=model.depth_bins,
+                    calibration=calibration.pixels if calibration is not None and precision == "int8" else None,
+                )
+                tflite_export.write_tflite(flatbuffer, path)
+                manifest = replace(manifest, graph=tflite_export.graph_report(path))
+                if precision == "int8":
+                    manifest = replace(manifest, calibration=calibration.record())
+            else:
+                coreml_export.export_coreml(model, path, precision, metadata=metadata)
+            parity = gate(path, manifest, reference, data, cfg.threads)
+            manifest = replace(manifest, parity=parity)
+            write_manifest(path, manifest)
+            result = {
+                "path": str(path),
+                "format": fmt.name,
+                "precision": precision,
+                "size_bytes": artifact_size(path),
+                "seconds": round(time.monotonic() - started, 1),
+                "parity": parity,
+                "graph": manifest.graph,
+            }
+            results.append(result)
+            log(
+                f"wrote {path} ({result['size_bytes'] / 1e6:.2f} MB, {result['seconds']:.0f} s): "
+                f"parity {parity['status']}"
+            )
+    report_path = out / "export_report.json"
+    with atomic_path(report_path) as tmp:
+        tmp.write_text(json.dumps({"checkpoint": cfg.checkpoint, "artifacts": results}, indent=2) + "\n")
+    return results
+
+
+def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
+    """Re-run an artifact's parity gate against its source checkpoint (or ``--checkpoint``) and update its manifest."""
+    path = Path(cfg.check)
+    if not path.exists():
+        raise MhpError(f"--check {path} does not exist; pass an artifact written by mhp-export")
+    manifest = read_manifest(path)
+    checkpoint = cfg.checkpoint or manifest.source_checkpoint["path"]
+    if not Path(checkpoint).is_file():
+        raise MhpError(f"the source checkpoint {checkpoint} is gone; pass --checkpoint with the one exported")
+    model = load_checkpoint(checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
+    content = read_checkpoint(checkpoint)
+    config = (content.get("config") if isinstance(content, dict) else None) or {}
+    parity = gate(path, manifest, TorchRunner(model), parity_data(model, config, cfg.parity_samples), cfg.threads)
+    write_manifest(path, replace(manifest, parity=parity))
+    return {"path": str(path), "format": manifest.format, "precision": manifest.precision, "parity": parity}

@@ -1,0 +1,148 @@
+"""ONNX -> TFLite: onnx2tf builds a TensorFlow SavedModel of the network (NHWC heatmaps); the TFLite
+converter then writes each precision from it, with a uint8 NHWC image input and, for float precisions,
+a soft-argmax head written natively in NHWC (no TRANSPOSE ops). Full INT8 keeps the head out of the graph:
+it outputs int8 heatmaps that the host decodes in float (export-toolchain.md: in-graph INT8 soft-argmax
+is off by 1.5-5.6 voxels, outside 0.06-0.13).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mhp.errors import MhpError
+from mhp.fileio import atomic_path
+from mhp.optional import require
+
+PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
+# onnx2tf looks for this file in its working folder before trying to download it (offline pitfall).
+ONNX2TF_SAMPLE = "calibration_image_sample_data_20x128x128x3_float32.npy"
+
+
+def onnx_to_saved_model(onnx_path: Path, workdir: Path) -> Path:
+    """Convert the heatmap ONNX graph with onnx2tf; returns the SavedModel folder (input NHWC float32)."""
+    onnx2tf = require("onnx2tf")
+    workdir.mkdir(parents=True, exist_ok=True)
+    np.save(workdir / ONNX2TF_SAMPLE, np.zeros((20, 128, 128, 3), np.float32))
+    out = workdir / "saved_model"
+    previous = Path.cwd()
+    os.chdir(workdir)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as log:
+            onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(out), non_verbose=True)
+    except Exception as exc:  # onnx2tf raises bare exceptions; keep its log for the user
+        raise MhpError(f"onnx2tf could not convert {onnx_path.name}: {exc}; log: {log.getvalue()[-500:]}") from None
+    finally:
+        os.chdir(previous)
+    return out
+
+
+def tf_soft_argmax(tf, heatmaps, num_joints: int, depth_bins: int):
+    """NHWC ``(1, H, W, J*D)`` logits -> ``coords (1, J, 3)``, ``confidence (1, J)`` with axis-wise ops only."""
+    _, height, width, _ = heatmaps.shape
+    volume = tf.reshape(heatmaps, (-1, height, width, num_joints, depth_bins))
+    volume = volume - tf.reduce_max(volume, axis=[1, 2, 4], keepdims=True)
+    probs = tf.exp(volume)
+    probs = probs / tf.reduce_sum(probs, axis=[1, 2, 4], keepdims=True)
+    x = tf.reduce_sum(tf.reduce_sum(probs, axis=[1, 4]) * tf.reshape(tf.range(width, dtype=tf.float32), (1, -1, 1)), 1)
+    y = tf.reduce_sum(tf.reduce_sum(probs, axis=[2, 4]) * tf.reshape(tf.range(height, dtype=tf.float32), (1, -1, 1)), 1)
+    z = tf.reduce_sum(tf.reduce_sum(probs, axis=[1, 2]) * tf.range(depth_bins, dtype=tf.float32), 2)
+    coords = tf.concat([x[:, :, None], y[:, :, None], z[:, :, None]], axis=2)
+    return coords, tf.reduce_max(probs, axis=[1, 2, 4])
+
+
+def convert_saved_model(
+    saved_model: Path,
+    precision: str,
+    *,
+    input_size: int,
+    num_joints: int,
+    depth_bins: int,
+    calibration: np.ndarray | None = None,
+) -> bytes:
+    """One TFLite flatbuffer. ``calibration``: uint8 ``(N, S, S, 3)`` crops, needed for ``int8``."""
+    if precision not in PRECISIONS:
+        raise MhpError(f"unknown TFLite precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    tf = require("tensorflow")
+    loaded = tf.saved_model.load(str(saved_model))
+    network = loaded.signatures["serving_default"]
+    (input_key,) = network.structured_input_signature[1]
+    shape = (1, input_size, input_size, 3)
+
+    def heatmaps_of(image):
+        return next(iter(network(**{input_key: image}).values()))
+
+    if precision == "int8":
+
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="image")])
+        def graph(image):
+            return {"heatmaps": heatmaps_of(image)}
+
+    else:
+
+        @tf.function(input_signature=[tf.TensorSpec(shape, tf.uint8, name="image")])
+        def graph(image):
+            coords, confidence = tf_soft_argmax(tf, heatmaps_of(tf.cast(image, tf.float32)), num_joints, depth_bins)
+            return {"coords": coords, "confidence": confidence}
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.get_concrete_function()], loaded)
+    if precision in ("fp16", "dynamic", "int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if precision == "fp16":
+        converter.target_spec.supported_types = [tf.float16]
+    if precision == "int8":
+        if calibration is None or len(calibration) == 0:
+            raise MhpError("full INT8 needs calibration crops; pass --calib DIR or keep the synthetic default")
+        samples = calibration.astype(np.float32)
+        # One black and one white pixel pin the input range to 0-255: the uint8 input then takes raw pixels
+        # (scale 1, zero point 0) instead of whatever range the calibration crops happen to span.
+        samples[0, 0, 0], samples[0, 0, 1] = 0.0, 255.0
+        converter.representative_dataset = lambda: ([samples[i : i + 1]] for i in range(len(samples)))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()):
+        return converter.convert()
+
+
+def write_tflite(content: bytes, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)
+    return path
+
+
+def graph_report(path: Path) -> dict:
+    """How the artifact runs under LiteRT's default XNNPACK delegate: partitions and the ops left outside.
+
+    The interpreter lists the original nodes and one ``DELEGATE`` node per partition; a node belongs to a
+    partition when it lies between that partition's inputs and outputs.
+    """
+    interpreter = require("ai_edge_litert.interpreter").Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    ops = interpreter._get_ops_details()
+    producer = {int(t): op["index"] for op in ops if op["op_name"] != "DELEGATE" for t in op["outputs"]}
+    delegated: set[int] = set()
+    partitions = [op for op in ops if op["op_name"] == "DELEGATE"]
+    for partition in partitions:
+        stop = {int(t) for t in partition["inputs"]}
+        pending = [int(t) for t in partition["outputs"]]
+        while pending:
+            tensor = pending.pop()
+            node = producer.get(tensor)
+            if tensor in stop or node is None or node in delegated:
+                continue
+            delegated.add(node)
+            pending.extend(int(t) for t in ops[node]["inputs"] if t >= 0)
+    nodes = [op for op in ops if op["op_name"] != "DELEGATE"]
+    outside = collections.Counter(op["op_name"] for op in nodes if op["index"] not in delegated)
+    return {
+        "ops": len(nodes),
+        "xnnpack_partitions": len(partitions),
+        "ops_outside_delegate": dict(outside),
+        "transpose_ops": sum(op["op_name"] == "TRANSPOSE" for op in nodes),
+    }

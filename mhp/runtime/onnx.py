@@ -1,0 +1,33 @@
+"""ONNX Runtime runner (CPU execution provider)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mhp.export.manifest import ExportManifest, read_manifest
+from mhp.optional import require
+from mhp.runtime.base import Runner, check_pixels
+
+
+class OnnxRunner(Runner):
+    def __init__(self, path: str | Path, *, threads: int = 1, manifest: ExportManifest | None = None) -> None:
+        ort = require("onnxruntime")
+        self.manifest = manifest or read_manifest(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_size = self.manifest.geometry["input_size"]
+        self.name = f"onnxruntime {Path(path).name}"
+
+    def raw(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        pixels = check_pixels(pixels, self.input_size)
+        names = self.manifest.output_names
+        outputs = self.session.run(names, {self.input_name: pixels})
+        return dict(zip(names, outputs, strict=True))
+
+    def run_one(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        return self.raw(pixels)

@@ -1,0 +1,52 @@
+"""LiteRT runner: NHWC crops, uint8 input, dequantised outputs; heatmap artifacts are decoded on the host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mhp.export.manifest import ExportManifest, read_manifest
+from mhp.optional import require
+from mhp.runtime.base import Runner
+from mhp.runtime.decode import soft_argmax_nhwc
+
+
+class TfliteRunner(Runner):
+    """Runs a ``.tflite`` with XNNPACK on ``threads`` CPU threads, one crop at a time (batch 1, as on phones)."""
+
+    def __init__(self, path: str | Path, *, threads: int = 1, manifest: ExportManifest | None = None) -> None:
+        interpreter = require("ai_edge_litert.interpreter")
+        self.manifest = manifest or read_manifest(path)
+        self.interpreter = interpreter.Interpreter(model_path=str(path), num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.signature = self.interpreter.get_signature_runner()
+        self.input_name = self.manifest.input["name"]
+        details = self.signature.get_input_details()[self.input_name]
+        self.input_dtype = details["dtype"]
+        self.input_quant = details["quantization"]
+        self.output_details = self.signature.get_output_details()
+        self.input_size = self.manifest.geometry["input_size"]
+        self.name = f"litert {Path(path).name}"
+
+    def run_one(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        image = pixels.transpose(0, 2, 3, 1)
+        if self.input_dtype != np.float32:
+            scale, zero_point = self.input_quant
+            info = np.iinfo(self.input_dtype)
+            image = np.clip(np.round(image / (scale or 1.0)) + zero_point, info.min, info.max)
+        outputs = self.signature(**{self.input_name: image.astype(self.input_dtype)})
+        result = {name: self.dequantize(name, value) for name, value in outputs.items()}
+        if self.manifest.decode == "host_soft_argmax":
+            geometry = self.manifest.geometry
+            joints = len(self.manifest.joints["names"])
+            result["coords"], result["confidence"] = soft_argmax_nhwc(
+                result["heatmaps"], joints, geometry["depth_bins"]
+            )
+        return result
+
+    def dequantize(self, name: str, value: np.ndarray) -> np.ndarray:
+        if value.dtype == np.float32:
+            return value
+        scale, zero_point = self.output_details[name]["quantization"]
+        return (value.astype(np.float32) - zero_point) * np.float32(scale)

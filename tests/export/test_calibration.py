@@ -1,0 +1,71 @@
+"""Calibration sets: the synthetic default and a user folder, with one-line errors for bad input."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+import mhp
+from mhp.errors import MhpError
+from mhp.export.calibration import MIN_SAMPLES, folder_calibration, synthetic_calibration
+from mhp.optional import MissingDependencyError, require
+
+
+def write_images(folder, count, size=(48, 64)):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        cv2.imwrite(str(folder / f"{i:04d}.png"), rng.integers(0, 256, (*size, 3), dtype=np.uint8))
+
+
+def test_folder_with_boxes(tmp_path):
+    write_images(tmp_path / "calib", MIN_SAMPLES)
+    names = sorted(p.name for p in (tmp_path / "calib").iterdir())
+    (tmp_path / "calib" / "boxes.json").write_text(json.dumps({n: [4, 4, 20, 30] for n in names}))
+    calib = folder_calibration(tmp_path / "calib", 32)
+    assert calib.pixels.shape == (MIN_SAMPLES, 32, 32, 3)
+    assert calib.pixels.dtype == np.uint8
+    assert calib.record()["samples"] == MIN_SAMPLES
+    assert len(calib.sha256) == 64
+    assert folder_calibration(tmp_path / "calib", 32).sha256 == calib.sha256
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(MhpError, match="is not a folder"):
+        folder_calibration(tmp_path / "nowhere", 32)
+    write_images(tmp_path / "few", 5)
+    with pytest.raises(MhpError, match="gives 5 crops; INT8 calibration needs at least 200"):
+        folder_calibration(tmp_path / "few", 32)
+    (tmp_path / "few" / "boxes.json").write_text("[1, 2]")
+    with pytest.raises(MhpError, match=r"must map image names to \[x, y, w, h\]"):
+        folder_calibration(tmp_path / "few", 32)
+    (tmp_path / "few" / "boxes.json").write_text(json.dumps({"gone.jpg": [0, 0, 5, 5]}))
+    with pytest.raises(MhpError, match=r"gone\.jpg is missing or unreadable"):
+        folder_calibration(tmp_path / "few", 32)
+
+
+def test_synthetic_default_is_the_evaluation_crop_of_training_scenes():
+    model = mhp.create_model("LPSKI", width_mult=0.25, input_size=64)
+    calib = synthetic_calibration(model, {"seed": 3, "synthetic_image_size": 96}, MIN_SAMPLES)
+    assert calib.id == "synthetic-seed3-n200-render96-crop64"
+    assert calib.pixels.shape == (MIN_SAMPLES, 64, 64, 3)
+    assert calib.pixels.std() > 10
+    with pytest.raises(MhpError, match="at least 200"):
+        synthetic_calibration(model, {}, 50)
+
+
+def test_missing_optional_library_names_the_extra(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "onnx2tf", None)
+    with pytest.raises(MissingDependencyError, match=r"install the export extra: pip install -e '.\[export\]'"):
+        require("onnx2tf")
+
+
+def test_the_committed_quickstart_calibration_hash_is_reproduced():
+    from pathlib import Path
+
+    recorded = json.loads((Path(__file__).parents[2] / "calibration_data" / "manifest.json").read_text())["quickstart"]
+    model = mhp.create_model("LPSKI", width_mult=0.5, input_size=128)
+    calib = synthetic_calibration(model, recorded["checkpoint_config"], recorded["samples"])
+    assert calib.id == recorded["id"]
+    assert calib.sha256 == recorded["sha256"]

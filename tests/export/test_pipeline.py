@@ -1,0 +1,173 @@
+"""Export a small trained model to every target through mhp-export; the gates pass for the real artifacts and
+reject deliberately broken ones (wrong normalisation, swapped joints)."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+import mhp
+from mhp.cli.export import main as export_main
+from mhp.config import ExportConfig, TrainConfig
+from mhp.export.graph import ExportModule
+from mhp.export.manifest import read_manifest, write_manifest
+from mhp.export.onnx import export_onnx
+from mhp.export.pipeline import check_artifact, export_checkpoint
+from tests.train.conftest import TINY
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    from mhp.train.loop import train
+
+    out = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(
+        **{
+            **TINY,
+            "activation": "relu",
+            "input_size": 128,
+            "synthetic_samples": 256,
+            "epochs": 3,
+            "batch_size": 16,
+            "lr": 2e-3,
+        },
+        out=str(out),
+    )
+    return train(cfg)["checkpoint"]
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    results = export_checkpoint(ExportConfig(checkpoint=checkpoint, out=str(out), parity_samples=256), log=print)
+    return out, {(r["format"], r["precision"]): r for r in results}
+
+
+def test_every_artifact_passes_its_gate_or_says_why_not(exported):
+    out, results = exported
+    assert len(results) == 8
+    for (fmt, precision), result in results.items():
+        parity = result["parity"]
+        if fmt == "coreml":
+            assert parity["status"] == "not run: needs macOS"
+            assert parity["passed"] is None
+            continue
+        assert parity["passed"], (fmt, precision, parity)
+        assert parity["samples"] == 256
+        assert parity["mpjpe_reference_mm"] > 0
+    assert results["onnx", "fp32"]["parity"]["voxel_error"]["max"] <= 1e-3
+    assert results["tflite", "fp32"]["parity"]["voxel_error"]["max"] <= 1e-3
+    assert results["tflite", "fp16"]["parity"]["voxel_error"]["mean"] <= 0.05
+    report = json.loads((out / "export_report.json").read_text())
+    assert len(report["artifacts"]) == 8
+
+
+def test_tflite_graphs_run_in_one_xnnpack_partition_without_transposes(exported):
+    _, results = exported
+    for precision in ("fp32", "fp16", "dynamic", "int8"):
+        assert results["tflite", precision]["graph"]["transpose_ops"] == 0, precision
+    for precision in ("fp32", "int8"):
+        assert results["tflite", precision]["graph"]["xnnpack_partitions"] == 1, precision
+    # fp16: XNNPACK takes the weight DEQUANTIZE ops as a second partition; nothing else is outside.
+    assert set(results["tflite", "fp16"]["graph"]["ops_outside_delegate"]) <= {"CAST"}
+    # Outside the delegate only the input conversion remains: CAST (float) or QUANTIZE uint8 -> int8 (INT8).
+    assert set(results["tflite", "fp32"]["graph"]["ops_outside_delegate"]) <= {"CAST"}
+    assert set(results["tflite", "int8"]["graph"]["ops_outside_delegate"]) <= {"QUANTIZE"}
+
+
+def test_manifests_carry_the_contract(exported):
+    out, _ = exported
+    int8 = read_manifest(out / "lpski_int8.tflite")
+    assert int8.input["dtype"] == "uint8"
+    assert int8.input["layout"] == "NHWC"
+    assert int8.input["shape"] == [1, 128, 128, 3]
+    assert int8.decode == "host_soft_argmax"
+    assert int8.output_names == ["heatmaps"]
+    assert int8.calibration["id"].startswith("synthetic-seed0-n256")
+    assert len(int8.calibration["sha256"]) == 64
+    fp32 = read_manifest(out / "lpski_fp32.tflite")
+    assert fp32.decode == "in_graph"
+    assert fp32.output_names == ["coords", "confidence"]
+    assert fp32.calibration is None
+    onnx_manifest = read_manifest(out / "lpski_fp32.onnx")
+    assert onnx_manifest.input["layout"] == "NCHW"
+    assert onnx_manifest.parity["passed"]
+    assert onnx_manifest.source_checkpoint["sha256"]
+    assert "onnx" in onnx_manifest.tools
+    assert (out / "lpski_fp16.mlpackage").is_dir()
+    assert read_manifest(out / "lpski_fp16.mlpackage").format == "coreml"
+
+
+def broken_onnx(checkpoint, good_onnx, name, module):
+    path = good_onnx.with_name(name)
+    export_onnx(module, path, input_size=128, dynamic_batch=True, metadata={})
+    write_manifest(path, replace(read_manifest(good_onnx), artifact=name))
+    return path
+
+
+class SwappedJoints(torch.nn.Module):
+    def __init__(self, inner, permutation):
+        super().__init__()
+        self.inner, self.permutation, self.outputs = inner, permutation, "coords"
+
+    def forward(self, pixels):
+        coords, confidence = self.inner(pixels)
+        return coords[:, self.permutation], confidence[:, self.permutation]
+
+
+def test_gates_reject_broken_artifacts(checkpoint, exported, capsys):
+    out, _ = exported
+    model = mhp.load_checkpoint(checkpoint)
+    wrong_norm = mhp.load_checkpoint(checkpoint)
+    wrong_norm.normalization = "unit"  # the classic bug: 0-1 scaling on a model trained with 0-255 inputs
+    swapped = SwappedJoints(ExportModule(model), model.joint_set.flip_permutation()).eval()
+    for name, module in (("norm.onnx", ExportModule(wrong_norm)), ("swap.onnx", swapped)):
+        path = broken_onnx(checkpoint, out / "lpski_fp32.onnx", name, module)
+        result = check_artifact(ExportConfig(check=str(path), parity_samples=64))
+        assert result["parity"]["passed"] is False, name
+        assert result["parity"]["failures"], name
+        assert read_manifest(path).parity["status"] == "FAILED"
+        assert export_main(["--check", str(path), "--parity-samples", "64"]) == 1
+        assert "parity FAILED" in capsys.readouterr().out
+    assert export_main(["--check", str(out / "lpski_fp32.onnx"), "--parity-samples", "64"]) == 0
+
+
+def test_user_errors_are_one_line(checkpoint, tmp_path, capsys):
+    not_a_checkpoint = tmp_path / "notes.pt"
+    not_a_checkpoint.write_bytes(b"hello")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    few = tmp_path / "few"
+    few.mkdir()
+    cases = [
+        (["--checkpoint", str(not_a_checkpoint)], "notes.pt"),
+        (["--checkpoint", checkpoint, "--target", "tensorrt"], "unknown --target 'tensorrt'"),
+        (["--checkpoint", checkpoint, "--target", "tflite", "--int8", "--calib", str(few)], "gives 0 crops"),
+        (["--checkpoint", checkpoint, "--target", "onnx", "--out", str(blocker / "sub")], "cannot write to --out"),
+        (["--check", str(tmp_path / "gone.onnx")], "gone.onnx does not exist"),
+    ]
+    for argv, message in cases:
+        assert export_main(argv) == 1, argv
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: "), (argv, err)
+        assert message in err, (argv, err)
+        assert "\n" not in err, (argv, err)
+
+
+def test_int8_heatmap_artifact_decodes_like_the_model(checkpoint, exported):
+    from mhp.runtime import load_runner
+    from mhp.runtime.torch import TorchRunner
+
+    out, _ = exported
+    model = mhp.load_checkpoint(checkpoint)
+    pixels = np.random.default_rng(0).integers(0, 256, (4, 3, 128, 128)).astype(np.float32)
+    raw = load_runner(out / "lpski_int8.tflite").raw(pixels)
+    assert raw["heatmaps"].shape == (4, 16, 16, 18 * 32)
+    assert raw["coords"].shape == (4, 18, 3)
+    reference = TorchRunner(model).raw(pixels)
+    assert np.abs(raw["coords"] - reference["coords"]).mean() < 0.5
+    assert np.all((raw["confidence"] > 0) & (raw["confidence"] <= 1))
