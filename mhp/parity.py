@@ -84,24 +84,40 @@ def health_failures(candidate: np.ndarray, reference: np.ndarray) -> list[str]:
     return failures
 
 
-def mpjpe_mm(data: ParitySet, voxels: np.ndarray) -> float:
+def mpjpe_mm(data: ParitySet, pred_cam: np.ndarray) -> float:
     joints = list(EVAL_JOINTS.get(data.joint_set.name, range(data.joint_set.num_joints)))
-    pred = data.to_camera(voxels)
-    scores = score_poses(pred, data.gt_cam, root=data.joint_set.root, joints=joints, groups=[""] * len(pred))
+    scores = score_poses(pred_cam, data.gt_cam, root=data.joint_set.root, joints=joints, groups=[""] * len(pred_cam))
     return float(scores.mpjpe.mean())
 
 
-def compare(reference: Runner, candidate: Runner, data: ParitySet, budget: Budget) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Reference:
+    """The float32 model's outputs on a parity set, computed once and compared with every artifact."""
+
+    name: str
+    coords: np.ndarray
+    camera: np.ndarray
+    mpjpe_mm: float
+
+
+def reference_outputs(runner: Runner, data: ParitySet) -> Reference:
+    coords = runner(data.pixels)
+    camera = data.to_camera(coords)
+    return Reference(runner.name, coords, camera, mpjpe_mm(data, camera))
+
+
+def compare(reference: Reference, candidate: Runner, data: ParitySet, budget: Budget) -> dict[str, Any]:
     """The parity report (JSON-able); ``report["passed"]`` is False with ``failures`` naming each broken limit."""
-    ref = reference(data.pixels)
+    ref = reference.coords
     cand = candidate(data.pixels)
     failures = health_failures(cand, ref)
     report: dict[str, Any] = {"reference": reference.name, "candidate": candidate.name, "samples": len(ref)}
     if failures:
         return {**report, "passed": False, "failures": failures}
     voxel = np.linalg.norm(cand - ref, axis=-1)
-    mm = np.linalg.norm(data.to_camera(cand) - data.to_camera(ref), axis=-1)
-    ref_mpjpe, cand_mpjpe = mpjpe_mm(data, ref), mpjpe_mm(data, cand)
+    cand_cam = data.to_camera(cand)
+    mm = np.linalg.norm(cand_cam - reference.camera, axis=-1)
+    ref_mpjpe, cand_mpjpe = reference.mpjpe_mm, mpjpe_mm(data, cand_cam)
     delta = cand_mpjpe - ref_mpjpe
     per_joint = voxel.mean(axis=0)
     worst = [

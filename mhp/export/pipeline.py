@@ -27,7 +27,7 @@ from mhp.export.manifest import (
 )
 from mhp.export.onnx import INPUT_NAME, export_onnx
 from mhp.fileio import atomic_path
-from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, compare, synthetic_parity_set
+from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, reference_outputs, synthetic_parity_set
 from mhp.runtime.base import Runner, RuntimeUnavailableError
 from mhp.runtime.torch import TorchRunner
 
@@ -106,8 +106,7 @@ def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact:
         )
         coords = [{**o, "shape": ["batch", *o["shape"][1:]]} for o in coords]
     elif fmt.name == "tflite":
-        dtype = "uint8"
-        contract = input_contract(model, name=INPUT_NAME, shape=[1, size, size, 3], layout="NHWC", dtype=dtype)
+        contract = input_contract(model, name=INPUT_NAME, shape=[1, size, size, 3], layout="NHWC", dtype="uint8")
         if precision == "int8":
             coords = [
                 {
@@ -151,8 +150,10 @@ def runner_for(path: Path, manifest: ExportManifest, threads: int) -> Runner:
     return CoremlRunner(path, manifest=manifest)
 
 
-def gate(path: Path, manifest: ExportManifest, reference: Runner, data: ParitySet | None, threads: int) -> dict:
-    if data is None:
+def gate(
+    path: Path, manifest: ExportManifest, reference: Reference | None, data: ParitySet | None, threads: int
+) -> dict:
+    if data is None or reference is None:
         return {"status": "skipped (--no-check)", "passed": None}
     try:
         candidate = runner_for(path, manifest, threads)
@@ -188,7 +189,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
         calibration_for(cfg, model, config) if any(p == "int8" and f.name == "tflite" for f, p in pairs) else None
     )
     data = None if cfg.no_check else parity_data(model, config, cfg.parity_samples)
-    reference = TorchRunner(model)
+    reference = None if data is None else reference_outputs(TorchRunner(model), data)
     results = []
     saved_model = None
     with tempfile.TemporaryDirectory(prefix="mhp-export-") as work:
@@ -263,6 +264,7 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
     model = load_checkpoint(checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
     content = read_checkpoint(checkpoint)
     config = (content.get("config") if isinstance(content, dict) else None) or {}
-    parity = gate(path, manifest, TorchRunner(model), parity_data(model, config, cfg.parity_samples), cfg.threads)
+    data = parity_data(model, config, cfg.parity_samples)
+    parity = gate(path, manifest, reference_outputs(TorchRunner(model), data), data, cfg.threads)
     write_manifest(path, replace(manifest, parity=parity))
     return {"path": str(path), "format": manifest.format, "precision": manifest.precision, "parity": parity}
