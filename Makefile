@@ -1,5 +1,7 @@
 # make test        create/update .venv (torch==2.13.0 CPU first, then mhp[dev,export,coreml]) and run lint + tests
-# make quickstart  create/update .venv, train LPSKI on built-in synthetic humans (~12 min on 2 CPU cores), evaluate
+# make quickstart  create/update .venv, train LPSKI on built-in synthetic humans (~12 min on 2 CPU cores), evaluate,
+#                  export (ONNX, TFLite fp32/INT8) and benchmark it
+# make bench-peers full-size LPSKI (256 px, J=18) against MediaPipe BlazePose full, same LiteRT settings
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,14 +10,20 @@ TORCH := torch==2.13.0
 # onnx2tf's metadata pins an older TensorFlow/ONNX stack; installed alone it converts identically with ours.
 ONNX2TF := onnx2tf==1.29.24
 
-.PHONY: venv test lint format quickstart clean
+# MediaPipe's BlazePose GHUM full landmark model, the peer of `make bench-peers`: it ships inside this wheel,
+# which is downloaded (not installed) and unpacked into the venv.
+MEDIAPIPE := mediapipe==0.10.21
+PEERS := $(VENV)/peers
+BLAZEPOSE := $(PEERS)/pose_landmark_full.tflite
+
+.PHONY: venv test lint format quickstart bench-peers clean
 
 venv: $(STAMP)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,export,coreml]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,export,coreml,bench]"
 	$(BIN)/python -m pip install --quiet --no-deps $(ONNX2TF)
 	@if $(BIN)/python -m pip list 2>/dev/null | grep -qi nvidia; then \
 		echo "error: a CUDA (nvidia-*) package was installed into $(VENV); install $(TORCH) first"; exit 1; fi
@@ -34,6 +42,14 @@ test: lint
 
 quickstart: $(STAMP)
 	$(BIN)/python -m mhp.quickstart
+
+$(BLAZEPOSE): $(STAMP)
+	mkdir -p $(PEERS)
+	$(BIN)/python -m pip download --quiet --no-deps $(MEDIAPIPE) -d $(PEERS)
+	$(BIN)/python benchmarks/peers.py unpack --wheel-dir $(PEERS) --out $@
+
+bench-peers: $(BLAZEPOSE)
+	$(BIN)/python benchmarks/peers.py bench --peer $(BLAZEPOSE)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

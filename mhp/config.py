@@ -165,3 +165,30 @@ class ExportConfig:
     model: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """``mhp-bench``: latency, memory, size and 3D accuracy of every artifact and runtime, here or on a phone."""
+
+    artifacts: tuple[str, ...] = ()  # folders written by mhp-export, or artifact files
+    checkpoint: str | None = None  # the torch float32 reference (default: the artifacts' source checkpoint)
+    runtimes: tuple[str, ...] = ("torch", "onnxruntime", "litert", "coreml")
+    threads: tuple[int, ...] = (1, 2)
+    data: str = "synthetic"  # synthetic or h36m
+    data_root: str | None = None  # h36m: the dataset root (Protocol 2 test split: S9, S11, every 64th frame)
+    samples: int = 256  # evaluation crops (evenly spaced over the split)
+    runs: int = 50
+    warmup: int = 10
+    accuracy: bool = True  # score every artifact on the evaluation crops (off: latency only, e.g. random weights)
+    memory: bool = True  # peak resident memory of each artifact, loaded alone in a child process
+    peer: tuple[str, ...] = ()  # other .tflite pose models, timed with the same settings
+    peer_input: int = 256
+    out: str = "benchmarks/results"
+    readme: str | None = None  # replace the table between the mhp-bench markers in this Markdown file
+    plots: bool = True
+    device: str | None = None  # android: run benchmark_model on a phone over adb
+    serial: str | None = None
+    benchmark_model: str | None = None  # the benchmark_model binary built for the phone
+    adb: str = "adb"
+    ingest: tuple[str, ...] = ()  # JSON files written by the iOS demo's benchmark mode

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+from collections.abc import Iterable
 from types import ModuleType
 
 from mhp.errors import MhpError
@@ -16,6 +18,7 @@ EXTRAS = {
     "tensorflow": "export",
     "ai_edge_litert": "export",
     "coremltools": "coreml",
+    "matplotlib": "bench",
 }
 
 
@@ -33,3 +36,14 @@ def require(module: str) -> ModuleType:
         raise MissingDependencyError(
             f"{top} is not installed ({exc.msg}); install the {extra} extra: pip install -e '.[{extra}]'"
         ) from None
+
+
+def installed_versions(distributions: Iterable[str]) -> dict[str, str]:
+    """The installed version of each named distribution; the ones not installed are left out."""
+    versions = {}
+    for name in distributions:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions

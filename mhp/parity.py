@@ -54,13 +54,15 @@ class ParitySet:
         return voxels_to_camera(voxels, self.crops, self.source, self.indices, self.crop)
 
 
-def synthetic_parity_set(model, source) -> ParitySet:
+def parity_set(model, source, indices: np.ndarray | None = None) -> ParitySet:
+    """Evaluation crops (ground-truth boxes, exactly the evaluation preprocessing) of ``source`` records
+    ``indices`` (default: all), with their camera-space ground truth in the model's joint set."""
     if model.joint_set is None:
         raise MhpError(f"{model.num_joints}-joint models have no joint set to score parity with; pass --no-check")
     crop = CropConfig.for_model(model)
     dataset = PoseDataset(source, model.joint_set, crop, train=False)
-    pixels, crops = zip(*(dataset.eval_pixels(i) for i in range(len(source))), strict=True)
-    indices = np.arange(len(source))
+    indices = np.arange(len(source)) if indices is None else np.asarray(indices)
+    pixels, crops = zip(*(dataset.eval_pixels(int(i)) for i in indices), strict=True)
     gt = np.stack([remap_joints(source.record(int(i)).joints_cam, source.joint_set, model.joint_set) for i in indices])
     return ParitySet(
         np.stack(pixels).transpose(0, 3, 1, 2), np.stack(crops), indices, source, crop, model.joint_set, gt
@@ -84,10 +86,15 @@ def health_failures(candidate: np.ndarray, reference: np.ndarray) -> list[str]:
     return failures
 
 
-def mpjpe_mm(data: ParitySet, pred_cam: np.ndarray) -> float:
+def accuracy_mm(data: ParitySet, pred_cam: np.ndarray) -> dict[str, float]:
+    """MPJPE and PA-MPJPE (root-relative, the joint set's evaluation joints) against the ground truth."""
     joints = list(EVAL_JOINTS.get(data.joint_set.name, range(data.joint_set.num_joints)))
     scores = score_poses(pred_cam, data.gt_cam, root=data.joint_set.root, joints=joints, groups=[""] * len(pred_cam))
-    return float(scores.mpjpe.mean())
+    return {"mpjpe": float(scores.mpjpe.mean()), "pa_mpjpe": float(scores.pa_mpjpe.mean())}
+
+
+def mpjpe_mm(data: ParitySet, pred_cam: np.ndarray) -> float:
+    return accuracy_mm(data, pred_cam)["mpjpe"]
 
 
 @dataclass(frozen=True)
@@ -108,16 +115,23 @@ def reference_outputs(runner: Runner, data: ParitySet) -> Reference:
 
 def compare(reference: Reference, candidate: Runner, data: ParitySet, budget: Budget) -> dict[str, Any]:
     """The parity report (JSON-able); ``report["passed"]`` is False with ``failures`` naming each broken limit."""
+    return compare_outputs(reference, candidate(data.pixels), candidate.name, data, budget)
+
+
+def compare_outputs(
+    reference: Reference, cand: np.ndarray, name: str, data: ParitySet, budget: Budget
+) -> dict[str, Any]:
+    """:func:`compare` on coordinates already computed (``(N, J, 3)`` voxels on ``data``)."""
     ref = reference.coords
-    cand = candidate(data.pixels)
     failures = health_failures(cand, ref)
-    report: dict[str, Any] = {"reference": reference.name, "candidate": candidate.name, "samples": len(ref)}
+    report: dict[str, Any] = {"reference": reference.name, "candidate": name, "samples": len(ref)}
     if failures:
         return {**report, "passed": False, "failures": failures}
     voxel = np.linalg.norm(cand - ref, axis=-1)
     cand_cam = data.to_camera(cand)
     mm = np.linalg.norm(cand_cam - reference.camera, axis=-1)
-    ref_mpjpe, cand_mpjpe = reference.mpjpe_mm, mpjpe_mm(data, cand_cam)
+    scores = accuracy_mm(data, cand_cam)
+    ref_mpjpe, cand_mpjpe = reference.mpjpe_mm, scores["mpjpe"]
     delta = cand_mpjpe - ref_mpjpe
     per_joint = voxel.mean(axis=0)
     worst = [
@@ -139,6 +153,7 @@ def compare(reference: Reference, candidate: Runner, data: ParitySet, budget: Bu
         "mm_error": summary(mm),
         "mpjpe_reference_mm": ref_mpjpe,
         "mpjpe_candidate_mm": cand_mpjpe,
+        "pa_mpjpe_candidate_mm": scores["pa_mpjpe"],
         "delta_mpjpe_mm": delta,
         "worst_joints": worst,
         "budget": {k: v for k, (_, v) in limits.items() if v is not None},

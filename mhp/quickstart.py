@@ -1,8 +1,9 @@
-"""``make quickstart``: train LPSKI on synthetic humans, score it on held-out ones, export it, write a summary.
+"""``make quickstart``: train LPSKI on synthetic humans, score it, export it, benchmark it, write a summary.
 
 Everything goes under ``runs/quickstart/``: the training run (checkpoints, log.csv, TensorBoard), the
 evaluation report ``eval.json``, the ONNX and TFLite (float32, full INT8) artifacts with their manifests and
-parity reports under ``export/``, and ``summary.json``. Re-running continues or reuses a finished run.
+parity reports under ``export/``, their benchmark (latency, memory, accuracy per format) under ``bench/``, and
+``summary.json``. Re-running continues or reuses a finished run.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from pathlib import Path
 
 from mhp.cli import run_command
 from mhp.cli.eval import evaluate, format_report
-from mhp.cli.options import resolve_config
-from mhp.config import EvalConfig, ExportConfig, TrainConfig
+from mhp.cli.options import config_dict, resolve_config
+from mhp.config import BenchConfig, EvalConfig, ExportConfig, TrainConfig
 from mhp.fileio import atomic_path
 
 RECIPE = Path(__file__).resolve().parent.parent / "train" / "configs" / "quickstart_synthetic.yaml"
@@ -68,6 +69,8 @@ def body(argv: Sequence[str] | None) -> int:
     summary["exports"] = exports
     write_json(out / "summary.json", summary)
     exported = all(e["passed"] for e in exports)
+    summary["bench"], benched = bench_quickstart(out / "export", out / "bench")
+    write_json(out / "summary.json", summary)
     verdict = "learned" if summary["learned"] else f"did NOT learn enough (needs <= {MAX_RATIO} x baseline)"
     print(
         f"quickstart: held-out MPJPE {summary['mpjpe_mm']:.1f} mm vs mean-pose baseline "
@@ -76,7 +79,8 @@ def body(argv: Sequence[str] | None) -> int:
     )
     if not exported:
         print(f"quickstart: an export failed its parity gate; see {out / 'export'}/*.json")
-    return 0 if summary["learned"] and exported else 1
+    print(f"quickstart: benchmark report {summary['bench']['markdown']} (plots and JSON beside it)")
+    return 0 if summary["learned"] and exported and benched else 1
 
 
 def export_quickstart(checkpoint: str, out: Path) -> list[dict]:
@@ -101,6 +105,21 @@ def export_quickstart(checkpoint: str, out: Path) -> list[dict]:
         }
         for r in results
     ]
+
+
+def bench_quickstart(export_dir: Path, out: Path) -> tuple[dict[str, str], bool]:
+    """Every quickstart artifact and the torch model, 1 and 2 threads: the report's paths and whether all passed."""
+    from mhp.bench.report import comparison_lines, console_table, int8_warnings, write_reports
+    from mhp.bench.run import collect_rows
+    from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED
+
+    cfg = BenchConfig(artifacts=(str(export_dir),), runtimes=("torch", "onnxruntime", "litert"), out=str(out))
+    rows, machine = collect_rows(cfg)
+    paths = write_reports(rows, machine, out, config=config_dict(cfg))
+    print(console_table(rows))
+    for line in comparison_lines(rows) + int8_warnings(rows, machine):
+        print(line)
+    return {k: str(v) for k, v in paths.items()}, not any(r.status in (ACCURACY_FAILED, EXPORT_FAILED) for r in rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -26,3 +26,27 @@ def synthetic_folders(tmp_path_factory):
         "muco": (base / "muco", write_muco(base / "muco", num_images=30)),
         "mupots": (base / "mupots", write_mupots(base / "mupots", sequences=3, frames=4)),
     }
+
+
+@pytest.fixture(scope="session")
+def small_relu_checkpoint(tmp_path_factory):
+    """A tiny ReLU LPSKI trained for three epochs at 128 px: enough signal for parity and benchmarks."""
+    from mhp.config import TrainConfig
+    from mhp.train.loop import train
+    from tests.train.conftest import TINY
+
+    out = tmp_path_factory.mktemp("run")
+    overrides = {"activation": "relu", "input_size": 128, "synthetic_samples": 256, "epochs": 3, "batch_size": 16}
+    cfg = TrainConfig(**{**TINY, **overrides, "lr": 2e-3}, out=str(out))
+    return train(cfg)["checkpoint"]
+
+
+@pytest.fixture(scope="session")
+def small_relu_export(small_relu_checkpoint, tmp_path_factory):
+    """(folder, {(format, precision): result}) of exporting that model to every target."""
+    from mhp.config import ExportConfig
+    from mhp.export.pipeline import export_checkpoint
+
+    out = tmp_path_factory.mktemp("export")
+    results = export_checkpoint(ExportConfig(checkpoint=small_relu_checkpoint, out=str(out), parity_samples=256))
+    return out, {(r["format"], r["precision"]): r for r in results}

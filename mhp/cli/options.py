@@ -45,6 +45,7 @@ def coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     try:
         if origin is tuple:
             items = value if isinstance(value, list | tuple) else [value]
+            items = [part for v in items for part in (v.split(",") if isinstance(v, str) else [v]) if part != ""]
             item_type = typing.get_args(base)[0]
             return tuple(coerce(v, item_type, key, source) for v in items)
         if base is bool:

@@ -4,7 +4,6 @@ cut with exactly the evaluation preprocessing, as uint8 RGB ``(N, S, S, 3)``."""
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from mhp.data.io import read_image
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.transforms import NO_AUGMENTATION, sample_crop_affine, warp_patch
 from mhp.errors import MhpError
+from mhp.fileio import read_json_file
 from mhp.geometry import process_bbox
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -90,10 +90,7 @@ def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000
 def read_boxes(path: Path) -> dict[str, list[float]] | None:
     if not path.exists():
         return None
-    try:
-        boxes = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MhpError(f'{path} is not valid JSON ({exc}); expected {{"image.jpg": [x, y, w, h]}}') from None
+    boxes = read_json_file(path, fix='expected {"image.jpg": [x, y, w, h]}')
     valid = isinstance(boxes, dict) and all(
         isinstance(b, list) and len(b) == 4 and all(isinstance(v, int | float) for v in b) for b in boxes.values()
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path
+from mhp.fileio import atomic_path, read_json_file
 from mhp.geometry import DEPTH_RANGE_MM
 from mhp.models.pose_model import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 
@@ -68,10 +68,7 @@ def read_manifest(artifact: str | Path) -> ExportManifest:
     path = manifest_path(artifact)
     if not path.is_file():
         raise MhpError(f"{path} is missing: every artifact needs its manifest; re-export with mhp-export")
-    try:
-        content = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MhpError(f"{path} is not valid JSON ({exc}); re-export with mhp-export") from None
+    content = read_json_file(path, fix="re-export with mhp-export")
     if not isinstance(content, dict) or content.get("format_name") != FORMAT:
         raise MhpError(f"{path} is not an mhp export manifest; re-export with mhp-export")
     if content.get("version") != VERSION:

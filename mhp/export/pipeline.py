@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import tempfile
 import time
@@ -27,7 +26,8 @@ from mhp.export.manifest import (
 )
 from mhp.export.onnx import INPUT_NAME, export_onnx
 from mhp.fileio import atomic_path
-from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, reference_outputs, synthetic_parity_set
+from mhp.optional import installed_versions
+from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
 from mhp.runtime.base import Runner, RuntimeUnavailableError
 from mhp.runtime.torch import TorchRunner
 
@@ -64,16 +64,6 @@ def plan(cfg: ExportConfig) -> list[tuple[Format, str]]:
             f"--target {cfg.target} has no {'/'.join(wanted)} export; it offers {FORMATS[targets[0]].precisions}"
         )
     return pairs
-
-
-def tool_versions() -> dict[str, str]:
-    versions = {}
-    for name in TOOLS:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def writable_folder(path: Path) -> Path:
@@ -132,7 +122,7 @@ def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact:
         joints=joints,
         geometry=geometry,
         source_checkpoint={"path": str(checkpoint), "sha256": file_sha256(checkpoint)},
-        tools=tool_versions(),
+        tools=installed_versions(TOOLS),
     )
 
 
@@ -166,13 +156,74 @@ def gate(
 def parity_data(model, config: dict[str, Any], samples: int) -> ParitySet:
     if samples < 1:
         raise MhpError("--parity-samples must be at least 1")
-    return synthetic_parity_set(model, synthetic_scenes(model, config, samples, seed=HELD_OUT_SEED))
+    return parity_set(model, synthetic_scenes(model, config, samples, seed=HELD_OUT_SEED))
 
 
 def calibration_for(cfg: ExportConfig, model, config: dict[str, Any]) -> CalibrationSet:
     if cfg.calib:
         return folder_calibration(cfg.calib, model.input_size)
     return synthetic_calibration(model, config, cfg.calib_samples)
+
+
+def write_artifact(
+    model,
+    checkpoint: str,
+    fmt: Format,
+    precision: str,
+    path: Path,
+    calibration: CalibrationSet | None,
+    work: Path,
+    cache: dict[str, Path],
+) -> ExportManifest:
+    """Convert and write one artifact; returns its manifest (parity not yet run). ``cache`` keeps the
+    SavedModel that every TFLite precision is converted from."""
+    manifest = base_manifest(model, checkpoint, fmt, precision, path)
+    metadata = {
+        "description": f"mhp {model.model_name} 3D pose, {precision} {fmt.name}",
+        "mhp_manifest": json.dumps({k: manifest.to_dict()[k] for k in ("joints", "geometry", "input")}),
+    }
+    if fmt.name == "onnx":
+        export_onnx(
+            ExportModule(model, outputs="coords"),
+            path,
+            input_size=model.input_size,
+            dynamic_batch=True,
+            metadata=metadata,
+        )
+        return manifest
+    if fmt.name == "coreml":
+        coreml_export.export_coreml(model, path, precision, metadata=metadata)
+        return manifest
+    if "saved_model" not in cache:
+        heat = work / "heatmaps.onnx"
+        module = ExportModule(model, outputs="heatmaps")
+        export_onnx(module, heat, input_size=model.input_size, dynamic_batch=False, metadata={})
+        cache["saved_model"] = tflite_export.onnx_to_saved_model(heat, work / "onnx2tf")
+    flatbuffer = tflite_export.convert_saved_model(
+        cache["saved_model"],
+        precision,
+        input_size=model.input_size,
+        num_joints=model.num_joints,
+        depth_bins=model.depth_bins,
+        calibration=calibration.pixels if calibration is not None and precision == "int8" else None,
+    )
+    tflite_export.write_tflite(flatbuffer, path)
+    manifest = replace(manifest, graph=tflite_export.graph_report(path))
+    return replace(manifest, calibration=calibration.record()) if precision == "int8" else manifest
+
+
+def failed_export(path: Path, fmt: Format, precision: str, exc: Exception, started: float) -> dict[str, Any]:
+    """The result of an artifact whose conversion crashed: nothing written, the reason kept."""
+    reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"[:300]
+    return {
+        "path": str(path),
+        "format": fmt.name,
+        "precision": precision,
+        "size_bytes": None,
+        "seconds": round(time.monotonic() - started, 1),
+        "parity": {"status": "export failed", "passed": False, "failures": [reason]},
+        "graph": None,
+    }
 
 
 def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
@@ -191,44 +242,19 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     data = None if cfg.no_check else parity_data(model, config, cfg.parity_samples)
     reference = None if data is None else reference_outputs(TorchRunner(model), data)
     results = []
-    saved_model = None
     with tempfile.TemporaryDirectory(prefix="mhp-export-") as work:
+        cache: dict[str, Path] = {}
         for fmt, precision in pairs:
             started = time.monotonic()
             path = out / f"{stem}_{precision}{fmt.suffix}"
-            manifest = base_manifest(model, cfg.checkpoint, fmt, precision, path)
-            metadata = {
-                "description": f"mhp {model.model_name} 3D pose, {precision} {fmt.name}",
-                "mhp_manifest": json.dumps({k: manifest.to_dict()[k] for k in ("joints", "geometry", "input")}),
-            }
-            if fmt.name == "onnx":
-                module = ExportModule(model, outputs="coords")
-                export_onnx(module, path, input_size=model.input_size, dynamic_batch=True, metadata=metadata)
-            elif fmt.name == "tflite":
-                if saved_model is None:
-                    heat = Path(work) / "heatmaps.onnx"
-                    export_onnx(
-                        ExportModule(model, outputs="heatmaps"),
-                        heat,
-                        input_size=model.input_size,
-                        dynamic_batch=False,
-                        metadata={},
-                    )
-                    saved_model = tflite_export.onnx_to_saved_model(heat, Path(work) / "onnx2tf")
-                flatbuffer = tflite_export.convert_saved_model(
-                    saved_model,
-                    precision,
-                    input_size=model.input_size,
-                    num_joints=model.num_joints,
-                    depth_bins=model.depth_bins,
-                    calibration=calibration.pixels if calibration is not None and precision == "int8" else None,
-                )
-                tflite_export.write_tflite(flatbuffer, path)
-                manifest = replace(manifest, graph=tflite_export.graph_report(path))
-                if precision == "int8":
-                    manifest = replace(manifest, calibration=calibration.record())
-            else:
-                coreml_export.export_coreml(model, path, precision, metadata=metadata)
+            try:
+                manifest = write_artifact(model, cfg.checkpoint, fmt, precision, path, calibration, Path(work), cache)
+            except MhpError:
+                raise
+            except Exception as exc:  # a converter crash fails this artifact and is reported; the others go on
+                results.append(failed_export(path, fmt, precision, exc, started))
+                log(f"FAILED to write {path}: {results[-1]['parity']['failures'][0]}")
+                continue
             parity = gate(path, manifest, reference, data, cfg.threads)
             manifest = replace(manifest, parity=parity)
             write_manifest(path, manifest)

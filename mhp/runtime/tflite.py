@@ -37,11 +37,12 @@ class TfliteRunner(Runner):
             image = np.clip(np.round(image / (scale or 1.0)) + zero_point, info.min, info.max)
         outputs = self.signature(**{self.input_name: image.astype(self.input_dtype)})
         result = {name: self.dequantize(name, value) for name, value in outputs.items()}
-        if self.manifest.decode == "host_soft_argmax":
-            geometry = self.manifest.geometry
+        if self.manifest.decode == "host_soft_argmax":  # decoded from the raw (quantised) tensor: no extra copy
+            heatmaps = outputs["heatmaps"]
+            scale = self.output_details["heatmaps"]["quantization"][0] if heatmaps.dtype != np.float32 else 1.0
             joints = len(self.manifest.joints["names"])
             result["coords"], result["confidence"] = soft_argmax_nhwc(
-                result["heatmaps"], joints, geometry["depth_bins"]
+                heatmaps, joints, self.manifest.geometry["depth_bins"], scale=scale
             )
         return result
 

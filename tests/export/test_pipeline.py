@@ -10,41 +10,23 @@ import torch
 
 import mhp
 from mhp.cli.export import main as export_main
-from mhp.config import ExportConfig, TrainConfig
+from mhp.config import ExportConfig
 from mhp.export.graph import ExportModule
 from mhp.export.manifest import read_manifest, write_manifest
 from mhp.export.onnx import export_onnx
 from mhp.export.pipeline import check_artifact, export_checkpoint
-from tests.train.conftest import TINY
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory):
-    from mhp.train.loop import train
-
-    out = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(
-        **{
-            **TINY,
-            "activation": "relu",
-            "input_size": 128,
-            "synthetic_samples": 256,
-            "epochs": 3,
-            "batch_size": 16,
-            "lr": 2e-3,
-        },
-        out=str(out),
-    )
-    return train(cfg)["checkpoint"]
+def checkpoint(small_relu_checkpoint):
+    return small_relu_checkpoint
 
 
 @pytest.fixture(scope="module")
-def exported(checkpoint, tmp_path_factory):
-    out = tmp_path_factory.mktemp("export")
-    results = export_checkpoint(ExportConfig(checkpoint=checkpoint, out=str(out), parity_samples=256), log=print)
-    return out, {(r["format"], r["precision"]): r for r in results}
+def exported(small_relu_export):
+    return small_relu_export
 
 
 def test_every_artifact_passes_its_gate_or_says_why_not(exported):
@@ -171,3 +153,25 @@ def test_int8_heatmap_artifact_decodes_like_the_model(checkpoint, exported):
     reference = TorchRunner(model).raw(pixels)
     assert np.abs(raw["coords"] - reference["coords"]).mean() < 0.5
     assert np.all((raw["confidence"] > 0) & (raw["confidence"] <= 1))
+
+
+def test_a_converter_crash_fails_that_artifact_only(checkpoint, tmp_path, monkeypatch):
+    from mhp.export import coreml as coreml_export
+
+    real = coreml_export.export_coreml
+
+    def crash_fp16(model, path, precision, **kwargs):
+        if precision == "fp16":
+            raise RuntimeError("unsupported op 'aten::foo'\nmore detail")
+        return real(model, path, precision, **kwargs)
+
+    monkeypatch.setattr(coreml_export, "export_coreml", crash_fp16)
+    results = export_checkpoint(ExportConfig(checkpoint=checkpoint, target="coreml", out=str(tmp_path), no_check=True))
+    status = {r["precision"]: r["parity"]["status"] for r in results}
+    assert status == {"fp32": "skipped (--no-check)", "fp16": "export failed", "int8": "skipped (--no-check)"}
+    failed = next(r for r in results if r["precision"] == "fp16")
+    assert failed["parity"]["failures"] == ["RuntimeError: unsupported op 'aten::foo'"]
+    assert not (tmp_path / "lpski_fp16.mlpackage").exists()
+    assert (tmp_path / "lpski_int8.mlpackage").is_dir()
+    report = json.loads((tmp_path / "export_report.json").read_text())
+    assert [a["parity"]["status"] for a in report["artifacts"]].count("export failed") == 1

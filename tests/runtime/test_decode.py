@@ -21,6 +21,17 @@ def test_nhwc_decode_matches_the_torch_head():
     assert ((conf > 0) & (conf <= 1)).all()
 
 
+def test_quantised_heatmaps_decode_like_their_dequantised_values():
+    rng = np.random.default_rng(3)
+    quantised = rng.integers(-128, 128, (2, 5, 6, 3 * 4), dtype=np.int64).astype(np.int8)
+    scale, zero_point = 0.17, -9
+    dequantised = (quantised.astype(np.float32) - zero_point) * np.float32(scale)
+    coords, conf = soft_argmax_nhwc(quantised, 3, 4, scale=scale)
+    expected_coords, expected_conf = soft_argmax_nhwc(dequantised, 3, 4)
+    np.testing.assert_allclose(coords, expected_coords, atol=1e-5)
+    np.testing.assert_allclose(conf, expected_conf, rtol=1e-5)
+
+
 def test_a_sharp_peak_decodes_to_its_voxel():
     heat = np.full((1, 4, 4, 2 * 3), -50.0, np.float32)
     heat[0, 1, 3, 1 * 3 + 2] = 50.0  # joint 1 at y=1, x=3, z=2

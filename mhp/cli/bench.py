@@ -1,0 +1,74 @@
+"""mhp-bench: latency percentiles, memory, size and 3D accuracy of every format and runtime, side by side.
+
+mhp-bench --artifacts runs/quickstart/export --threads 1,2
+mhp-bench --artifacts EXPORT --peer pose_landmark_full.tflite --peer-input 256
+mhp-bench --device android --artifacts EXPORT --benchmark-model ./benchmark_model
+mhp-bench --ingest ios_bench.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from mhp.cli import run_command
+from mhp.cli.options import add_config_arguments, config_dict, resolve_config
+from mhp.config import BenchConfig
+
+HELP = {
+    "artifacts": "folders written by mhp-export (or artifact files)",
+    "checkpoint": "torch float32 reference (default: the artifacts' source checkpoint)",
+    "runtimes": "comma-separated: torch, onnxruntime, litert, coreml",
+    "threads": "comma-separated thread counts",
+    "data": "evaluation crops: synthetic (held-out scenes) or h36m (with --data-root)",
+    "samples": "evaluation crops per model",
+    "runs": "timed runs per row (after --warmup untimed ones)",
+    "accuracy": "score each artifact on the evaluation crops (--no-accuracy: latency only)",
+    "memory": "measure each artifact's peak resident memory in a fresh process",
+    "peer": "other .tflite pose models to time with the same settings (latency only)",
+    "peer_input": "the peers' square input size",
+    "out": "folder for the timestamped JSON, CSV, Markdown and PNG files",
+    "readme": "Markdown file whose mhp-bench table is replaced by this run's",
+    "plots": "write the latency-vs-MPJPE and latency-per-format PNGs",
+    "device": "android: time the .tflite artifacts on a phone with benchmark_model over adb",
+    "benchmark_model": "TFLite's benchmark_model binary for the phone's ABI",
+    "ingest": "JSON files written by the iOS demo's benchmark mode",
+}
+
+
+def body(argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mhp-bench", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", help="flat YAML with any of the options below")
+    add_config_arguments(parser, BenchConfig, help_text=HELP)
+    args = vars(parser.parse_args(argv))
+    cfg = resolve_config(BenchConfig, yaml_path=args.pop("config"), flags=args)
+    from mhp.bench.report import comparison_lines, console_table, int8_warnings, update_readme, write_reports
+    from mhp.bench.run import collect_rows
+    from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED
+
+    rows, machine = collect_rows(cfg)
+    paths = write_reports(rows, machine, cfg.out, config=config_dict(cfg), plots=cfg.plots)
+    print(console_table(rows))
+    for line in comparison_lines(rows) + int8_warnings(rows, machine):
+        print(line)
+    if cfg.readme:
+        update_readme(cfg.readme, paths["markdown"].read_text())
+        print(f"updated the table in {cfg.readme}")
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    failed = [r for r in rows if r.status in (EXPORT_FAILED, ACCURACY_FAILED)]
+    if failed:
+        print(f"{len(failed)} row(s) failed: see the status column", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
