@@ -23,7 +23,7 @@ venv: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,export,coreml,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,train,export,coreml,bench]"
 	$(BIN)/python -m pip install --quiet --no-deps $(ONNX2TF)
 	@if $(BIN)/python -m pip list 2>/dev/null | grep -qi nvidia; then \
 		echo "error: a CUDA (nvidia-*) package was installed into $(VENV); install $(TORCH) first"; exit 1; fi

@@ -1,15 +1,29 @@
-"""mhp: MobileHumanPose re-implemented to train, export, benchmark and ship 3D human pose on phones."""
+"""mhp: MobileHumanPose re-implemented to train, export, benchmark and ship 3D human pose on phones.
+
+``import mhp`` stays light: the torch-based names (models, checkpoints) load on first use, so the runtime path
+(``mhp.Predictor`` on a ``.tflite`` or ``.onnx`` artifact) never imports torch.
+"""
+
+from importlib import import_module
+from typing import Any
 
 from mhp import geometry, metrics, skeleton
-from mhp.checkpoint import load_checkpoint, save_checkpoint
 from mhp.errors import CheckpointError, MhpError
-from mhp.models import create_model, list_models
 
 __version__ = "0.1.0"
+
+LAZY = {
+    "create_model": "mhp.models",
+    "list_models": "mhp.models",
+    "load_checkpoint": "mhp.checkpoint",
+    "save_checkpoint": "mhp.checkpoint",
+    "Predictor": "mhp.infer.predictor",
+}
 
 __all__ = [
     "CheckpointError",
     "MhpError",
+    "Predictor",
     "__version__",
     "create_model",
     "geometry",
@@ -19,3 +33,9 @@ __all__ = [
     "save_checkpoint",
     "skeleton",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in LAZY:
+        return getattr(import_module(LAZY[name]), name)
+    raise AttributeError(f"module 'mhp' has no attribute {name!r}")

@@ -160,6 +160,8 @@ class ExportConfig:
     parity_samples: int = 256
     out: str | None = None  # default: export/ beside the checkpoint
     check: str | None = None  # re-run the parity gate of an existing artifact
+    golden: str | None = None  # write the app decoders' golden files to this folder (and export nothing)
+    golden_from: str | None = None  # with --golden: a full-INT8 .tflite for the one real-model case
     no_check: bool = False
     threads: int = 1
     model: str | None = None  # original snapshots only: the architecture
@@ -192,3 +194,26 @@ class BenchConfig:
     benchmark_model: str | None = None  # the benchmark_model binary built for the phone
     adb: str = "adb"
     ingest: tuple[str, ...] = ()  # JSON files written by the iOS demo's benchmark mode
+
+
+@dataclass(frozen=True)
+class InferConfig:
+    """``mhp-infer``: 2D and metric 3D joints for an image, a folder of images or a video."""
+
+    input: str = ""
+    model: str = ""  # an exported artifact (.tflite, .onnx, .mlpackage) or a PyTorch checkpoint
+    runtime: str | None = None  # default: the artifact's own (litert, onnxruntime, coreml; torch for checkpoints)
+    boxes: str | None = None  # JSON: [[x, y, w, h], ...] or {"image.jpg" or frame index: [[x, y, w, h], ...]}
+    detector: str | None = None  # JSON declaring an ONNX / TFLite person detector (mhp/infer/detector.py)
+    focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree horizontal FOV
+    fov: float = 65.0  # horizontal field of view (degrees) used when neither --focal nor EXIF is known
+    root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length
+    out: str = "runs/infer"
+    threads: int = 2
+    track_confidence: float = 0.05  # videos: below this mean joint confidence the box goes back to the centre
+    smooth: bool = True  # One-Euro filtering of the joints in videos
+    min_cutoff: float = 1.0  # Hz
+    beta: float = 0.05
+    overlay: bool = True
+    plot: bool = True  # 3D skeleton PNG (matplotlib): per image, and for the middle frame of a video
+    max_frames: int | None = None

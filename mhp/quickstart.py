@@ -70,6 +70,7 @@ def body(argv: Sequence[str] | None) -> int:
     write_json(out / "summary.json", summary)
     exported = all(e["passed"] for e in exports)
     summary["bench"], benched = bench_quickstart(out / "export", out / "bench")
+    summary["pictures"] = picture_quickstart(run["checkpoint"], out / "export" / "lpski_int8.tflite", out)
     write_json(out / "summary.json", summary)
     verdict = "learned" if summary["learned"] else f"did NOT learn enough (needs <= {MAX_RATIO} x baseline)"
     print(
@@ -80,6 +81,7 @@ def body(argv: Sequence[str] | None) -> int:
     if not exported:
         print(f"quickstart: an export failed its parity gate; see {out / 'export'}/*.json")
     print(f"quickstart: benchmark report {summary['bench']['markdown']} (plots and JSON beside it)")
+    print(f"quickstart: a held-out scene through the INT8 model: {summary['pictures']['pose_3d']}")
     return 0 if summary["learned"] and exported and benched else 1
 
 
@@ -120,6 +122,37 @@ def bench_quickstart(export_dir: Path, out: Path) -> tuple[dict[str, str], bool]
     for line in comparison_lines(rows) + int8_warnings(rows, machine):
         print(line)
     return {k: str(v) for k, v in paths.items()}, not any(r.status in (ACCURACY_FAILED, EXPORT_FAILED) for r in rows)
+
+
+def picture_quickstart(checkpoint: str, artifact: Path, out: Path) -> dict[str, str]:
+    """One held-out synthetic scene through mhp.Predictor: the 2D overlay, and the 3D pose beside the truth."""
+    import numpy as np
+
+    from mhp.checkpoint import load_checkpoint, read_checkpoint
+    from mhp.export.calibration import synthetic_scenes
+    from mhp.infer.camera import Intrinsics
+    from mhp.infer.draw import draw_skeleton, plot_3d
+    from mhp.infer.media import write_image
+    from mhp.infer.predictor import Predictor
+    from mhp.parity import HELD_OUT_SEED
+
+    model = load_checkpoint(checkpoint)
+    scenes = synthetic_scenes(model, read_checkpoint(checkpoint).get("config") or {}, 1, seed=HELD_OUT_SEED)
+    record, image = scenes.record(0), np.ascontiguousarray(scenes.load_image(0)[..., ::-1])
+    predictor = Predictor(artifact)
+    intrinsics = Intrinsics(tuple(record.focal), tuple(record.principal), "synthetic camera")
+    (person,) = predictor.predict(image, [record.bbox_raw], intrinsics, root_depth_mm=record.root_cam[2])
+    names, bones, root = predictor.joints["names"], predictor.joints["bones"], predictor.root
+    truth = record.joints_cam - record.joints_cam[root]
+    error = float(np.linalg.norm(person.joints_rel_mm - truth, axis=1).mean())
+    title = f"held-out scene, {artifact.name}: {error:.0f} mm mean joint error (grey dashed: truth)"
+    overlay = draw_skeleton(image, person.joints_img, person.confidence, bones, names)
+    return {
+        "pose_2d": str(write_image(out / "pose_2d.jpg", overlay)),
+        "pose_3d": str(
+            plot_3d([person.joints_rel_mm], bones, names, out / "pose_3d.png", title=title, reference_mm=truth)
+        ),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

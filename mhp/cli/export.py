@@ -18,6 +18,8 @@ HELP = {
     "calib": "folder of calibration images, optionally with boxes.json {name: [x, y, w, h]}",
     "check": "re-run the parity gate of this artifact and update its manifest",
     "no_check": "skip the parity gates (the manifest records that)",
+    "golden": "write the golden files of the app decoders to this folder instead of exporting",
+    "golden_from": "with --golden: a full-INT8 .tflite to add one real LiteRT run",
 }
 
 
@@ -27,6 +29,11 @@ def body(argv: Sequence[str] | None) -> int:
     add_config_arguments(parser, ExportConfig, help_text=HELP)
     args = vars(parser.parse_args(argv))
     cfg = resolve_config(ExportConfig, yaml_path=args.pop("config"), flags=args)
+    if cfg.golden:
+        from mhp.golden import write_golden
+
+        print(f"wrote {write_golden(cfg.golden, cfg.golden_from)}")
+        return 0
     from mhp.export.pipeline import check_artifact, export_checkpoint
 
     if cfg.check:

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from mhp.geometry import DEPTH_RANGE_MM, apply_affine, crop_affine
-from mhp.models.pose_model import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
+from mhp.normalization import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 
 
 @dataclass(frozen=True)

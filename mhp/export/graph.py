@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mhp.models.pose_model import NORMALIZATIONS, IntegralPoseModel
+from mhp.models.pose_model import IntegralPoseModel
+from mhp.normalization import NORMALIZATIONS
 
 OUTPUTS = ("coords", "heatmaps")
 

@@ -15,7 +15,7 @@ from typing import Any
 from mhp.errors import MhpError
 from mhp.fileio import atomic_path, read_json_file
 from mhp.geometry import DEPTH_RANGE_MM
-from mhp.models.pose_model import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
+from mhp.normalization import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 
 FORMAT = "mhp-export-manifest"
 VERSION = 1

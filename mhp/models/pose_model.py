@@ -9,14 +9,8 @@ from torch import nn
 
 from mhp.errors import MhpError
 from mhp.models.head import SoftArgmax3D
+from mhp.normalization import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 from mhp.skeleton import JOINT_SETS, JointSet, get_joint_set
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-# Pixel scale applied to 0-255 RGB before (x - mean) / std. "legacy" is the original code's (spec 6.4,
-# quirk 1: 0-255 values normalised with 0-1 ImageNet statistics); every original checkpoint expects it.
-NORMALIZATIONS = {"legacy": 1.0, "unit": 1.0 / 255.0}
-
 
 # The joint set a joint count means when none is named (spec 8.5: 18 = Human3.6M, 21 = MuCo-3DHP).
 DEFAULT_JOINT_SETS = {s.num_joints: s.name for s in JOINT_SETS.values()}

@@ -46,3 +46,26 @@ def check_pixels(pixels: np.ndarray, size: int) -> np.ndarray:
     if not np.isfinite(pixels).all() or pixels.min() < 0 or pixels.max() > 255:
         raise MhpError("crops must hold finite 0-255 RGB values (normalisation happens inside the model)")
     return pixels
+
+
+def check_tensor(
+    artifact: str, what: str, promised: list, actual: list, promised_dtype: str, actual_dtype: str
+) -> None:
+    """Refuse an artifact whose tensor differs from what its manifest promises (a manifest of another model)."""
+    actual = [a if a is None or isinstance(a, str) else int(a) for a in actual]
+    same_shape = len(promised) == len(actual) and all(
+        isinstance(p, str) or isinstance(a, str) or a in (None, -1) or int(p) == int(a)
+        for p, a in zip(promised, actual, strict=True)
+    )
+    if not same_shape or promised_dtype != actual_dtype:
+        raise MhpError(
+            f"{artifact}: its manifest promises {what} {list(promised)} {promised_dtype}, the model has "
+            f"{actual} {actual_dtype}; the manifest belongs to another artifact: re-export with mhp-export"
+        )
+
+
+def missing_tensor(artifact: str, what: str, name: str, available) -> MhpError:
+    return MhpError(
+        f"{artifact}: its manifest promises the {what} {name!r}, the model has {', '.join(available)}; "
+        "re-export with mhp-export"
+    )

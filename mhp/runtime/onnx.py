@@ -8,7 +8,7 @@ import numpy as np
 
 from mhp.export.manifest import ExportManifest, read_manifest
 from mhp.optional import require
-from mhp.runtime.base import Runner, check_pixels
+from mhp.runtime.base import Runner, check_pixels, check_tensor, missing_tensor
 
 
 class OnnxRunner(Runner):
@@ -22,6 +22,16 @@ class OnnxRunner(Runner):
         self.input_name = self.session.get_inputs()[0].name
         self.input_size = self.manifest.geometry["input_size"]
         self.name = f"onnxruntime {Path(path).name}"
+        self.check_contract(Path(path).name)
+
+    def check_contract(self, artifact: str) -> None:
+        tensors = {t.name: t for t in [*self.session.get_inputs(), *self.session.get_outputs()]}
+        for what, spec in [("input", self.manifest.input), *(("output", o) for o in self.manifest.outputs)]:
+            tensor = tensors.get(spec["name"])
+            if tensor is None:
+                raise missing_tensor(artifact, what, spec["name"], tensors)
+            dtype = tensor.type.removeprefix("tensor(").removesuffix(")").replace("float", "float32")
+            check_tensor(artifact, f"{what} {spec['name']!r}", spec["shape"], tensor.shape, spec["dtype"], dtype)
 
     def raw(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
         pixels = check_pixels(pixels, self.input_size)

@@ -8,7 +8,7 @@ import numpy as np
 
 from mhp.export.manifest import ExportManifest, read_manifest
 from mhp.optional import require
-from mhp.runtime.base import Runner
+from mhp.runtime.base import Runner, check_tensor, missing_tensor
 from mhp.runtime.decode import soft_argmax_nhwc
 
 
@@ -28,6 +28,22 @@ class TfliteRunner(Runner):
         self.output_details = self.signature.get_output_details()
         self.input_size = self.manifest.geometry["input_size"]
         self.name = f"litert {Path(path).name}"
+        self.check_contract(Path(path).name, details)
+
+    def check_contract(self, artifact: str, input_details: dict) -> None:
+        contract = self.manifest.input
+        check_tensor(
+            artifact, "input", contract["shape"], list(input_details["shape"]), contract["dtype"],
+            np.dtype(input_details["dtype"]).name,
+        )  # fmt: skip
+        for output in self.manifest.outputs:
+            actual = self.output_details.get(output["name"])
+            if actual is None:
+                raise missing_tensor(artifact, "output", output["name"], self.output_details)
+            check_tensor(
+                artifact, f"output {output['name']!r}", output["shape"], list(actual["shape"]), output["dtype"],
+                np.dtype(actual["dtype"]).name,
+            )  # fmt: skip
 
     def run_one(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
         image = pixels.transpose(0, 2, 3, 1)

@@ -74,6 +74,7 @@ def use_loopback_for_gloo(world_size: int) -> None:
 
 def stop(runtime: Runtime) -> None:
     if runtime.distributed and dist.is_initialized():
+        dist.barrier()  # every rank reaches the teardown together: gloo's can hang when a peer has already gone
         dist.destroy_process_group()
 
 

@@ -70,6 +70,7 @@ def _worker(rank, port, out):
             },
             out,
         )
+    dist.barrier()  # both ranks reach the teardown together: gloo's can hang when a peer has already gone
     dist.destroy_process_group()
 
 

@@ -1,0 +1,57 @@
+"""mhp-infer: 2D and metric 3D joints for an image, a folder of images or a video.
+
+mhp-infer photo.jpg --model runs/quickstart/export/lpski_int8.tflite
+mhp-infer clip.mp4 --model EXPORT/lpski_fp32.onnx --focal 1500 --out runs/infer
+mhp-infer folder/ --model RUN/best.pt --boxes boxes.json
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from mhp.cli import run_command
+from mhp.cli.options import add_config_arguments, resolve_config
+from mhp.config import InferConfig
+
+HELP = {
+    "input": "image, folder of images or video (or pass it as the first argument)",
+    "model": "exported artifact (.tflite, .onnx, .mlpackage; manifest beside it) or a PyTorch checkpoint",
+    "runtime": "litert, onnxruntime, coreml or torch (default: the file's own)",
+    "boxes": 'JSON person boxes: [[x, y, w, h], ...] for all, or {"image.jpg" or frame index: [[x, y, w, h]]}',
+    "detector": "JSON declaring an ONNX/TFLite person detector: model, input_size, output format (none bundled)",
+    "focal": "focal length in pixels (default: EXIF 35 mm equivalent, else --fov)",
+    "fov": "horizontal field of view in degrees when the focal length is unknown",
+    "root_depth": "root joint depth in mm (default: RootNet's k-value from the box and focal length)",
+    "track_confidence": "videos: mean joint confidence below which the tracked box is reset to the centre",
+    "smooth": "One-Euro filter the joints of videos",
+    "overlay": "write the 2D skeleton over the image / video",
+    "plot": "write a 3D skeleton PNG from the front and the side",
+}
+
+
+def body(argv: Sequence[str] | None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mhp-infer", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("source", nargs="?", help="image, folder of images or video")
+    parser.add_argument("--config", help="flat YAML with any of the options below")
+    add_config_arguments(parser, InferConfig, help_text=HELP)
+    args = vars(parser.parse_args(argv))
+    source = args.pop("source")
+    if source:
+        args["input"] = source
+    cfg = resolve_config(InferConfig, yaml_path=args.pop("config"), flags=args)
+    from mhp.infer.run import run_infer
+
+    for path in run_infer(cfg):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command(body, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""Pictures of a result: the 2D skeleton over the image, and the 3D skeleton from the front and the side."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mhp.fileio import atomic_path
+from mhp.optional import require
+
+LEFT, RIGHT, CENTRE = (70, 130, 255), (255, 90, 60), (60, 220, 120)  # RGB
+
+
+def joint_colour(name: str) -> tuple[int, int, int]:
+    return LEFT if name.startswith("L_") else RIGHT if name.startswith("R_") else CENTRE
+
+
+def draw_skeleton(
+    image: np.ndarray, joints_img: np.ndarray, confidence: np.ndarray, bones: Sequence, names: Sequence[str]
+) -> np.ndarray:
+    """A copy of the RGB ``image`` with bones and joints drawn; faint where the confidence is low."""
+    canvas = image.copy()
+    scale = max(image.shape[:2]) / 640.0
+    thickness, radius = max(1, round(2 * scale)), max(2, round(3 * scale))
+    strength = np.clip(confidence / max(float(confidence.max()), 1e-6), 0.3, 1.0)
+    for a, b in bones:
+        colour = tuple(int(c * strength[b]) for c in joint_colour(names[b]))
+        start, end = tuple(np.round(joints_img[a]).astype(int)), tuple(np.round(joints_img[b]).astype(int))
+        cv2.line(canvas, start, end, colour, thickness, cv2.LINE_AA)
+    for j, point in enumerate(np.round(joints_img).astype(int)):
+        cv2.circle(canvas, tuple(point), radius, joint_colour(names[j]), -1, cv2.LINE_AA)
+    return canvas
+
+
+def draw_box(image: np.ndarray, box: np.ndarray, colour=(255, 255, 255)) -> np.ndarray:
+    x, y, w, h = np.round(box).astype(int)
+    cv2.rectangle(image, (x, y), (x + w, y + h), colour, 1, cv2.LINE_AA)
+    return image
+
+
+def plot_3d(
+    poses_rel_mm: Sequence[np.ndarray],
+    bones: Sequence,
+    names: Sequence[str],
+    path: Path,
+    *,
+    title: str = "",
+    reference_mm: np.ndarray | None = None,
+) -> Path:
+    """Root-relative 3D skeletons seen from the front and from the side (camera axes: x right, y down, z away);
+    ``reference_mm`` (e.g. ground truth) is drawn dashed in grey."""
+    matplotlib = require("matplotlib")
+    matplotlib.use("Agg")
+    plt = require("matplotlib.pyplot")
+    fig = plt.figure(figsize=(9, 4.5), dpi=110)
+    everything = np.concatenate([*poses_rel_mm, *([] if reference_mm is None else [reference_mm])])
+    centre, half = everything.mean(axis=0), max(float(np.ptp(everything, axis=0).max()) / 2, 300.0)
+    for index, (view, azimuth) in enumerate((("front", -90), ("side", 0))):
+        ax = fig.add_subplot(1, 2, index + 1, projection="3d")
+        for pose in poses_rel_mm:
+            draw_bones(ax, pose, bones, names, style="-")
+        if reference_mm is not None:
+            draw_bones(ax, reference_mm, bones, names, style="--", colour="0.5")
+        # plot (x, z, -y): the camera's up is -y, depth runs away from the viewer
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[2] - half, centre[2] + half)
+        ax.set_zlim(-centre[1] - half, -centre[1] + half)
+        ax.view_init(elev=10, azim=azimuth)
+        ax.set_xlabel("x mm")
+        ax.set_ylabel("z mm")
+        ax.set_zlabel("-y mm")
+        ax.set_title(view)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+def draw_bones(ax, pose: np.ndarray, bones: Sequence, names: Sequence[str], *, style: str, colour=None) -> None:
+    for a, b in bones:
+        rgb = colour or tuple(c / 255 for c in joint_colour(names[b]))
+        ax.plot([pose[a, 0], pose[b, 0]], [pose[a, 2], pose[b, 2]], [-pose[a, 1], -pose[b, 1]], style, color=rgb)

@@ -1,0 +1,102 @@
+"""Reading images and videos, writing overlays atomically; every unreadable input is one clear error."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mhp.errors import MhpError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+DEFAULT_FPS = 30.0  # for containers that do not state their frame rate
+
+
+def input_kind(path: Path) -> str:
+    """``image``, ``video`` or ``folder``; an error for anything else."""
+    if not path.exists():
+        raise MhpError(f"{path} does not exist; pass an image, a folder of images or a video")
+    if path.is_dir():
+        return "folder"
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    if suffix in VIDEO_SUFFIXES:
+        return "video"
+    known = ", ".join(sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
+    raise MhpError(f"{path} is neither an image nor a video this reads ({known})")
+
+
+def folder_images(folder: Path) -> list[Path]:
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise MhpError(f"{folder} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return images
+
+
+def read_image(path: Path) -> np.ndarray:
+    """RGB uint8 ``(H, W, 3)``."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise MhpError(f"cannot read {path}: not an image, or a corrupt one")
+    return np.ascontiguousarray(image[..., ::-1])
+
+
+def write_image(path: Path, rgb: np.ndarray) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    if not cv2.imwrite(str(tmp), np.ascontiguousarray(rgb[..., ::-1])):
+        tmp.unlink(missing_ok=True)
+        raise MhpError(f"cannot write {path}; check that the folder is writable")
+    os.replace(tmp, path)
+    return path
+
+
+class VideoReader:
+    """Frames of a video as RGB arrays with their times in seconds; the frame rate is the container's."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.capture = cv2.VideoCapture(str(path))
+        ok, first = self.capture.read() if self.capture.isOpened() else (False, None)
+        if not ok:
+            self.capture.release()
+            raise MhpError(f"cannot read {path}: not a video OpenCV can decode, or it has no frames")
+        self.first = first
+        fps = self.capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
+        self.frame_count = int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+        self.height, self.width = first.shape[:2]
+
+    def frames(self, limit: int | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
+        index, frame = 0, self.first
+        try:
+            while frame is not None and (limit is None or index < limit):
+                yield index, index / self.fps, np.ascontiguousarray(frame[..., ::-1])
+                ok, frame = self.capture.read()
+                frame, index = (frame if ok else None), index + 1
+        finally:
+            self.capture.release()
+
+
+class VideoWriter:
+    """An MP4 written to a temporary file beside ``path`` and renamed over it only when closed normally."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        self.path, self.tmp = path, path.with_name(f".{path.stem}.tmp.mp4")
+        self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        if not self.writer.isOpened():
+            raise MhpError(f"cannot write the video {path}; check that the folder is writable")
+
+    def write(self, rgb: np.ndarray) -> None:
+        self.writer.write(np.ascontiguousarray(rgb[..., ::-1]))
+
+    def close(self, keep: bool = True) -> None:
+        self.writer.release()
+        if keep:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,169 @@
+"""``Predictor``: an image and person boxes in, per person 2D joints, confidences and metric 3D joints out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from mhp.errors import MhpError
+from mhp.geometry import (
+    apply_affine,
+    bbox_crop_affine,
+    invert_affine,
+    process_bbox,
+    root_depth_from_bbox,
+    voxel_to_camera,
+    voxel_to_patch,
+)
+from mhp.infer.boxes import centred_box, check_box
+from mhp.infer.camera import Intrinsics, default_intrinsics
+from mhp.runtime import SUFFIXES, load_runner
+
+RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml"}
+
+
+@dataclass(frozen=True)
+class PersonPose:
+    """One person's result; every array is float64 and named by its unit."""
+
+    box: np.ndarray  # (4,) the person box [x, y, w, h], image pixels
+    crop_box: np.ndarray  # (4,) the square the model saw (box widened to 1:1 and expanded 1.25x), image pixels
+    joints_img: np.ndarray  # (J, 2) image pixels
+    confidence: np.ndarray  # (J,) probability of each joint's most likely voxel
+    joints_rel_mm: np.ndarray  # (J, 3) camera axes, relative to the root joint
+    joints_cam_mm: np.ndarray  # (J, 3) camera space
+    root_depth_mm: float
+    root_depth_source: str  # "given" or "k-value: box size and focal length"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "box_xywh_px": self.box.round(2).tolist(),
+            "crop_box_xywh_px": self.crop_box.round(2).tolist(),
+            "joints_img_px": self.joints_img.round(2).tolist(),
+            "confidence": self.confidence.round(4).tolist(),
+            "joints_rel_mm": self.joints_rel_mm.round(1).tolist(),
+            "joints_cam_mm": self.joints_cam_mm.round(1).tolist(),
+            "root_depth_mm": round(self.root_depth_mm, 1),
+            "root_depth_source": self.root_depth_source,
+        }
+
+
+class Predictor:
+    """Runs an exported artifact (``.tflite``, ``.onnx``, ``.mlpackage``; manifest beside it) or a PyTorch
+    checkpoint on person crops cut exactly as in evaluation, and maps the output back to the image and camera."""
+
+    def __init__(self, model: str | Path, *, runtime: str | None = None, threads: int = 1) -> None:
+        path = Path(model)
+        if not path.exists():
+            raise MhpError(f"{path} does not exist; pass an artifact written by mhp-export or a checkpoint")
+        if path.suffix in SUFFIXES:
+            expected = RUNTIMES[SUFFIXES[path.suffix]]
+            if runtime not in (None, expected):
+                raise MhpError(f"{path.name} runs on {expected}, not {runtime}; drop --runtime or pick another file")
+            self.runner = load_runner(path, threads=threads)
+            self.joints, self.geometry = self.runner.manifest.joints, self.runner.manifest.geometry
+        else:
+            if runtime not in (None, "torch"):
+                raise MhpError(f"{path.name} is a PyTorch checkpoint: it runs on torch, not {runtime}")
+            from mhp.checkpoint import load_checkpoint
+            from mhp.export.manifest import model_records
+            from mhp.runtime.torch import TorchRunner
+
+            network = load_checkpoint(path)
+            self.runner = TorchRunner(network)
+            self.joints, self.geometry = model_records(network)
+        self.input_size = int(self.geometry["input_size"])
+        self.root = int(self.joints["root"])
+        self.name = self.runner.name
+
+    def crop(self, image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model's input for one person: RGB ``(S, S, 3)`` uint8, the image->crop affine, the crop box."""
+        height, width = image.shape[:2]
+        crop_box = process_bbox(check_box(box, width, height), width, height)
+        if crop_box is None:
+            raise MhpError(f"box {np.asarray(box).tolist()} has no area inside the {width}x{height} image")
+        size = self.input_size
+        affine = bbox_crop_affine(crop_box, (size, size))
+        pixels = cv2.warpAffine(
+            image, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
+        return pixels, affine, crop_box
+
+    def predict(
+        self,
+        image: np.ndarray,
+        boxes: list | np.ndarray | None = None,
+        intrinsics: Intrinsics | None = None,
+        root_depth_mm: float | list[float] | None = None,
+    ) -> list[PersonPose]:
+        """One :class:`PersonPose` per box (default: one centred box) of an RGB uint8 ``(H, W, 3)`` image.
+
+        Root depth: ``root_depth_mm`` when given (one value, or one per box), else RootNet's k-value from the
+        crop box and the focal length (the depth at which a 2 m x 2 m area fills the box). Intrinsics default
+        to a 65 degree horizontal field of view with the principal point at the centre.
+        """
+        image = check_image(image)
+        height, width = image.shape[:2]
+        intrinsics = intrinsics or default_intrinsics(width, height)
+        boxes = [centred_box(width, height)] if boxes is None else list(boxes)
+        if not boxes:
+            return []
+        crops = [self.crop(image, np.asarray(b, np.float64)) for b in boxes]
+        pixels = np.stack([c[0] for c in crops]).transpose(0, 3, 1, 2).astype(np.float32)
+        outputs = self.runner.raw(pixels)
+        depths = self.root_depths(root_depth_mm, [c[2] for c in crops], intrinsics)
+        return [
+            self.person(box, crop, coords, confidence, depth, source, intrinsics)
+            for box, crop, coords, confidence, (depth, source) in zip(
+                boxes, crops, outputs["coords"], outputs["confidence"], depths, strict=True
+            )
+        ]
+
+    def root_depths(self, given, crop_boxes: list[np.ndarray], intrinsics: Intrinsics) -> list[tuple[float, str]]:
+        if given is None:
+            source = "k-value: box size and focal length"
+            return [(root_depth_from_bbox(b, intrinsics.focal), source) for b in crop_boxes]
+        values = [float(given)] * len(crop_boxes) if np.isscalar(given) else [float(v) for v in given]
+        if len(values) != len(crop_boxes) or not all(np.isfinite(v) and v > 0 for v in values):
+            raise MhpError(f"root depth {given} must be one positive value (mm) or one per box ({len(crop_boxes)})")
+        return [(v, "given") for v in values]
+
+    def person(self, box, crop, coords, confidence, depth, source, intrinsics: Intrinsics) -> PersonPose:
+        _, affine, crop_box = crop
+        heatmap = tuple(self.geometry["heatmap_size"])
+        bins, depth_range = int(self.geometry["depth_bins"]), float(self.geometry["depth_range_mm"])
+        patch = (self.input_size, self.input_size)
+        joints_patch = voxel_to_patch(coords, heatmap, bins, patch, depth_range)
+        joints_img = apply_affine(joints_patch, invert_affine(affine))[:, :2]
+        joints_cam = voxel_to_camera(
+            coords,
+            crop=affine,
+            root_depth_mm=depth,
+            focal=np.asarray(intrinsics.focal),
+            principal=np.asarray(intrinsics.principal),
+            heatmap_size=heatmap,
+            depth_bins=bins,
+            patch_size=patch,
+            depth_range_mm=depth_range,
+        )
+        return PersonPose(
+            box=np.asarray(box, np.float64),
+            crop_box=crop_box,
+            joints_img=joints_img,
+            confidence=np.asarray(confidence, np.float64),
+            joints_rel_mm=joints_cam - joints_cam[self.root],
+            joints_cam_mm=joints_cam,
+            root_depth_mm=float(depth),
+            root_depth_source=source,
+        )
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 2:
+        raise MhpError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+    return np.ascontiguousarray(image)

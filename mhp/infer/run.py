@@ -1,0 +1,187 @@
+"""``mhp-infer`` end to end: inputs -> boxes -> Predictor -> smoothing -> JSON per frame, overlays, 3D plots."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mhp.config import InferConfig
+from mhp.errors import MhpError
+from mhp.fileio import atomic_path
+from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
+from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
+from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
+from mhp.infer.draw import draw_box, draw_skeleton, plot_3d
+from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, read_image, write_image
+from mhp.infer.predictor import PersonPose, Predictor
+from mhp.infer.smoothing import OneEuroFilter
+from mhp.optional import MissingDependencyError
+
+FORMAT, VERSION = "mhp-infer", 1
+
+
+def camera_for(cfg: InferConfig, width: int, height: int, image_path: Path | None) -> Intrinsics:
+    if cfg.focal is not None:
+        return intrinsics_from_focal(width, height, cfg.focal)
+    exif = exif_intrinsics(image_path, width, height) if image_path is not None else None
+    return exif or default_intrinsics(width, height, cfg.fov)
+
+
+def result_document(cfg: InferConfig, predictor: Predictor, kind: str, size, intrinsics: Intrinsics) -> dict:
+    return {
+        "format_name": FORMAT,
+        "version": VERSION,
+        "input": cfg.input,
+        "kind": kind,
+        "model": cfg.model,
+        "runtime": predictor.name,
+        "image_size_px": list(size),
+        "intrinsics": intrinsics.to_dict(),
+        "joints": {k: predictor.joints[k] for k in ("names", "bones", "root")},
+        "frames": [],
+    }
+
+
+def write_json(path: Path, document: dict[str, Any]) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(document, indent=1) + "\n")
+    return path
+
+
+def overlay(image: np.ndarray, people: list[PersonPose], predictor: Predictor) -> np.ndarray:
+    canvas = image
+    for person in people:
+        canvas = draw_skeleton(
+            canvas, person.joints_img, person.confidence, predictor.joints["bones"], predictor.joints["names"]
+        )
+        draw_box(canvas, person.box)
+    return canvas
+
+
+def image_boxes(given, detector: PersonDetector | None, image: np.ndarray) -> tuple[list | None, str]:
+    """The boxes for one image and where they came from: given, detected, or None (the centred box)."""
+    if given is not None:
+        return given, "given"
+    if detector is not None:
+        found = detector(image)
+        return (found, "detector") if found else (None, "centred (the detector found no one)")
+    return None, "centred (no boxes given)"
+
+
+def infer_image(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, table, detector) -> Path:
+    image = read_image(path)
+    height, width = image.shape[:2]
+    intrinsics = camera_for(cfg, width, height, path)
+    boxes, source = image_boxes(boxes_for(table, path.name), detector, image)
+    people = predictor.predict(image, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
+    document = result_document(cfg, predictor, "image", (width, height), intrinsics)
+    document["input"] = str(path)
+    frame = {"index": 0, "time_s": 0.0, "box_source": source, "people": [p.to_dict() for p in people]}
+    document["frames"].append(frame)
+    if cfg.overlay:
+        write_image(out / f"{path.stem}_overlay.jpg", overlay(image, people, predictor))
+    if cfg.plot and people:
+        plot_people(predictor, people, out / f"{path.stem}_3d.png", path.name)
+    return write_json(out / f"{path.stem}.json", document)
+
+
+def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, table, detector) -> Path:
+    video = VideoReader(path)
+    intrinsics = camera_for(cfg, video.width, video.height, None)
+    document = result_document(cfg, predictor, "video", (video.width, video.height), intrinsics)
+    document["fps"] = video.fps
+    document["smoothing"] = {"one_euro": cfg.smooth, "min_cutoff_hz": cfg.min_cutoff, "beta": cfg.beta}
+    tracker = BoxTracker(video.width, video.height, cfg.track_confidence)
+    filters = {"img": OneEuroFilter(cfg.min_cutoff, cfg.beta), "cam": OneEuroFilter(cfg.min_cutoff, cfg.beta)}
+    size = (video.width, video.height)
+    writer = VideoWriter(out / f"{path.stem}_overlay.mp4", video.fps, size) if cfg.overlay else None
+    total = min(filter(None, (video.frame_count, cfg.max_frames)), default=None)
+    middle: tuple[int, list[PersonPose]] | None = None
+    completed = False
+    try:
+        lost = True
+        for index, t, frame in video.frames(cfg.max_frames):
+            given = boxes_for(table, str(index))
+            if given is None and lost and detector is not None:  # (re)start the track where a person is
+                found = detector(frame)
+                tracker.box = found[0] if found else tracker.box
+            boxes, source = (given, "given") if given is not None else ([tracker.box], "tracked")
+            people = predictor.predict(frame, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
+            lost = given is None and bool(people) and tracker.update(people[0].joints_img, people[0].confidence)
+            if lost:
+                source = "tracked (lost: re-initialised to the centred box)"
+                for f in filters.values():
+                    f.reset()
+            if cfg.smooth and len(people) == 1:
+                people = [smoothed(people[0], filters, t, predictor.root)]
+            document["frames"].append(
+                {"index": index, "time_s": round(t, 4), "box_source": source, "people": [p.to_dict() for p in people]}
+            )
+            if writer is not None:
+                writer.write(overlay(frame, people, predictor))
+            if total is None or index == total // 2:
+                middle = (index, people)
+            progress(index + 1, total)
+        completed = True
+    finally:
+        if writer is not None:
+            writer.close(keep=completed)
+    if cfg.plot and middle is not None and middle[1]:
+        plot_people(predictor, middle[1], out / f"{path.stem}_3d.png", f"{path.name}, frame {middle[0]}")
+    return write_json(out / f"{path.stem}.json", document)
+
+
+def plot_people(predictor: Predictor, people: list[PersonPose], path: Path, title: str) -> Path | None:
+    """The 3D plot, or a note when matplotlib is missing (the runtime-only install has none)."""
+    names, bones = predictor.joints["names"], predictor.joints["bones"]
+    try:
+        return plot_3d([p.joints_rel_mm for p in people], bones, names, path, title=title)
+    except MissingDependencyError as exc:
+        print(f"3D plot skipped: {exc} (or pass --no-plot)", file=sys.stderr)
+        return None
+
+
+def smoothed(person: PersonPose, filters: dict[str, OneEuroFilter], t: float, root: int) -> PersonPose:
+    """The person with One-Euro-filtered image and camera joints (root-relative ones follow the camera ones)."""
+    joints_cam = filters["cam"].filter(person.joints_cam_mm, t)
+    return replace(
+        person,
+        joints_img=filters["img"].filter(person.joints_img, t),
+        joints_cam_mm=joints_cam,
+        joints_rel_mm=joints_cam - joints_cam[root],
+    )
+
+
+def progress(done: int, total: int | None, stream=sys.stderr) -> None:
+    if total:
+        filled = round(20 * min(done, total) / total)
+        print(f"\r[{'#' * filled}{'-' * (20 - filled)}] frame {done}/{total}", end="", file=stream, flush=True)
+        if done >= total:
+            print(file=stream)
+    elif done % 25 == 0:
+        print(f"frame {done}", file=stream, flush=True)
+
+
+def run_infer(cfg: InferConfig) -> list[Path]:
+    """Infer every input; returns the JSON result files written."""
+    if not cfg.input or not cfg.model:
+        raise MhpError("pass an INPUT (image, folder or video) and --model (an exported artifact or a checkpoint)")
+    source = Path(cfg.input)
+    kind = input_kind(source)
+    table = read_boxes(cfg.boxes) if cfg.boxes else None
+    detector = ModelDetector(read_detector_spec(cfg.detector), cfg.threads) if cfg.detector else None
+    predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
+    out = Path(cfg.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MhpError(f"cannot create --out {out} ({exc.strerror}); choose a writable folder") from None
+    if kind == "video":
+        return [infer_video(cfg, predictor, source, out, table, detector)]
+    images = folder_images(source) if kind == "folder" else [source]
+    return [infer_image(cfg, predictor, path, out, table, detector) for path in images]

@@ -1,0 +1,43 @@
+"""Intrinsics: the stated default field of view, a given focal length, EXIF 35 mm equivalents."""
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mhp.errors import MhpError
+from mhp.infer.camera import EXIF_FOCAL_35MM, default_intrinsics, exif_intrinsics, intrinsics_from_focal
+
+
+def test_default_focal_follows_the_field_of_view():
+    assert default_intrinsics(640, 480, fov_deg=90).focal == pytest.approx((320.0, 320.0))
+    default = default_intrinsics(640, 480)
+    assert default.focal[0] == pytest.approx(320 / math.tan(math.radians(32.5)))
+    assert default.principal == (320.0, 240.0)
+    assert "65 degrees" in default.source
+    with pytest.raises(MhpError, match="field of view 0"):
+        default_intrinsics(640, 480, fov_deg=0)
+
+
+def test_given_focal():
+    assert intrinsics_from_focal(640, 392, 1500).to_dict() == {
+        "focal_px": [1500.0, 1500.0],
+        "principal_px": [320.0, 196.0],
+        "source": "given",
+    }
+    with pytest.raises(MhpError, match="must be positive"):
+        intrinsics_from_focal(640, 392, -3)
+
+
+def test_exif_35mm_equivalent_scales_the_full_frame_diagonal(tmp_path):
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[EXIF_FOCAL_35MM] = 26
+    Image.fromarray(np.zeros((300, 400, 3), np.uint8)).save(path, exif=exif)
+    found = exif_intrinsics(path, 400, 300)
+    assert found.focal[0] == pytest.approx(26 * 500 / math.hypot(36, 24))
+    assert found.source.startswith("exif: 26 mm")
+    plain = tmp_path / "plain.jpg"
+    Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(plain)
+    assert exif_intrinsics(plain, 40, 30) is None
