@@ -45,11 +45,14 @@ def read_detector_spec(path: str | Path) -> DetectorSpec:
     names = {f.name for f in fields(DetectorSpec)}
     if not isinstance(content, dict) or not {"model", "input_size"} <= set(content) or set(content) - names:
         raise MhpError(f"{path}: a detector file needs model and input_size, and may set {', '.join(sorted(names))}")
-    spec = DetectorSpec(**{**content, "input_size": tuple(content["input_size"])})
+    size = content["input_size"]
+    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
+        raise MhpError(f"{path}: input_size must be [width, height] in pixels, got {size!r}")
+    spec = DetectorSpec(**{**content, "input_size": tuple(size)})
     if spec.output not in OUTPUT_FORMATS or spec.coordinates not in ("pixels", "normalized"):
         raise MhpError(f"{path}: output must be one of {', '.join(OUTPUT_FORMATS)}, coordinates pixels or normalized")
-    if spec.layout not in ("NCHW", "NHWC") or len(spec.input_size) != 2:
-        raise MhpError(f"{path}: layout must be NCHW or NHWC and input_size [width, height]")
+    if spec.layout not in ("NCHW", "NHWC"):
+        raise MhpError(f"{path}: layout must be NCHW or NHWC, got {spec.layout!r}")
     model = Path(path).parent / spec.model
     if not model.is_file():
         raise MhpError(f"{path}: the detector model {model} does not exist")

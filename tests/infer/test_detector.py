@@ -43,6 +43,9 @@ def test_declaration_errors(tmp_path):
     spec.write_text(json.dumps({"model": "d.onnx", "input_size": [64, 64]}))
     with pytest.raises(MhpError, match="does not load"):
         ModelDetector(read_detector_spec(spec))
+    spec.write_text(json.dumps({"model": "d.onnx", "input_size": 64}))
+    with pytest.raises(MhpError, match=r"input_size must be \[width, height\]"):
+        read_detector_spec(spec)
     spec.write_text(json.dumps({"model": "d.onnx", "input_size": [64, 64], "output": "yolo"}))
     with pytest.raises(MhpError, match="output must be one of"):
         read_detector_spec(spec)
