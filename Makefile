@@ -16,7 +16,16 @@ MEDIAPIPE := mediapipe==0.10.21
 PEERS := $(VENV)/peers
 BLAZEPOSE := $(PEERS)/pose_landmark_full.tflite
 
-.PHONY: venv test lint format quickstart bench-peers clean
+# The Kotlin tests of android_demo/posecore (tests/android): kotlinc from npm, pinned to the app's Kotlin version,
+# and Debian's JUnit 5 console launcher and Android's org.json. A failed install only warns here: the tests then
+# skip locally and fail on CI (CI=true).
+KOTLIN_VERSION := 2.4.20
+TOOLS := .tools
+KOTLINC := $(TOOLS)/node_modules/kotlin-compiler/bin/kotlinc
+JVM_JARS := /usr/share/java/junit-platform-console-standalone.jar /usr/share/java/json-android.jar
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: venv test lint format quickstart bench-peers jvm-tools clean
 
 venv: $(STAMP)
 
@@ -37,7 +46,18 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+$(KOTLINC):
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) kotlin-compiler@$(KOTLIN_VERSION) \
+		|| echo "warning: could not install kotlin-compiler $(KOTLIN_VERSION) from npm: the Kotlin tests cannot run"
+
+$(JVM_JARS):
+	$(SUDO) apt-get install -y -q junit5 libandroid-json-org-java >/dev/null \
+		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q junit5 libandroid-json-org-java >/dev/null) \
+		|| echo "warning: could not install Debian's junit5 and libandroid-json-org-java: the Kotlin tests cannot run"
+
+jvm-tools: $(KOTLINC) $(JVM_JARS)
+
+test: lint jvm-tools
 	$(BIN)/python -m pytest
 
 quickstart: $(STAMP)
@@ -52,4 +72,4 @@ bench-peers: $(BLAZEPOSE)
 	$(BIN)/python benchmarks/peers.py bench --peer $(BLAZEPOSE)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) build *.egg-info .pytest_cache .ruff_cache
