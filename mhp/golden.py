@@ -129,7 +129,9 @@ def write_case(folder: Path, name: str, case: dict[str, Any], input_size: int, d
         record = {"output": "output.f32", "dtype": "float32"}
     if "input" in case:
         write_bytes(target / "input.u8", case["input"])
-        record["input"] = "input.u8"
+        write_bytes(target / "image.u8", case["image"])
+        write_json(target / "artifact_manifest.json", case["artifact_manifest"])
+        record.update(input="input.u8", image="image.u8", artifact_manifest="artifact_manifest.json")
     write_json(target / "expected.json", result)
     return {"name": name, "shape": list(output.shape), **record, "expected": "expected.json"}
 
@@ -152,7 +154,15 @@ def real_case(artifact: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     raw = runner.signature(**{runner.input_name: crop[None].astype(np.uint8)})["heatmaps"]
     scale, zero_point = runner.output_details["heatmaps"]["quantization"]
     camera = {"image_size": [320, 240], "box": record.bbox_raw.tolist(), "focal": record.focal.tolist()}
-    case = {"quantised": raw, "scale": float(scale), "zero_point": int(zero_point), "camera": camera, "input": crop}
+    case = {
+        "quantised": raw,
+        "scale": float(scale),
+        "zero_point": int(zero_point),
+        "camera": camera,
+        "input": crop,  # the model input cut from "image" (RGB, H x W x 3) with the case's crop affine
+        "image": image,
+        "artifact_manifest": manifest.to_dict(),
+    }
     return case, {"input_size": manifest.geometry["input_size"], "depth_bins": manifest.geometry["depth_bins"]}
 
 

@@ -81,6 +81,35 @@ class GoldenTest {
             val relative = DoubleArray(3) { cameraMm[j][it] - cameraMm[skeleton.root][it] }
             assertClose(expected.getJSONArray("joints_rel_mm").getJSONArray(j), relative, mm, "rel mm $j")
         }
+        if (case.has("artifact_manifest")) checkRealModel(case, dir, affine, size)
+    }
+
+    /** The real run: the artifact's manifest parses to its tensors, and packing the frame gives the model input. */
+    private fun checkRealModel(case: JSONObject, dir: File, affine: Affine, size: Int) {
+        val model = ModelManifest.parse(File(dir, case.getString("artifact_manifest")).readText())
+        assertEquals(listOf(1, size, size, 3), model.inputShape)
+        assertEquals("uint8", model.inputDtype)
+        assertEquals("NHWC", model.inputLayout)
+        assertTrue(model.decodesOnDevice)
+        assertEquals(listOf("heatmaps"), model.outputNames)
+        assertEquals(case.getJSONArray("shape").getInt(3), model.skeleton.names.size * model.depthBins)
+        assertEquals(skeleton.names, model.skeleton.names)
+        val camera = JSONObject(File(dir, case.getString("expected")).readText()).getJSONObject("camera")
+        val imageSize = camera.getJSONArray("image_size_px")
+        val packed = InputPacker.pack(
+            File(dir, case.getString("image")).readBytes(), imageSize.getInt(0), imageSize.getInt(1), affine, size,
+        )
+        val reference = File(dir, case.getString("input")).readBytes()
+        assertEquals(reference.size, packed.size)
+        var worst = 0
+        var sum = 0L
+        for (i in packed.indices) {
+            val diff = Math.abs((packed[i].toInt() and 0xFF) - (reference[i].toInt() and 0xFF))
+            worst = maxOf(worst, diff)
+            sum += diff
+        }
+        // OpenCV interpolates in fixed point (1/32 pixel): a level or two apart at most, almost never
+        assertTrue(worst <= 2 && sum.toDouble() / packed.size < 0.3, "packing differs: max $worst, mean ${sum.toDouble() / packed.size}")
     }
 
     private fun doubles(array: JSONArray) = DoubleArray(array.length()) { array.getDouble(it) }
