@@ -30,7 +30,7 @@ def stage_times(predictor: Predictor, image: np.ndarray, runs: int, warmup: int)
         t0 = time.perf_counter()
         pixels, affine, crop_box = predictor.crop(image, box)
         t1 = time.perf_counter()
-        outputs = predictor.runner.raw(pixels.transpose(2, 0, 1)[None].astype(np.float32))
+        outputs = predictor.runner.pose(pixels.transpose(2, 0, 1)[None].astype(np.float32))
         t2 = time.perf_counter()
         depth = predictor.root_depths(None, [crop_box], intrinsics)[0]
         predictor.person(

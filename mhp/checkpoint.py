@@ -116,8 +116,28 @@ def load_checkpoint(
     LPSKI_LARGE, LPWO, LPRES, RESNET50), ``num_joints`` defaults to what the weights hold and
     ``width_mult`` to 1.0. Original snapshots get the legacy input normalisation they were trained with.
     """
+    return model_from_content(
+        read_checkpoint(path), source=str(path), model=model, num_joints=num_joints, width_mult=width_mult
+    )
+
+
+def load_checkpoint_and_config(path: str | Path, **kwargs: Any) -> tuple[IntegralPoseModel, dict[str, Any]]:
+    """:func:`load_checkpoint` plus the training config recorded with it ({} for original snapshots), reading
+    the file once."""
     content = read_checkpoint(path)
-    source = str(path)
+    config = content.get("config") if isinstance(content, dict) else None
+    return model_from_content(content, source=str(path), **kwargs), config or {}
+
+
+def model_from_content(
+    content: Any,
+    *,
+    source: str,
+    model: str | None = None,
+    num_joints: int | None = None,
+    width_mult: float | None = None,
+) -> IntegralPoseModel:
+    """The model held by an already-read checkpoint (see :func:`load_checkpoint`)."""
     if isinstance(content, dict) and content.get("format") == FORMAT:
         return _load_mhp(content, source=source, model=model, num_joints=num_joints, width_mult=width_mult)
     if is_original_snapshot(content):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path
+from mhp.fileio import atomic_path, write_text_atomic
 from mhp.geometry import (
     DEPTH_RANGE_MM,
     apply_affine,
@@ -110,8 +110,7 @@ def write_bytes(path: Path, array: np.ndarray) -> None:
 
 
 def write_json(path: Path, content: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(content, indent=1) + "\n")
+    write_text_atomic(path, json.dumps(content, indent=1) + "\n")
 
 
 def write_case(folder: Path, name: str, case: dict[str, Any], input_size: int, depth_bins: int) -> dict[str, Any]:

@@ -18,15 +18,14 @@ from mhp.cli import run_command
 from mhp.cli.eval import evaluate, format_report
 from mhp.cli.options import config_dict, resolve_config
 from mhp.config import BenchConfig, EvalConfig, ExportConfig, TrainConfig
-from mhp.fileio import atomic_path
+from mhp.fileio import write_text_atomic
 
 RECIPE = Path(__file__).resolve().parent.parent / "train" / "configs" / "quickstart_synthetic.yaml"
 MAX_RATIO = 0.6  # the model must beat the mean-pose baseline clearly
 
 
 def write_json(path: Path, content: dict) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(content, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(content, indent=2) + "\n")
 
 
 def body(argv: Sequence[str] | None) -> int:
@@ -128,7 +127,7 @@ def picture_quickstart(checkpoint: str, artifact: Path, out: Path) -> dict[str, 
     """One held-out synthetic scene through mhp.Predictor: the 2D overlay, and the 3D pose beside the truth."""
     import numpy as np
 
-    from mhp.checkpoint import load_checkpoint, read_checkpoint
+    from mhp.checkpoint import load_checkpoint_and_config
     from mhp.export.calibration import synthetic_scenes
     from mhp.infer.camera import Intrinsics
     from mhp.infer.draw import draw_skeleton, plot_3d
@@ -136,8 +135,8 @@ def picture_quickstart(checkpoint: str, artifact: Path, out: Path) -> dict[str, 
     from mhp.infer.predictor import Predictor
     from mhp.parity import HELD_OUT_SEED
 
-    model = load_checkpoint(checkpoint)
-    scenes = synthetic_scenes(model, read_checkpoint(checkpoint).get("config") or {}, 1, seed=HELD_OUT_SEED)
+    model, config = load_checkpoint_and_config(checkpoint)
+    scenes = synthetic_scenes(model, config, 1, seed=HELD_OUT_SEED)
     record, image = scenes.record(0), np.ascontiguousarray(scenes.load_image(0)[..., ::-1])
     predictor = Predictor(artifact)
     intrinsics = Intrinsics(tuple(record.focal), tuple(record.principal), "synthetic camera")

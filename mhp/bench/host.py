@@ -6,7 +6,6 @@ evaluation crops as the torch float32 model, so ΔMPJPE is the difference one us
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -21,11 +20,12 @@ from mhp.bench.memory import peak_memory_mb
 from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, NOT_SCORED, PASSED, SKIPPED, BenchRow
 from mhp.errors import MhpError
 from mhp.export.manifest import ExportManifest, read_manifest
+from mhp.fileio import path_size, read_json_file
 from mhp.optional import MissingDependencyError
 from mhp.parity import BUDGETS, Budget, ParitySet, Reference, accuracy_mm, compare_outputs, health_failures
+from mhp.runtime import SUFFIXES, load_runner
 from mhp.runtime.base import Runner, RuntimeUnavailableError
 
-SUFFIX_FORMATS = {".onnx": "onnx", ".tflite": "tflite", ".mlpackage": "coreml"}
 FORMAT_RUNTIMES = {"torch": "torch", "onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml"}
 RUNTIME_EXTRAS = {"onnxruntime": "runtime", "litert": "runtime", "coreml": "coreml", "torch": ""}
 
@@ -63,11 +63,11 @@ def artifact_targets(paths: Iterable[str | Path]) -> list[Target]:
     for entry in map(Path, paths):
         if not entry.exists():
             raise MhpError(f"--artifacts {entry} does not exist; pass a folder written by mhp-export or an artifact")
-        files = sorted(p for p in entry.iterdir() if p.suffix in SUFFIX_FORMATS) if entry.is_dir() else [entry]
+        files = sorted(p for p in entry.iterdir() if p.suffix in SUFFIXES) if entry.is_dir() else [entry]
         if entry.is_dir() and not files and not (entry / "export_report.json").is_file():
             raise MhpError(f"--artifacts {entry} holds no .onnx, .tflite or .mlpackage; run mhp-export first")
-        if entry.is_file() and entry.suffix not in SUFFIX_FORMATS:
-            raise MhpError(f"{entry} is not an artifact mhp can run; expected {', '.join(SUFFIX_FORMATS)}")
+        if entry.is_file() and entry.suffix not in SUFFIXES:
+            raise MhpError(f"{entry} is not an artifact mhp can run; expected {', '.join(SUFFIXES)}")
         targets += [artifact_target(p) for p in files]
         if entry.is_dir():
             targets += failed_exports(entry / "export_report.json")
@@ -75,7 +75,7 @@ def artifact_targets(paths: Iterable[str | Path]) -> list[Target]:
 
 
 def artifact_target(path: Path) -> Target:
-    fmt = SUFFIX_FORMATS[path.suffix]
+    fmt = SUFFIXES[path.suffix]
     try:
         manifest = read_manifest(path)
     except MhpError as exc:
@@ -87,10 +87,8 @@ def failed_exports(report: Path) -> list[Target]:
     """Rows for artifacts the export report says failed to convert (ultralytics' "export failed")."""
     if not report.is_file():
         return []
-    try:
-        artifacts = json.loads(report.read_text()).get("artifacts", [])
-    except (OSError, ValueError, AttributeError) as exc:
-        raise MhpError(f"{report} is not a valid export report ({exc}); re-run mhp-export") from None
+    content = read_json_file(report, fix="re-run mhp-export")
+    artifacts = content.get("artifacts", []) if isinstance(content, dict) else []
     failed = [a for a in artifacts if isinstance(a, dict) and a.get("parity", {}).get("status") == EXPORT_FAILED]
     return [
         Target(
@@ -114,9 +112,7 @@ def make_runner(target: Target, threads: int) -> Runner:
         from mhp.bench.peer import PeerRunner
 
         return PeerRunner(target.path, input_size=target.peer_input, threads=threads)
-    from mhp.export.pipeline import runner_for
-
-    return runner_for(target.path, target.manifest, threads)
+    return load_runner(target.path, threads=threads, manifest=target.manifest)
 
 
 def measure(
@@ -129,7 +125,7 @@ def measure(
         runner = make_runner(target, threads)
         init_ms = (time.perf_counter() - started) * 1000
         crop = runner.example_input() if target.peer_input else data.pixels[:1]
-        stats = time_calls(lambda: runner.raw(crop), warmup=warmup, runs=runs)
+        stats = time_calls(lambda: runner.pose(crop), warmup=warmup, runs=runs)
         coords = runner(data.pixels) if score else None
     kind = "peer" if target.peer_input else target.format
     peak = peak_memory_mb(kind, target.path, threads, runner.input_size) if memory else None
@@ -170,7 +166,7 @@ def base_row(target: Target, threads: int | None, machine: Machine) -> BenchRow:
         device=machine.cpu,
         artifact=str(target.path or target.name),
         input_size=input_size(target),
-        size_bytes=weight_bytes(target.model) if target.model is not None else artifact_bytes(target.path),
+        size_bytes=weight_bytes(target.model) if target.model is not None else target.path and path_size(target.path),
     )
 
 
@@ -185,14 +181,6 @@ def input_size(target: Target) -> int | None:
 def weight_bytes(model) -> int:
     """The torch model's float32 weights and buffers (the checkpoint file also holds optimiser state)."""
     return sum(t.numel() * t.element_size() for t in model.state_dict().values())
-
-
-def artifact_bytes(path: Path | None) -> int | None:
-    if path is None:
-        return None
-    if path.is_dir():
-        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return path.stat().st_size
 
 
 def timed_row(row: BenchRow, m: Measurement, machine: Machine, gmacs: float | None) -> BenchRow:

@@ -74,14 +74,14 @@ def load_and_run(kind: str, path: str, threads: int, input_size: int) -> float:
         runner = PeerRunner(path, input_size=input_size, threads=threads)
     else:
         from mhp.export.manifest import read_manifest
-        from mhp.export.pipeline import runner_for
         from mhp.optional import require
+        from mhp.runtime import load_runner
 
         require("onnxruntime" if kind == "onnx" else "ai_edge_litert.interpreter")
         manifest = read_manifest(path)
         baseline = reset_peak()
-        runner = runner_for(Path(path), manifest, threads)
-    runner.raw(crop)
+        runner = load_runner(path, threads=threads, manifest=manifest)
+    runner.pose(crop)
     return (status_kb("VmHWM") - baseline) / 1024
 
 

@@ -33,6 +33,10 @@ class PeerRunner(Runner):
             raise MhpError(f"--peer {path} takes input {shape}, not {input_size}x{input_size}; fix --peer-input")
         self.input_size, self.name = input_size, f"litert {path.name}"
 
+    def pose(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        """A peer's own outputs, undecoded: peers are timed, not scored."""
+        return self.raw(pixels)
+
     def example_input(self) -> np.ndarray:
         return np.random.default_rng(0).integers(0, 256, (1, 3, self.input_size, self.input_size)).astype(np.float32)
 

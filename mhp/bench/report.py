@@ -15,7 +15,7 @@ from typing import Any
 from mhp.bench.machine import Machine
 from mhp.bench.schema import FIELDS, PASSED, BenchRow
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path
+from mhp.fileio import atomic_path, write_text_atomic
 from mhp.optional import require
 
 FORMAT = "mhp-bench"
@@ -195,12 +195,6 @@ def csv_text(rows: Sequence[BenchRow], machine: Machine, created: str) -> str:
     return buffer.getvalue()
 
 
-def write_text(path: Path, text: str) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-    return path
-
-
 def write_reports(
     rows: Sequence[BenchRow],
     machine: Machine,
@@ -232,9 +226,9 @@ def write_reports(
         "comparisons": [c.to_dict() for c in comparisons(rows)],
     }
     paths = {
-        "json": write_text(stem.with_suffix(".json"), json.dumps(document, indent=2, ensure_ascii=False) + "\n"),
-        "csv": write_text(stem.with_suffix(".csv"), csv_text(rows, machine, stamp)),
-        "markdown": write_text(stem.with_suffix(".md"), markdown_table(rows, machine, stamp)),
+        "json": write_text_atomic(stem.with_suffix(".json"), json.dumps(document, indent=2, ensure_ascii=False) + "\n"),
+        "csv": write_text_atomic(stem.with_suffix(".csv"), csv_text(rows, machine, stamp)),
+        "markdown": write_text_atomic(stem.with_suffix(".md"), markdown_table(rows, machine, stamp)),
     }
     if plots:
         paths["pareto"] = pareto_plot(rows, stem.with_name(stem.name + "-pareto.png"))
@@ -322,4 +316,4 @@ def update_readme(readme: str | Path, table: str) -> Path:
     pattern = re.compile(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), re.S)
     if not pattern.search(text):
         raise MhpError(f"--readme {readme} has no mhp-bench markers; add the lines {README_BEGIN} and {README_END}")
-    return write_text(readme, pattern.sub(lambda _: f"{README_BEGIN}\n{table}{README_END}", text, count=1))
+    return write_text_atomic(readme, pattern.sub(lambda _: f"{README_BEGIN}\n{table}{README_END}", text, count=1))

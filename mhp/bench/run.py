@@ -14,10 +14,11 @@ import numpy as np
 from mhp.bench.host import Target, artifact_targets, benchmark_target
 from mhp.bench.machine import Machine, describe_machine
 from mhp.bench.schema import BenchRow
-from mhp.checkpoint import load_checkpoint, read_checkpoint
+from mhp.checkpoint import load_checkpoint_and_config
 from mhp.config import BenchConfig
 from mhp.errors import MhpError
 from mhp.parity import HELD_OUT_SEED, ParitySet, Reference, parity_set, reference_outputs
+from mhp.runtime import SUFFIXES
 from mhp.runtime.torch import TorchRunner
 
 RUNTIMES = ("torch", "onnxruntime", "litert", "coreml")
@@ -32,6 +33,7 @@ class ModelGroup:
     model_kwargs: dict[str, Any]
     targets: list[Target] = field(default_factory=list)
     checkpoint: str | None = None
+    loaded: tuple[Any, dict[str, Any]] | None = None  # (model, training config) once read
 
 
 def check_config(cfg: BenchConfig) -> None:
@@ -63,9 +65,10 @@ def group_targets(targets: list[Target], checkpoint: str | None) -> list[ModelGr
         if group.checkpoint is None and source and Path(source).is_file():
             group.checkpoint = source
     if checkpoint:
-        model = load_checkpoint(checkpoint)
+        model, config = load_checkpoint_and_config(checkpoint)
         key = json.dumps([model.model_name, model.model_kwargs], sort_keys=True)
-        groups.setdefault(key, ModelGroup(model.model_name, dict(model.model_kwargs))).checkpoint = checkpoint
+        group = groups.setdefault(key, ModelGroup(model.model_name, dict(model.model_kwargs)))
+        group.checkpoint, group.loaded = checkpoint, (model, config)
     return list(groups.values())
 
 
@@ -88,10 +91,10 @@ def group_model(group: ModelGroup):
     """The reference model (from the checkpoint) or, without one, the architecture for geometry and MACs."""
     from mhp.models import create_model
 
+    if group.loaded:
+        return group.loaded
     if group.checkpoint:
-        content = read_checkpoint(group.checkpoint)
-        config = (content.get("config") if isinstance(content, dict) else None) or {}
-        return load_checkpoint(group.checkpoint), config
+        return load_checkpoint_and_config(group.checkpoint)
     return create_model(group.model_name, **group.model_kwargs), {}
 
 
@@ -179,7 +182,7 @@ def expected_rows(cfg: BenchConfig) -> int:
     count = 0
     for entry in map(Path, cfg.artifacts):
         files = list(entry.iterdir()) if entry.is_dir() else [entry]
-        count += sum(p.suffix in (".onnx", ".tflite", ".mlpackage") for p in files)
+        count += sum(p.suffix in SUFFIXES for p in files)
     count += len(cfg.peer) + (1 if cfg.checkpoint or cfg.artifacts else 0)
     return count * len(cfg.threads)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from mhp.checkpoint import load_checkpoint, read_checkpoint
+from mhp.checkpoint import load_checkpoint_and_config
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
 from mhp.export import coreml as coreml_export
@@ -25,10 +25,11 @@ from mhp.export.manifest import (
     write_manifest,
 )
 from mhp.export.onnx import INPUT_NAME, export_onnx
-from mhp.fileio import atomic_path
+from mhp.fileio import path_size, write_text_atomic
 from mhp.optional import installed_versions
 from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
-from mhp.runtime.base import Runner, RuntimeUnavailableError
+from mhp.runtime import load_runner
+from mhp.runtime.base import RuntimeUnavailableError
 from mhp.runtime.torch import TorchRunner
 
 
@@ -76,12 +77,6 @@ def writable_folder(path: Path) -> Path:
     return path
 
 
-def artifact_size(path: Path) -> int:
-    if path.is_dir():
-        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return path.stat().st_size
-
-
 def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact: Path) -> ExportManifest:
     joints, geometry = model_records(model)
     size, (width, height), depth = model.input_size, model.heatmap_size, model.depth_bins
@@ -126,27 +121,13 @@ def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact:
     )
 
 
-def runner_for(path: Path, manifest: ExportManifest, threads: int) -> Runner:
-    if manifest.format == "onnx":
-        from mhp.runtime.onnx import OnnxRunner
-
-        return OnnxRunner(path, threads=threads, manifest=manifest)
-    if manifest.format == "tflite":
-        from mhp.runtime.tflite import TfliteRunner
-
-        return TfliteRunner(path, threads=threads, manifest=manifest)
-    from mhp.runtime.coreml import CoremlRunner
-
-    return CoremlRunner(path, manifest=manifest)
-
-
 def gate(
     path: Path, manifest: ExportManifest, reference: Reference | None, data: ParitySet | None, threads: int
 ) -> dict:
     if data is None or reference is None:
         return {"status": "skipped (--no-check)", "passed": None}
     try:
-        candidate = runner_for(path, manifest, threads)
+        candidate = load_runner(path, threads=threads, manifest=manifest)
     except RuntimeUnavailableError as exc:
         return {"status": "not run: needs macOS", "passed": None, "reason": str(exc)}
     report = compare(reference, candidate, data, BUDGETS[manifest.precision])
@@ -231,9 +212,9 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     if not cfg.checkpoint:
         raise MhpError("--checkpoint is required (or --check ARTIFACT to re-check an export)")
     pairs = plan(cfg)
-    model = load_checkpoint(cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
-    content = read_checkpoint(cfg.checkpoint)
-    config = (content.get("config") if isinstance(content, dict) else None) or {}
+    model, config = load_checkpoint_and_config(
+        cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
+    )
     out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
     stem = model.model_name.lower() or "model"
     calibration = (
@@ -262,7 +243,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
                 "path": str(path),
                 "format": fmt.name,
                 "precision": precision,
-                "size_bytes": artifact_size(path),
+                "size_bytes": path_size(path),
                 "seconds": round(time.monotonic() - started, 1),
                 "parity": parity,
                 "graph": manifest.graph,
@@ -273,8 +254,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
                 f"parity {parity['status']}"
             )
     report_path = out / "export_report.json"
-    with atomic_path(report_path) as tmp:
-        tmp.write_text(json.dumps({"checkpoint": cfg.checkpoint, "artifacts": results}, indent=2) + "\n")
+    write_text_atomic(report_path, json.dumps({"checkpoint": cfg.checkpoint, "artifacts": results}, indent=2) + "\n")
     return results
 
 
@@ -287,9 +267,9 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
     checkpoint = cfg.checkpoint or manifest.source_checkpoint["path"]
     if not Path(checkpoint).is_file():
         raise MhpError(f"the source checkpoint {checkpoint} is gone; pass --checkpoint with the one exported")
-    model = load_checkpoint(checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
-    content = read_checkpoint(checkpoint)
-    config = (content.get("config") if isinstance(content, dict) else None) or {}
+    model, config = load_checkpoint_and_config(
+        checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
+    )
     data = parity_data(model, config, cfg.parity_samples)
     parity = gate(path, manifest, reference_outputs(TorchRunner(model), data), data, cfg.threads)
     write_manifest(path, replace(manifest, parity=parity))

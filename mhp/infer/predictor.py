@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
+from mhp.data.transforms import warp_patch
 from mhp.errors import MhpError
 from mhp.geometry import (
     apply_affine,
@@ -88,10 +88,7 @@ class Predictor:
             raise MhpError(f"box {np.asarray(box).tolist()} has no area inside the {width}x{height} image")
         size = self.input_size
         affine = bbox_crop_affine(crop_box, (size, size))
-        pixels = cv2.warpAffine(
-            image, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-        )
-        return pixels, affine, crop_box
+        return warp_patch(image, affine, size), affine, crop_box
 
     def predict(
         self,
@@ -114,7 +111,7 @@ class Predictor:
             return []
         crops = [self.crop(image, np.asarray(b, np.float64)) for b in boxes]
         pixels = np.stack([c[0] for c in crops]).transpose(0, 3, 1, 2).astype(np.float32)
-        outputs = self.runner.raw(pixels)
+        outputs = self.runner.pose(pixels)
         depths = self.root_depths(root_depth_mm, [c[2] for c in crops], intrinsics)
         return [
             self.person(box, crop, coords, confidence, depth, source, intrinsics)

@@ -12,7 +12,7 @@ import numpy as np
 
 from mhp.config import InferConfig
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path
+from mhp.fileio import write_text_atomic
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
@@ -48,9 +48,7 @@ def result_document(cfg: InferConfig, predictor: Predictor, kind: str, size, int
 
 
 def write_json(path: Path, document: dict[str, Any]) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(document, indent=1) + "\n")
-    return path
+    return write_text_atomic(path, json.dumps(document, indent=1) + "\n")
 
 
 def overlay(image: np.ndarray, people: list[PersonPose], predictor: Predictor) -> np.ndarray:

@@ -24,12 +24,21 @@ class Runner(ABC):
     input_size: int
 
     def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        return self.raw(pixels)["coords"]
+        return self.pose(pixels)["coords"]
 
     def raw(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
         """``coords`` ``(N, J, 3)`` and ``confidence`` ``(N, J)``, plus ``heatmaps`` where the artifact emits them."""
+        return self.batched(pixels, self.run_one)
+
+    def pose(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        """Only ``coords`` and ``confidence``: what inference, parity and benchmarks need (runners that also
+        emit heatmaps skip copying them)."""
+        outputs = self.raw(pixels)
+        return {"coords": outputs["coords"], "confidence": outputs["confidence"]}
+
+    def batched(self, pixels: np.ndarray, run) -> dict[str, np.ndarray]:
         pixels = check_pixels(pixels, self.input_size)
-        outputs = [self.run_one(pixels[i : i + 1]) for i in range(len(pixels))]
+        outputs = [run(pixels[i : i + 1]) for i in range(len(pixels))]
         return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
 
     @abstractmethod

@@ -45,14 +45,17 @@ class TfliteRunner(Runner):
                 np.dtype(actual["dtype"]).name,
             )  # fmt: skip
 
-    def run_one(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+    def pose(self, pixels: np.ndarray) -> dict[str, np.ndarray]:
+        return self.batched(pixels, lambda crop: self.run_one(crop, heatmaps=False))
+
+    def run_one(self, pixels: np.ndarray, *, heatmaps: bool = True) -> dict[str, np.ndarray]:
         image = pixels.transpose(0, 2, 3, 1)
         if self.input_dtype != np.float32:
             scale, zero_point = self.input_quant
             info = np.iinfo(self.input_dtype)
             image = np.clip(np.round(image / (scale or 1.0)) + zero_point, info.min, info.max)
         outputs = self.signature(**{self.input_name: image.astype(self.input_dtype)})
-        result = {name: self.dequantize(name, value) for name, value in outputs.items()}
+        result = {name: self.dequantize(name, v) for name, v in outputs.items() if heatmaps or name != "heatmaps"}
         if self.manifest.decode == "host_soft_argmax":  # decoded from the raw (quantised) tensor: no extra copy
             heatmaps = outputs["heatmaps"]
             scale = self.output_details["heatmaps"]["quantization"][0] if heatmaps.dtype != np.float32 else 1.0
