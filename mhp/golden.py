@@ -22,9 +22,12 @@ from mhp.geometry import (
     bbox_crop_affine,
     invert_affine,
     process_bbox,
+    root_depth_from_bbox,
     voxel_to_camera,
     voxel_to_patch,
 )
+from mhp.infer.boxes import BoxTracker
+from mhp.infer.camera import default_intrinsics
 from mhp.runtime.decode import soft_argmax_nhwc
 from mhp.skeleton import H36M
 
@@ -100,8 +103,26 @@ def expected(heatmaps: np.ndarray, camera: dict[str, Any], *, input_size: int, d
             "focal_px": list(camera["focal"]),
             "principal_px": [image_w / 2.0, image_h / 2.0],
             "root_depth_mm": root_depth,
+            "root_depth_k_mm": root_depth_from_bbox(crop_box, tuple(camera["focal"])),
+            "default_focal_px": list(default_intrinsics(image_w, image_h).focal),
         },
     }
+
+
+def tracking(rng: np.random.Generator, width: int = 640, height: int = 480) -> dict[str, Any]:
+    """A person walking right, a confidence drop and a pose outside the frame, with the tracker's box after each."""
+    tracker = BoxTracker(width, height)
+    steps = [{"box_before_xywh_px": tracker.box.tolist()}]
+    body = rng.uniform([-60, -150], [60, 150], size=(JOINTS, 2))
+    walk = [(np.array([250.0 + 12 * t, 240.0]), 0.4) for t in range(4)]  # (where the body is, its confidence)
+    shift = [*walk, (np.array([300.0, 240.0]), 0.01), (np.array([2000.0, 240.0]), 0.5), (np.array([320.0, 250.0]), 0.3)]
+    poses = [(body + where, confidence) for where, confidence in shift]
+    for joints, confidence in poses:
+        per_joint = np.full(JOINTS, confidence) * rng.uniform(0.5, 1.5, JOINTS)
+        reset = tracker.update(joints, per_joint)
+        steps[-1].update(joints_img_px=joints.tolist(), confidence=per_joint.tolist())
+        steps.append({"reset": reset, "box_before_xywh_px": tracker.box.tolist()})
+    return {"image_size_px": [width, height], "min_confidence": tracker.min_confidence, "steps": steps}
 
 
 def write_bytes(path: Path, array: np.ndarray) -> None:
@@ -172,6 +193,7 @@ def write_golden(out: str | Path, artifact: str | Path | None = None, seed: int 
     if artifact is not None:
         case, geometry = real_case(Path(artifact))
         entries.append({**write_case(folder, "real_tflite_int8", case, **geometry), **geometry})
+    write_json(folder / "tracking.json", tracking(np.random.default_rng(seed + 1)))
     manifest = {
         "format_name": "mhp-golden",
         "version": VERSION,
@@ -183,6 +205,7 @@ def write_golden(out: str | Path, artifact: str | Path | None = None, seed: int 
         "normalization": "inside the model: feed 0-255 RGB (see the artifact's manifest)",
         "dequantise": "real = (q - zero_point) * scale; the soft-argmax may subtract each joint's peak first",
         "tolerances": TOLERANCES,
+        "tracking": "tracking.json",
         "cases": entries,
     }
     write_json(folder / "manifest.json", manifest)

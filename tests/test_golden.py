@@ -2,6 +2,7 @@
 expected values with an independent float64 implementation; spec test vectors hold."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,3 +84,46 @@ def test_a_real_int8_tflite_run_is_a_golden_case(small_relu_export, tmp_path):
     coords = load_runner(artifact)(pixels.transpose(2, 0, 1)[None].astype(np.float32))
     _, expected = read_case(tmp_path, real)
     np.testing.assert_allclose(expected["coords_voxel"], coords[0], atol=1e-4)  # the runner decodes the same
+
+
+def numbers_close(a, b, where: str) -> None:
+    """Two JSON documents equal up to float rounding in the last digits (numpy versions may differ there)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict), where
+        assert a.keys() == b.keys(), where
+        for key in a:
+            numbers_close(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, list):
+        assert isinstance(b, list), where
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            numbers_close(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-9), where
+    else:
+        assert a == b, where
+
+
+def test_committed_golden_files_are_what_the_code_writes(tmp_path):
+    committed = Path(__file__).resolve().parents[1] / "golden"
+    write_golden(tmp_path)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    kept = sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file() and p.name != "README.md")
+    assert kept == written
+    for name in written:
+        if name.suffix == ".json":
+            fresh, stored = (json.loads((folder / name).read_text()) for folder in (tmp_path, committed))
+            numbers_close(fresh, stored, str(name))
+        else:
+            assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+def test_tracking_resets_on_low_confidence_and_on_leaving_the_frame(tmp_path):
+    write_golden(tmp_path)
+    steps = json.loads((tmp_path / "tracking.json").read_text())["steps"]
+    assert [s.get("reset") for s in steps] == [None, False, False, False, False, True, True, False]
+    centred = steps[0]["box_before_xywh_px"]
+    assert centred == [128.0, 48.0, 384.0, 384.0]  # 0.8 x 480 centred in 640 x 480
+    assert steps[5]["box_before_xywh_px"] == steps[6]["box_before_xywh_px"] == centred
+    moved = [s["box_before_xywh_px"][0] for s in steps[1:5]]
+    assert np.allclose(np.diff(moved), 12.0)  # the box follows the person 12 px a frame

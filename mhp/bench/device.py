@@ -308,32 +308,36 @@ def android_rows(
     return rows
 
 
-IOS_FORMAT = "mhp-bench-ios"
-IOS_VERSION = 1
+APP_FORMAT = "mhp-bench-app"
+APP_VERSION = 1
+APP_PLATFORMS = ("android", "ios")
 
 
 def ingest_rows(path: Path) -> list[BenchRow]:
-    """The rows of a benchmark file written by the iOS app (the contract is in ``benchmarks/README.md``)."""
+    """The rows of a benchmark file written by the Android or iOS demo app (contract: ``benchmarks/README.md``)."""
     path = Path(path)
     if not path.is_file():
-        raise MhpError(f"{path} does not exist; copy the iOS app's benchmark JSON to this machine and pass its path")
-    content = read_json_file(path, fix="export it again from the iOS app")
-    if not isinstance(content, dict) or content.get("format_name") != IOS_FORMAT:
+        raise MhpError(f"{path} does not exist; copy the app's benchmark JSON to this machine and pass its path")
+    content = read_json_file(path, fix="export it again from the app")
+    if not isinstance(content, dict) or content.get("format_name") != APP_FORMAT:
         found = content.get("format_name") if isinstance(content, dict) else type(content).__name__
-        raise MhpError(f"{path} is not an iOS benchmark file (format_name {found!r}, expected {IOS_FORMAT!r})")
-    if content.get("version") != IOS_VERSION:
-        raise MhpError(f"{path} has version {content.get('version')!r}; this mhp reads version {IOS_VERSION}")
+        raise MhpError(f"{path} is not an app benchmark file (format_name {found!r}, expected {APP_FORMAT!r})")
+    if content.get("version") != APP_VERSION:
+        raise MhpError(f"{path} has version {content.get('version')!r}; this mhp reads version {APP_VERSION}")
+    platform = content.get("platform")
+    if platform not in APP_PLATFORMS:
+        raise MhpError(f"{path}: 'platform' is {platform!r}; expected one of {', '.join(APP_PLATFORMS)}")
     if "app" in content and not isinstance(content["app"], dict):
         raise MhpError(f"{path}: 'app' must be an object")
-    device = ios_device(content.get("device"), where=str(path))
+    device = device_name(content.get("device"), where=str(path))
     records = content.get("rows")
     if not isinstance(records, list) or not records:
         raise MhpError(f"{path}: 'rows' must be a non-empty list of benchmark rows")
-    return [ios_row(record, device, where=f"{path}: rows[{i}]") for i, record in enumerate(records)]
+    return [app_row(record, platform, device, where=f"{path}: rows[{i}]") for i, record in enumerate(records)]
 
 
-def ios_device(header: Any, *, where: str) -> str:
-    """``iPhone 14 Pro (iPhone15,2, A16, iOS 17.4)`` from the file's ``device`` object."""
+def device_name(header: Any, *, where: str) -> str:
+    """``iPhone 14 Pro (iPhone15,2, A16, iOS 17.4)`` or ``Pixel 8 (shiba, Tensor G3, Android 14)``."""
     if not isinstance(header, dict):
         raise MhpError(f"{where}: 'device' must be an object with 'model' and 'os'")
     for key in ("model", "os"):
@@ -347,10 +351,10 @@ def ios_device(header: Any, *, where: str) -> str:
     return f"{name or model} ({details})"
 
 
-def ios_row(record: Any, device: str, *, where: str) -> BenchRow:
-    """One row: platform is "ios" (checked when present) and an empty device comes from the header."""
+def app_row(record: Any, platform: str, device: str, *, where: str) -> BenchRow:
+    """One row: its platform is the file's (checked when present); an empty device comes from the header."""
     if isinstance(record, dict):
-        if record.get("platform", "ios") != "ios":
-            raise MhpError(f"{where}: field 'platform' is {record['platform']!r}; rows in an iOS file are 'ios'")
-        record = {**record, "platform": "ios", "device": record.get("device") or device}
+        if record.get("platform", platform) != platform:
+            raise MhpError(f"{where}: field 'platform' is {record['platform']!r}; rows in this file are {platform!r}")
+        record = {**record, "platform": platform, "device": record.get("device") or device}
     return row_from_dict(record, where=where)

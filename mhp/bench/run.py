@@ -188,13 +188,15 @@ def expected_rows(cfg: BenchConfig) -> int:
 
 
 def collect_rows(cfg: BenchConfig, *, machine: Machine | None = None) -> tuple[list[BenchRow], Machine]:
-    """All rows this invocation asks for: host, Android device, and ingested iOS files."""
+    """All rows this invocation asks for: host, Android device, and ingested app files."""
     check_config(cfg)
     machine = machine or describe_machine()
     rows: list[BenchRow] = []
     if cfg.device is not None:
         if cfg.device != "android":
-            raise MhpError(f"--device {cfg.device!r} is not supported; use android (iOS: --ingest the app's JSON)")
+            raise MhpError(
+                f"--device {cfg.device!r} is not supported; use android (phones: --ingest the apps' benchmark JSON)"
+            )
         rows += android_device_rows(cfg)
     elif cfg.artifacts or cfg.checkpoint or cfg.peer:
         rows += host_rows(cfg, machine, progress=progress_printer(expected_rows(cfg)))

@@ -3,7 +3,7 @@
 mhp-bench --artifacts runs/quickstart/export --threads 1,2
 mhp-bench --artifacts EXPORT --peer pose_landmark_full.tflite --peer-input 256
 mhp-bench --device android --artifacts EXPORT --benchmark-model ./benchmark_model
-mhp-bench --ingest ios_bench.json
+mhp-bench --ingest app_bench.json
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ HELP = {
     "plots": "write the latency-vs-MPJPE and latency-per-format PNGs",
     "device": "android: time the .tflite artifacts on a phone with benchmark_model over adb",
     "benchmark_model": "TFLite's benchmark_model binary for the phone's ABI",
-    "ingest": "JSON files written by the iOS demo's benchmark mode",
+    "ingest": "JSON files written by the Android or iOS demo app's benchmark mode",
 }
 
 

@@ -207,6 +207,11 @@ def failed_export(path: Path, fmt: Format, precision: str, exc: Exception, start
     }
 
 
+def artifact_name(model_name: str, precision: str, suffix: str) -> str:
+    """``lpski_int8.tflite``: the file names the demo apps bundle (android_demo's asset task checks them)."""
+    return f"{model_name.lower() or 'model'}_{precision}{suffix}"
+
+
 def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     """Write every planned artifact with its manifest; returns one result per artifact (path, parity, ...)."""
     if not cfg.checkpoint:
@@ -216,7 +221,6 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
         cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
-    stem = model.model_name.lower() or "model"
     calibration = (
         calibration_for(cfg, model, config) if any(p == "int8" and f.name == "tflite" for f, p in pairs) else None
     )
@@ -227,7 +231,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
         cache: dict[str, Path] = {}
         for fmt, precision in pairs:
             started = time.monotonic()
-            path = out / f"{stem}_{precision}{fmt.suffix}"
+            path = out / artifact_name(model.model_name, precision, fmt.suffix)
             try:
                 manifest = write_artifact(model, cfg.checkpoint, fmt, precision, path, calibration, Path(work), cache)
             except MhpError:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mhp.bench.device import ingest_rows
 from mhp.golden import write_golden
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,11 +52,12 @@ def classes(tmp_path_factory):
     return out
 
 
-def run_junit(classes: Path, golden: Path, reports: Path) -> dict[str, int]:
+def run_junit(classes: Path, golden: Path, reports: Path, bench_out: Path | None = None) -> dict[str, int]:
     runtime = [classes, KOTLIN_HOME / "lib" / "kotlin-stdlib.jar", JARS / COMPILE_JARS[0]]
     classpath = os.pathsep.join(str(p) for p in runtime)
+    properties = [f"-Dmhp.golden={golden}", *([f"-Dmhp.benchOut={bench_out}"] if bench_out else [])]
     subprocess.run(
-        ["java", f"-Dmhp.golden={golden}", "-jar", str(JARS / LAUNCHER), "-cp", classpath,
+        ["java", *properties, "-jar", str(JARS / LAUNCHER), "-cp", classpath,
          "--select-package", "mhp.posecore", "--reports-dir", str(reports), "--disable-banner"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -71,10 +73,19 @@ def test_posecore_decodes_every_golden_case_like_python(classes, small_relu_expo
     folder, _ = small_relu_export
     golden = tmp_path / "golden"
     write_golden(golden, folder / "lpski_int8.tflite")  # includes one real LiteRT run of an exported model
-    totals = run_junit(classes, golden, tmp_path / "reports")
+    bench = tmp_path / "android_bench.json"
+    totals = run_junit(classes, golden, tmp_path / "reports", bench)
     cases = len(json.loads((golden / "manifest.json").read_text())["cases"])
-    assert totals["tests"] >= cases + 3
+    assert totals["tests"] >= cases + 12
     assert totals["failures"] == totals["errors"] == totals["skipped"] == 0
+    # the benchmark file posecore writes for the app is one mhp-bench reads
+    timed, skipped = ingest_rows(bench)
+    assert (timed.platform, timed.device, timed.delegate, timed.threads) == (
+        "android", "Google Pixel 8 (shiba, Tensor G3, Android 14 (API 34))", "xnnpack", 4
+    )  # fmt: skip
+    assert (timed.latency_p50_ms, timed.latency_min_ms, timed.runs, timed.size_bytes) == (5.75, 5.0, 4, 4_014_744)
+    assert (skipped.status, skipped.threads) == ("skipped", None)
+    assert skipped.reason == "GPU delegate: INT8 ops are not supported"
 
 
 def test_a_corrupted_golden_value_fails_the_kotlin_tests(classes, tmp_path):

@@ -1,4 +1,4 @@
-"""Phones: benchmark_model output parsing, adb device handling against a fake adb, and the iOS file contract."""
+"""Phones: benchmark_model output parsing, adb device handling against a fake adb, and the apps' file contract."""
 
 import json
 import os
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mhp.bench.device import (
+    APP_FORMAT,
     CONFIGS,
-    IOS_FORMAT,
     android_rows,
     describe_device,
     failure_reason,
@@ -325,7 +325,7 @@ def test_a_run_past_the_timeout_is_skipped(tmp_path, phone, tool):
 
 
 def test_ios_file_round_trips_to_rows():
-    rows = ingest_rows(FIXTURES / "ios_bench.json")
+    rows = ingest_rows(FIXTURES / "app_bench_ios.json")
     assert len(rows) == 7
     assert {r.platform for r in rows} == {"ios"}
     assert {r.device for r in rows} == {"iPhone 14 Pro (iPhone15,2, A16, iOS 17.4)"}
@@ -343,7 +343,7 @@ def test_ios_file_round_trips_to_rows():
 
 
 def ios_file(tmp_path, name="ios.json", **changes):
-    content = json.loads((FIXTURES / "ios_bench.json").read_text())
+    content = json.loads((FIXTURES / "app_bench_ios.json").read_text())
     content.update(changes)
     path = tmp_path / name
     path.write_text(json.dumps(content))
@@ -361,17 +361,18 @@ def test_ios_row_keeps_its_own_device_and_fills_platform(tmp_path):
 
 def test_ios_errors_are_one_line(tmp_path):
     cases = [
-        (tmp_path / "none.json", r"none\.json does not exist; copy the iOS app's benchmark JSON"),
+        (tmp_path / "none.json", r"none\.json does not exist; copy the app's benchmark JSON"),
         (ios_file(tmp_path, "a.json", format_name="mhp-bench-android"), "format_name 'mhp-bench-android', expected"),
         (ios_file(tmp_path, "b.json", version=2), "has version 2; this mhp reads version 1"),
         (ios_file(tmp_path, "c.json", device={"name": "iPhone"}), "device field 'model' must be non-empty text"),
         (ios_file(tmp_path, "d.json", rows=[]), "'rows' must be a non-empty list"),
         (ios_file(tmp_path, "e.json", app="MhpDemo"), "'app' must be an object"),
+        (ios_file(tmp_path, "f.json", platform="web"), "'platform' is 'web'; expected one of android, ios"),
     ]
     for path, message in cases:
         with pytest.raises(MhpError, match=message):
             ingest_rows(path)
-    (tmp_path / "broken.json").write_text('{"format_name": "mhp-bench-ios",')
+    (tmp_path / "broken.json").write_text('{"format_name": "mhp-bench-app",')
     with pytest.raises(MhpError, match=r"broken\.json is not valid JSON"):
         ingest_rows(tmp_path / "broken.json")
     (tmp_path / "list.json").write_text("[]")
@@ -386,11 +387,11 @@ def test_ios_errors_are_one_line(tmp_path):
         ({"latency_p50_ms": -1}, r"rows\[1\]: field 'latency_p50_ms' must be a finite non-negative number"),
         ({"fps": 3}, r"rows\[1\]: unknown field 'fps'"),
         ({"status": "ok"}, r"rows\[1\]: status 'ok' is not one of"),
-        ({"platform": "android"}, r"rows\[1\]: field 'platform' is 'android'; rows in an iOS file are 'ios'"),
+        ({"platform": "android"}, r"rows\[1\]: field 'platform' is 'android'; rows in this file are 'ios'"),
     ],
 )
 def test_a_bad_ios_row_is_named(tmp_path, change, message):
-    rows = json.loads((FIXTURES / "ios_bench.json").read_text())["rows"]
+    rows = json.loads((FIXTURES / "app_bench_ios.json").read_text())["rows"]
     rows[1] = {**rows[1], **change}
     with pytest.raises(MhpError, match=message) as error:
         ingest_rows(ios_file(tmp_path, rows=rows))
@@ -399,9 +400,19 @@ def test_a_bad_ios_row_is_named(tmp_path, change, message):
 
 def test_readme_example_ingests(tmp_path):
     readme = (Path(__file__).resolve().parents[2] / "benchmarks" / "README.md").read_text()
-    example = next(b for b in re.findall(r"```json\n(.*?)```", readme, flags=re.S) if IOS_FORMAT in b)
+    example = next(b for b in re.findall(r"```json\n(.*?)```", readme, flags=re.S) if APP_FORMAT in b)
     (tmp_path / "example.json").write_text(example)
     (row,) = ingest_rows(tmp_path / "example.json")
     assert (row.device, row.delegate, row.latency_p50_ms, row.latency_mean_ms) == (
         "iPhone 14 Pro (iPhone15,2, A16, iOS 17.4)", "all", 2.41, 2.47
     )  # fmt: skip
+
+
+def test_android_file_rows_take_the_android_platform(tmp_path):
+    row = {"model": "LPSKI", "format": "tflite", "precision": "int8", "runtime": "litert", "threads": 4,
+           "delegate": "xnnpack", "status": "latency only", "latency_p50_ms": 6.5}  # fmt: skip
+    device = {"model": "shiba", "name": "Pixel 8", "chip": "Tensor G3", "os": "Android 14 (API 34)"}
+    (parsed,) = ingest_rows(ios_file(tmp_path, platform="android", device=device, rows=[row]))
+    assert (parsed.platform, parsed.device) == ("android", "Pixel 8 (shiba, Tensor G3, Android 14 (API 34))")
+    with pytest.raises(MhpError, match="rows in this file are 'android'"):
+        ingest_rows(ios_file(tmp_path, platform="android", device=device, rows=[{**row, "platform": "ios"}]))

@@ -7,6 +7,17 @@ import kotlin.math.min
 class Affine(val m: DoubleArray) {
     fun apply(x: Double, y: Double) = doubleArrayOf(m[0] * x + m[1] * y + m[2], m[3] * x + m[4] * y + m[5])
 
+    /** This map first, then [next]. */
+    fun then(next: Affine): Affine {
+        val n = next.m
+        return Affine(
+            doubleArrayOf(
+                n[0] * m[0] + n[1] * m[3], n[0] * m[1] + n[1] * m[4], n[0] * m[2] + n[1] * m[5] + n[2],
+                n[3] * m[0] + n[4] * m[3], n[3] * m[1] + n[4] * m[4], n[3] * m[2] + n[4] * m[5] + n[5],
+            ),
+        )
+    }
+
     fun inverse(): Affine {
         val det = m[0] * m[4] - m[1] * m[3]
         val a = m[4] / det

@@ -3,7 +3,15 @@ package mhp.posecore
 import kotlin.math.exp
 
 /** Voxel coordinates (x, y, z) and the peak-voxel probability of every joint. */
-class Decoded(val coords: Array<DoubleArray>, val confidence: DoubleArray)
+class Decoded(val coords: Array<DoubleArray>, val confidence: DoubleArray) {
+    companion object {
+        /** The outputs of a model that decodes in its graph: coords (1, J, 3) and confidence (1, J), flattened. */
+        fun fromFlat(coords: FloatArray, confidence: FloatArray): Decoded {
+            require(coords.size == confidence.size * 3) { "coords hold ${coords.size} values for ${confidence.size} joints" }
+            return Decoded(Array(confidence.size) { j -> DoubleArray(3) { coords[j * 3 + it].toDouble() } }, DoubleArray(confidence.size) { confidence[it].toDouble() })
+        }
+    }
+}
 
 /**
  * Decodes the model's NHWC heatmap output (1, H, W, J*D), channel j*D + d, exactly as mhp's Python

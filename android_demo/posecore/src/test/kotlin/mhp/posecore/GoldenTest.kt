@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.DynamicTest
+import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestFactory
 import java.io.File
 import java.nio.ByteBuffer
@@ -64,41 +65,46 @@ class GoldenTest {
         val rows = camera.getJSONArray("image_to_crop_affine")
         val expectedAffine = doubles(rows.getJSONArray(0)) + doubles(rows.getJSONArray(1))
         for (i in 0 until 6) assertEquals(expectedAffine[i], affine.m[i], 1e-9, "affine[$i]")
-        val toImage = affine.inverse()
         val pixels = tolerance.getDouble("joints_px")
         val mm = tolerance.getDouble("joints_mm")
-        val crops = decoded.coords.map { CropMath.voxelToCrop(it, width, height, depth, size) }
-        val cameraMm = crops.map {
-            CropMath.cropToCamera(
-                it, toImage, doubles(camera.getJSONArray("focal_px")), doubles(camera.getJSONArray("principal_px")),
-                camera.getDouble("root_depth_mm"),
-            )
+        for (j in decoded.coords.indices) {
+            val crop = CropMath.voxelToCrop(decoded.coords[j], width, height, depth, size)
+            assertClose(expected.getJSONArray("joints_crop_px").getJSONArray(j), crop.copyOf(2), pixels, "crop px $j")
         }
-        for (j in crops.indices) {
-            val image = toImage.apply(crops[j][0], crops[j][1])
-            assertClose(expected.getJSONArray("joints_crop_px").getJSONArray(j), crops[j].copyOf(2), pixels, "crop px $j")
-            assertClose(expected.getJSONArray("joints_image_px").getJSONArray(j), image, pixels, "image px $j")
-            val relative = DoubleArray(3) { cameraMm[j][it] - cameraMm[skeleton.root][it] }
-            assertClose(expected.getJSONArray("joints_rel_mm").getJSONArray(j), relative, mm, "rel mm $j")
-        }
+        val intrinsics = Intrinsics(doubles(camera.getJSONArray("focal_px")), doubles(camera.getJSONArray("principal_px")), "golden")
+        val assembler = PoseAssembler(size, width, height, depth, skeleton.root)
+        val pose = assembler.assemble(decoded, cropBox, intrinsics, camera.getDouble("root_depth_mm"))
+        assertClose(expected.getJSONArray("joints_image_px"), pose.jointsImage, pixels, "image px")
+        assertClose(expected.getJSONArray("joints_rel_mm"), pose.jointsRelMm, mm, "rel mm")
+        val kValue = assembler.assemble(decoded, cropBox, intrinsics).rootDepthMm
+        assertEquals(camera.getDouble("root_depth_k_mm"), kValue, mm, "k-value root depth")
+        val fov = Intrinsics.fromFov(imageSize.getInt(0), imageSize.getInt(1))
+        assertClose(camera.getJSONArray("default_focal_px"), fov.focal, 1e-9, "default focal")
         if (case.has("artifact_manifest")) checkRealModel(case, dir, affine, size)
     }
 
     /** The real run: the artifact's manifest parses to its tensors, and packing the frame gives the model input. */
     private fun checkRealModel(case: JSONObject, dir: File, affine: Affine, size: Int) {
         val model = ModelManifest.parse(File(dir, case.getString("artifact_manifest")).readText())
-        assertEquals(listOf(1, size, size, 3), model.inputShape)
-        assertEquals("uint8", model.inputDtype)
+        val shape = case.getJSONArray("shape")
+        val heatmaps = TensorSpec("heatmaps", List(shape.length()) { shape.getInt(it) }, "int8")
+        assertEquals(TensorSpec("image", listOf(1, size, size, 3), "uint8"), model.input)
         assertEquals("NHWC", model.inputLayout)
         assertTrue(model.decodesOnDevice)
-        assertEquals(listOf("heatmaps"), model.outputNames)
-        assertEquals(case.getJSONArray("shape").getInt(3), model.skeleton.names.size * model.depthBins)
+        assertEquals(listOf(heatmaps), model.outputs)
+        assertEquals(shape.getInt(3), model.skeleton.names.size * model.depthBins)
         assertEquals(skeleton.names, model.skeleton.names)
+        assertEquals(null, model.mismatch(listOf(model.input), listOf(heatmaps)))
+        val wrong = heatmaps.copy(shape = listOf(1, 8, 8, shape.getInt(3)))
+        assertEquals(
+            "tensor 'heatmaps' is 1x8x8x${shape.getInt(3)} int8 in the model, ${heatmaps.shape.joinToString("x")} int8 in the manifest",
+            model.mismatch(listOf(model.input), listOf(wrong)),
+        )
+        assertTrue(model.mismatch(listOf(model.input.copy(name = "input_1")), listOf(heatmaps))!!.startsWith("the model has no tensor 'image'"))
         val camera = JSONObject(File(dir, case.getString("expected")).readText()).getJSONObject("camera")
         val imageSize = camera.getJSONArray("image_size_px")
-        val packed = InputPacker.pack(
-            File(dir, case.getString("image")).readBytes(), imageSize.getInt(0), imageSize.getInt(1), affine, size,
-        )
+        val frame = PixelBuffer(File(dir, case.getString("image")).readBytes(), imageSize.getInt(0), imageSize.getInt(1))
+        val packed = InputPacker.pack(frame, affine, size)
         val reference = File(dir, case.getString("input")).readBytes()
         assertEquals(reference.size, packed.size)
         var worst = 0
@@ -110,6 +116,25 @@ class GoldenTest {
         }
         // OpenCV interpolates in fixed point (1/32 pixel): a level or two apart at most, almost never
         assertTrue(worst <= 2 && sum.toDouble() / packed.size < 0.3, "packing differs: max $worst, mean ${sum.toDouble() / packed.size}")
+    }
+
+    /** The tracker replays Python's: the same box after every frame, and a reset where Python reset. */
+    @Test
+    fun boxTrackerFollowsThePythonTrack() {
+        val track = JSONObject(File(folder, manifest.getString("tracking")).readText())
+        val size = track.getJSONArray("image_size_px")
+        val tracker = BoxTracker(size.getInt(0), size.getInt(1), track.getDouble("min_confidence"))
+        val steps = track.getJSONArray("steps")
+        assertClose(steps.getJSONObject(0).getJSONArray("box_before_xywh_px"), tracker.box, 1e-9, "first box")
+        for (i in 0 until steps.length() - 1) {
+            val step = steps.getJSONObject(i)
+            val joints = step.getJSONArray("joints_img_px").let { a -> Array(a.length()) { doubles(a.getJSONArray(it)) } }
+            val reset = tracker.update(joints, doubles(step.getJSONArray("confidence")))
+            val after = steps.getJSONObject(i + 1)
+            assertEquals(after.getBoolean("reset"), reset, "reset after step $i")
+            assertClose(after.getJSONArray("box_before_xywh_px"), tracker.box, 1e-9, "box after step $i")
+        }
+        assertEquals(2, tracker.resets)
     }
 
     private fun doubles(array: JSONArray) = DoubleArray(array.length()) { array.getDouble(it) }

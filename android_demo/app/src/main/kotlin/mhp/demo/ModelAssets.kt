@@ -1,0 +1,48 @@
+package mhp.demo
+
+import android.content.res.AssetManager
+import mhp.posecore.ModelManifest
+import java.io.FileInputStream
+import java.io.FileNotFoundException
+import java.io.IOException
+import java.nio.MappedByteBuffer
+import java.nio.channels.FileChannel
+
+/** Anything wrong with a model the user can fix (missing asset, mismatched manifest, unsupported delegate): shown, never a crash. */
+class ModelProblem(message: String) : Exception(message)
+
+/** A bundled `.tflite`, memory-mapped from the APK, with the manifest mhp-export wrote next to it. */
+class BundledModel(val file: String, val manifest: ModelManifest, val sizeBytes: Long, val buffer: MappedByteBuffer)
+
+/** The models in the app's assets, named as mhp-export names them: `lpski_int8.tflite` + `lpski_int8.tflite.json`. */
+object ModelAssets {
+    /** mhp.export.manifest.manifest_path: the artifact's file name plus ".json". */
+    const val MANIFEST_SUFFIX = ".json"
+    const val MODEL_SUFFIX = ".tflite"
+
+    fun names(assets: AssetManager): List<String> = assets.list("").orEmpty().filter { it.endsWith(MODEL_SUFFIX) }.sorted()
+
+    fun load(assets: AssetManager, file: String): BundledModel {
+        val manifestFile = file + MANIFEST_SUFFIX
+        val text = try {
+            assets.open(manifestFile).bufferedReader().use { it.readText() }
+        } catch (e: IOException) {
+            throw ModelProblem("$file has no manifest $manifestFile in the app; copy both with ./gradlew copyMhpModels")
+        }
+        val manifest = try {
+            ModelManifest.parse(text)
+        } catch (e: IllegalArgumentException) {
+            throw ModelProblem("$manifestFile: ${e.message}")
+        }
+        if (manifest.format != "tflite") throw ModelProblem("$manifestFile describes a ${manifest.format} model; the app runs .tflite")
+        val descriptor = try {
+            assets.openFd(file)
+        } catch (e: FileNotFoundException) {
+            throw ModelProblem("$file is missing or stored compressed; keep noCompress \"tflite\" and copy it with ./gradlew copyMhpModels")
+        }
+        return descriptor.use { fd ->
+            val buffer = FileInputStream(fd.fileDescriptor).channel.use { it.map(FileChannel.MapMode.READ_ONLY, fd.startOffset, fd.declaredLength) }
+            BundledModel(file, manifest, fd.declaredLength, buffer)
+        }
+    }
+}
