@@ -25,7 +25,7 @@ KOTLINC := $(TOOLS)/node_modules/kotlin-compiler/bin/kotlinc
 JVM_JARS := /usr/share/java/junit-platform-console-standalone.jar /usr/share/java/json-android.jar
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: venv test lint format quickstart bench-peers jvm-tools clean
+.PHONY: venv test lint format quickstart bench-peers jvm-tools ios-tools clean
 
 venv: $(STAMP)
 
@@ -57,7 +57,18 @@ $(JVM_JARS):
 
 jvm-tools: $(KOTLINC) $(JVM_JARS)
 
-test: lint jvm-tools
+# The iOS demo's Podfile check (tests/ios: `ruby -c`): Debian's ruby. No Swift toolchain exists for this machine, so
+# the Swift sources are only parsed (tree-sitter-swift, in the dev extra). A failed install only warns.
+RUBY := /usr/bin/ruby
+
+$(RUBY):
+	$(SUDO) apt-get install -y -q ruby >/dev/null \
+		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q ruby >/dev/null) \
+		|| echo "warning: could not install Debian's ruby: the Podfile check cannot run"
+
+ios-tools: $(RUBY)
+
+test: lint jvm-tools ios-tools
 	$(BIN)/python -m pytest
 
 quickstart: $(STAMP)

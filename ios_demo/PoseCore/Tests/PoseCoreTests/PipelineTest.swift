@@ -1,0 +1,115 @@
+import XCTest
+@testable import PoseCore
+
+/// A model that records its inputs and answers two joints at fixed voxels with a given confidence.
+private final class FakeModel: ModelRunner {
+    var confidence: Double
+    private let jitter: Double
+    private(set) var inputs: [[UInt8]] = []
+
+    init(confidence: Double, jitter: Double = 0.0) {
+        self.confidence = confidence
+        self.jitter = jitter
+    }
+
+    func run(_ input: [UInt8]) {
+        inputs.append(input)
+    }
+
+    func decode() -> Decoded {
+        let shake = inputs.count % 2 == 0 ? jitter : -jitter
+        return Decoded(coords: [[2.0, 1.0, 16.0], [5.0, 6.0, 20.0 + shake]], confidence: [confidence, confidence])
+    }
+}
+
+final class PipelineTest: XCTestCase {
+    private let manifest = try! ModelManifest.parse(
+        BenchReportTest.manifest.replacingOccurrences(of: "128", with: "32")
+            .replacingOccurrences(of: "[16, 16]", with: "[8, 8]")
+            .replacingOccurrences(of: "16, 16, 64", with: "8, 8, 64")
+    )
+    private let buffer = try! PixelBuffer(bytes: seededBytes(64 * 48 * 4, seed: 3), width: 64, height: 48, pixelStride: 4)  // landscape sensor, RGBA
+    private let intrinsics: (Int, Int) -> Intrinsics = { w, h in try! Intrinsics.fromFov(width: w, height: h) }
+
+    func testFramesAreCutThroughTheRotationAndTheTrackFollowsThePose() throws {
+        let model = FakeModel(confidence: 0.5)
+        var now: Int64 = 0
+        let pipeline = try FramePipeline(manifest: manifest, model: model, intrinsicsFor: intrinsics, smoothing: nil) {
+            defer { now += 1_000_000 }
+            return now
+        }
+        let first = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 0)
+        XCTAssertEqual(48, first.uprightWidth)
+        XCTAssertEqual(64, first.uprightHeight)
+        let centred = try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 48, height: 64), imageWidth: 48, imageHeight: 64))
+        assertClose(centred, first.pose.cropBox, 1e-12, "first crop box")
+        let turn = try Orientation.bufferToUpright(width: 64, height: 48, degrees: 90)
+        XCTAssertEqual(InputPacker.pack(buffer, bufferToCrop: turn.then(CropMath.cropAffine(centred, size: 32)), size: 32), model.inputs[0])
+        let reference = PoseAssembler(manifest: manifest).assemble(model.decode(), cropBox: centred, intrinsics: intrinsics(48, 64))
+        assertClose(reference.jointsImage[1], first.pose.jointsImage[1], 1e-12, "joint 1")
+        XCTAssertEqual(1.0, first.times.packMs, accuracy: 1e-12)
+        XCTAssertEqual(1.0, first.times.inferenceMs, accuracy: 1e-12)
+        XCTAssertEqual(3.0, first.times.totalMs, accuracy: 1e-12)
+        XCTAssertFalse(first.trackLost)
+
+        let second = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 33_000_000)
+        let tracked = try XCTUnwrap(CropMath.processBox(Boxes.fromJoints(first.pose.jointsImage), imageWidth: 48, imageHeight: 64))
+        assertClose(tracked, second.pose.cropBox, 1e-12, "tracked crop box")
+        XCTAssertEqual(200.0, second.fps, accuracy: 1e-9)  // one frame every 5 clock readings of 1 ms
+
+        model.confidence = 0.01
+        XCTAssertTrue(try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 66_000_000).trackLost)
+        model.confidence = 0.5
+        assertClose(centred, try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 99_000_000).pose.cropBox, 1e-12, "reset box")
+        let unturned = try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 132_000_000)  // a new orientation starts a new track
+        XCTAssertEqual(64, unturned.uprightWidth)
+        let landscape = try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 64, height: 48), imageWidth: 64, imageHeight: 48))
+        assertClose(landscape, unturned.pose.cropBox, 1e-12, "new track")
+    }
+
+    func testSmoothingDampsDepthJitter() throws {
+        func spread(_ smoothing: OneEuroFilter?) throws -> Double {
+            let pipeline = try FramePipeline(
+                manifest: manifest, model: FakeModel(confidence: 0.5, jitter: 2.0), intrinsicsFor: intrinsics, smoothing: smoothing
+            )
+            let depths = try (0..<60).map { try pipeline.process(buffer, rotationDegrees: 0, timestampNs: Int64($0) * 33_000_000).pose.jointsRelMm[1][2] }
+            let settled = depths.dropFirst(30)
+            return (settled.max() ?? 0) - (settled.min() ?? 0)
+        }
+        let raw = try spread(nil)
+        XCTAssertEqual(4 * 2000.0 / 32, raw, accuracy: 1e-6)  // +-2 bins of 62.5 mm
+        XCTAssertTrue(try spread(OneEuroFilter(minCutoff: 1.0, beta: 0.0)) < raw / 3)
+    }
+
+    func testAModelThatIsNotUint8NhwcIsRefused() throws {
+        let float = try ModelManifest.parse(BenchReportTest.manifest.replacingOccurrences(of: "\"uint8\"", with: "\"float32\""))
+        XCTAssertThrowsError(try FramePipeline(manifest: float, model: FakeModel(confidence: 0.5), intrinsicsFor: intrinsics)) { error in
+            XCTAssertEqual("the model takes NHWC float32; the app packs NHWC uint8 (export with mhp-export)", (error as? PoseCoreError)?.message)
+        }
+    }
+
+    /// Swift only: a CoreML artifact's RGB image input is packed like the LiteRT crop (its runner wraps it in a CVPixelBuffer).
+    func testACoreMLImageInputIsPackedLikeTheLiteRTCrop() throws {
+        let coreML = try ModelManifest.parse(
+            BenchReportTest.manifest.replacingOccurrences(of: "\"NHWC\"", with: "\"ImageType RGB\"")
+                .replacingOccurrences(of: "\"uint8\"", with: "\"image\"")
+                .replacingOccurrences(of: "[1, 128, 128, 3]", with: "[1, 3, 128, 128]")
+        )
+        let model = FakeModel(confidence: 0.5)
+        let pipeline = try FramePipeline(manifest: coreML, model: model, intrinsicsFor: intrinsics, smoothing: nil)
+        _ = try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 0)
+        XCTAssertEqual(128 * 128 * 3, model.inputs[0].count)
+    }
+
+    func testBenchLoopTimesOnlyTheTimedRuns() throws {
+        var calls = 0
+        var now: Int64 = 0
+        let times = try BenchLoop.time(warmup: 3, runs: 4, clock: { now }) {
+            calls += 1
+            now += Int64(calls) * 1_000_000
+        }
+        XCTAssertEqual(7, calls)
+        assertClose([4.0, 5.0, 6.0, 7.0], times, 1e-12, "run times")
+        XCTAssertThrowsError(try BenchLoop.time(warmup: 0, runs: 0) {})
+    }
+}

@@ -1,0 +1,97 @@
+import PoseCore
+import SwiftUI
+
+/// The screen: camera with the 2D overlay, the 3D view, FPS and stage times, model and runtime pickers, benchmark.
+struct ContentView: View {
+    @ObservedObject var session: PoseSession
+
+    var body: some View {
+        ZStack {
+            CameraPreview(session: session.camera.session).ignoresSafeArea()
+            if let result = session.result, let skeleton = session.selected?.manifest.skeleton {
+                SkeletonOverlay(result: result, skeleton: skeleton, mirrored: session.mirrored).ignoresSafeArea()
+            }
+            VStack(alignment: .leading, spacing: 8) {
+                if let message = session.message {
+                    Text(message)
+                        .font(.callout)
+                        .padding(8)
+                        .background(Color.red.opacity(0.85), in: RoundedRectangle(cornerRadius: 8))
+                }
+                Spacer()
+                HStack(alignment: .bottom) {
+                    if let result = session.result {
+                        StatsView(result: result)
+                        Spacer()
+                        if let skeleton = session.selected?.manifest.skeleton {
+                            Skeleton3DView(jointsRelMm: result.pose.jointsRelMm, skeleton: skeleton)
+                                .frame(width: 160, height: 200)
+                        }
+                    }
+                }
+                controls
+            }
+            .padding()
+            .foregroundColor(.white)
+        }
+        .task { await session.start() }
+    }
+
+    private var controls: some View {
+        VStack(alignment: .leading, spacing: 6) {
+            HStack {
+                Picker("Model", selection: $session.modelId) {
+                    ForEach(session.models) { model in
+                        Text(model.id).tag(Optional(model.id))
+                    }
+                }
+                Picker("Runtime", selection: $session.choice) {
+                    ForEach(session.choices) { choice in
+                        Text(choice.label).tag(Optional(choice))
+                    }
+                }
+            }
+            benchmarkRow
+        }
+        .padding(8)
+        .background(Color.black.opacity(0.5), in: RoundedRectangle(cornerRadius: 8))
+    }
+
+    @ViewBuilder private var benchmarkRow: some View {
+        switch session.benchmark {
+        case .idle:
+            Button("Run benchmark") { session.runBenchmark() }.disabled(session.models.isEmpty)
+        case let .running(step):
+            HStack {
+                ProgressView()
+                Text(step).font(.caption)
+            }
+        case let .written(file):
+            HStack {
+                ShareLink(item: file) { Label("Share \(file.lastPathComponent)", systemImage: "square.and.arrow.up") }
+                Button("Again") { session.runBenchmark() }
+            }
+        case let .failed(reason):
+            HStack {
+                Text(reason).font(.caption)
+                Button("Retry") { session.runBenchmark() }
+            }
+        }
+    }
+}
+
+/// Frames per second and the per-stage milliseconds of the last frame.
+struct StatsView: View {
+    let result: FrameResult
+
+    var body: some View {
+        VStack(alignment: .leading) {
+            Text(String(format: "%.1f FPS", result.fps)).font(.headline)
+            Text(String(format: "crop %.1f · model %.1f · decode %.1f ms", result.times.packMs, result.times.inferenceMs, result.times.decodeMs))
+            Text(String(format: "root %.2f m%@", result.pose.rootDepthMm / 1000, result.trackLost ? " · track reset" : ""))
+        }
+        .font(.caption.monospacedDigit())
+        .padding(6)
+        .background(Color.black.opacity(0.5), in: RoundedRectangle(cornerRadius: 6))
+    }
+}

@@ -1,0 +1,32 @@
+import PoseCore
+import SwiftUI
+
+/// The 2D pose over the camera picture: bones and joints mapped from upright frame pixels to the view by ViewFit.
+struct SkeletonOverlay: View {
+    let result: FrameResult
+    let skeleton: Skeleton
+    let mirrored: Bool
+
+    var body: some View {
+        Canvas { context, size in
+            let fit = ViewFit(
+                frameWidth: result.uprightWidth, frameHeight: result.uprightHeight,
+                viewWidth: Int(size.width), viewHeight: Int(size.height), mirrored: mirrored
+            )
+            let points = result.pose.jointsImage.map { joint -> CGPoint in
+                let p = fit.map(joint[0], joint[1])
+                return CGPoint(x: p[0], y: p[1])
+            }
+            var bones = Path()
+            for (a, b) in skeleton.bones where a < points.count && b < points.count {
+                bones.move(to: points[a])
+                bones.addLine(to: points[b])
+            }
+            context.stroke(bones, with: .color(result.trackLost ? .orange : .green), lineWidth: 3)
+            for point in points {
+                context.fill(Path(ellipseIn: CGRect(x: point.x - 4, y: point.y - 4, width: 8, height: 8)), with: .color(.white))
+            }
+        }
+        .allowsHitTesting(false)
+    }
+}

@@ -1,0 +1,148 @@
+"""ios_demo cannot be built here (no Swift toolchain, no Xcode): its project files are checked instead.
+
+The Podfile with Ruby (`ruby -c`, Debian's ruby from `make ios-tools`: locally a missing ruby skips, on CI it fails)
+and its exact pin, Info.plist, the XcodeGen spec, the model copy scripts against what mhp-export writes, and a glue
+that hard-codes no tensor name or joint: those come from the manifest.
+"""
+
+import os
+import plistlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mhp.export.manifest import manifest_path
+from mhp.export.pipeline import artifact_name
+from mhp.skeleton import H36M
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "ios_demo"
+APP = DEMO / "PoseDemo"
+PIN = re.compile(r"^\s*pod 'TensorFlowLiteSwift', '(\d+\.\d+\.\d+)', :subspecs => \[([^\]]*)\]", re.MULTILINE)
+
+
+def require_ruby() -> str:
+    ruby = shutil.which("ruby")
+    if ruby is None:
+        message = "ruby is missing; `make ios-tools` installs Debian's ruby"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return ruby
+
+
+def test_podfile_is_valid_ruby():
+    done = subprocess.run([require_ruby(), "-c", str(DEMO / "Podfile")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Syntax OK" in done.stdout
+
+
+def test_a_ruby_syntax_error_is_found(tmp_path):
+    broken = tmp_path / "Podfile"
+    broken.write_text((DEMO / "Podfile").read_text().replace("target 'PoseDemo' do", "target 'PoseDemo' do do"))
+    done = subprocess.run([require_ruby(), "-c", str(broken)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+
+
+def test_litert_is_pinned_exactly_with_metal_and_coreml_and_the_app_reports_that_version():
+    podfile = (DEMO / "Podfile").read_text()
+    (version, subspecs), *others = PIN.findall(podfile)
+    assert others == []
+    assert {s.strip(" '") for s in subspecs.split(",")} == {"Core", "Metal", "CoreML"}
+    assert re.search(r"^platform :ios, '16\.0'$", podfile, re.MULTILINE)
+    assert f'static let liteRTVersion = "{version}"' in (APP / "DeviceInfo.swift").read_text()
+
+
+def test_info_plist_asks_for_the_camera_and_shares_documents():
+    with open(APP / "Info.plist", "rb") as f:
+        info = plistlib.load(f)
+    assert len(info["NSCameraUsageDescription"]) > 20
+    assert info["UIFileSharingEnabled"] is True
+    assert info["LSSupportsOpeningDocumentsInPlace"] is True
+    assert info["CFBundleExecutable"] == "$(EXECUTABLE_NAME)"
+    # CameraFeed turns the frames to portrait
+    assert info["UISupportedInterfaceOrientations"] == ["UIInterfaceOrientationPortrait"]
+
+
+def test_xcodegen_spec_builds_the_app_with_posecore_and_checks_the_models():
+    spec = yaml.safe_load((DEMO / "project.yml").read_text())
+    assert spec["options"]["deploymentTarget"]["iOS"] == "16.0"  # the CoreML export targets iOS 16
+    assert (DEMO / spec["packages"]["PoseCore"]["path"] / "Package.swift").is_file()
+    target = spec["targets"]["PoseDemo"]
+    assert {"package": "PoseCore"} in target["dependencies"]
+    assert (DEMO / target["settings"]["base"]["INFOPLIST_FILE"]).is_file()
+    models = next(s for s in target["sources"] if s["path"] == "PoseDemo/Models")
+    assert (models["type"], models["buildPhase"]) == ("folder", "resources")
+    (check,) = target["preBuildScripts"]
+    assert "check_models.sh" in check["script"]
+    assert 'static let folder = "Models"' in (APP / "ModelAssets.swift").read_text()
+    assert "platforms: [.iOS(.v16)" in (DEMO / "PoseCore" / "Package.swift").read_text()
+
+
+def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(DEMO / name), *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
+
+
+def fake_export(folder: Path) -> list[str]:
+    """The artifacts mhp-export names for LPSKI, each beside its manifest (an .mlpackage is a folder)."""
+    names = [artifact_name("LPSKI", "int8", ".tflite"), artifact_name("LPSKI", "fp16", ".mlpackage")]
+    folder.mkdir()
+    (folder / names[0]).write_bytes(b"TFL3")
+    (folder / names[1] / "Data").mkdir(parents=True)
+    (folder / names[1] / "Manifest.json").write_text("{}")
+    for name in names:
+        manifest_path(folder / name).write_text("{}")
+    return names
+
+
+def test_copy_models_bundles_every_artifact_with_its_manifest(tmp_path):
+    names = fake_export(tmp_path / "export")
+    models = tmp_path / "Models"
+    done = run_script("copy_models.sh", str(tmp_path / "export"), env={"MODELS_DIR": str(models)})
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in models.iterdir()) == sorted([*names, *(f"{n}.json" for n in names)])
+    assert names == ["lpski_int8.tflite", "lpski_fp16.mlpackage"]
+    assert run_script("check_models.sh", str(models)).returncode == 0
+
+
+def test_missing_artifacts_or_manifests_fail_loudly(tmp_path):
+    names = fake_export(tmp_path / "export")
+    manifest_path(tmp_path / "export" / names[0]).unlink()
+    done = run_script("copy_models.sh", str(tmp_path / "export"), names[0], env={"MODELS_DIR": str(tmp_path / "m")})
+    assert done.returncode == 1
+    assert "lpski_int8.tflite.json" in done.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no .tflite or .mlpackage" in run_script("copy_models.sh", str(empty)).stderr
+    assert "no .tflite or .mlpackage" in run_script("check_models.sh", str(empty)).stderr
+    (empty / "lpski_fp32.tflite").write_bytes(b"TFL3")
+    done = run_script("check_models.sh", str(empty))
+    assert done.returncode == 1
+    assert "lpski_fp32.tflite has no manifest lpski_fp32.tflite.json" in done.stderr
+    assert "does not exist" in run_script("check_models.sh", str(tmp_path / "nowhere")).stderr
+
+
+def test_the_glue_takes_tensor_names_joints_and_sizes_from_the_manifest():
+    glue = re.sub(r"//.*", "", "\n".join(p.read_text() for p in sorted(APP.glob("*.swift"))))
+    code = glue.replace('dtype: "image"', "")  # CoreML's element type "image", as the manifest spells it
+    for name in ("image", "heatmaps", "coords", "confidence", *H36M.joints):
+        assert f'"{name}"' not in code, name
+    assert "mismatch(modelInputs:" in glue  # the real tensors are checked against the manifest
+    assert not re.search(r"\b(128|256|576|18)\b", glue)
+
+
+def test_the_app_processes_frames_with_posecore_and_benchmarks_with_its_report():
+    glue = {p.name: p.read_text() for p in APP.glob("*.swift")}
+    assert "pipeline.process(frame" in glue["FrameWorker.swift"]
+    assert "BenchLoop.time(" in glue["BenchmarkRunner.swift"]
+    assert 'BenchReport(platform: "ios"' in glue["BenchmarkRunner.swift"]
+    assert ".atomic" in glue["BenchmarkRunner.swift"]
+    assert "ShareLink(item: file)" in glue["ContentView.swift"]
+    assert "kCVPixelFormatType_32BGRA" in glue["CameraFeed.swift"]
+    assert "[2, 1, 0, 3]" in glue["PixelBufferCopy.swift"]  # BGRA -> RGBA: PoseCore reads channel 0 as red
