@@ -114,10 +114,10 @@ def tracking(rng: np.random.Generator, width: int = 640, height: int = 480) -> d
     tracker = BoxTracker(width, height)
     steps = [{"box_before_xywh_px": tracker.box.tolist()}]
     body = rng.uniform([-60, -150], [60, 150], size=(JOINTS, 2))
-    walk = [(np.array([250.0 + 12 * t, 240.0]), 0.4) for t in range(4)]  # (where the body is, its confidence)
-    shift = [*walk, (np.array([300.0, 240.0]), 0.01), (np.array([2000.0, 240.0]), 0.5), (np.array([320.0, 250.0]), 0.3)]
-    poses = [(body + where, confidence) for where, confidence in shift]
-    for joints, confidence in poses:
+    centres = [*((250.0 + 12 * t, 240.0) for t in range(4)), (300.0, 240.0), (2000.0, 240.0), (320.0, 250.0)]
+    confidences = (0.4, 0.4, 0.4, 0.4, 0.01, 0.5, 0.3)  # walking right, a drop, outside the frame, back
+    for centre, confidence in zip(centres, confidences, strict=True):
+        joints = body + np.array(centre)
         per_joint = np.full(JOINTS, confidence) * rng.uniform(0.5, 1.5, JOINTS)
         reset = tracker.update(joints, per_joint)
         steps[-1].update(joints_img_px=joints.tolist(), confidence=per_joint.tolist())

@@ -5,17 +5,13 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import pytest
-
-tree_sitter = pytest.importorskip("tree_sitter")
-tree_sitter_kotlin = pytest.importorskip("tree_sitter_kotlin")
-tree_sitter_swift = pytest.importorskip("tree_sitter_swift")
+from tests.syntax import tree_sitter_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 KOTLIN = ROOT / "android_demo" / "posecore" / "src"
 SWIFT = ROOT / "ios_demo" / "PoseCore"
-KOTLIN_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_kotlin.language()))
-SWIFT_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
+KOTLIN_PARSER = tree_sitter_parser("tree_sitter_kotlin")
+SWIFT_PARSER = tree_sitter_parser("tree_sitter_swift")
 
 # Swift names with no Kotlin twin, and why; an entry that no longer exists in Swift fails too.
 SWIFT_ONLY = {

@@ -3,30 +3,15 @@
 import shutil
 from pathlib import Path
 
-import pytest
-
-tree_sitter = pytest.importorskip("tree_sitter")
-tree_sitter_swift = pytest.importorskip("tree_sitter_swift")
+from tests.syntax import first_error, tree_sitter_parser
 
 ROOT = Path(__file__).resolve().parents[2] / "ios_demo"
-PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
-
-
-def first_error(source: bytes) -> str | None:
-    """``line:column`` (1-based) of the first syntax error, or None."""
-    pending = [PARSER.parse(source).root_node]
-    while pending:
-        node = pending.pop(0)
-        if node.type == "ERROR" or node.is_missing:
-            return f"{node.start_point[0] + 1}:{node.start_point[1] + 1}"
-        if node.has_error:
-            pending.extend(node.children)
-    return None
+PARSER = tree_sitter_parser("tree_sitter_swift")
 
 
 def syntax_errors(root: Path) -> dict[str, str]:
     """``{relative path: line:column}`` of every Swift file under ``root`` that does not parse."""
-    errors = {str(p.relative_to(root)): first_error(p.read_bytes()) for p in sorted(root.rglob("*.swift"))}
+    errors = {str(p.relative_to(root)): first_error(PARSER, p.read_bytes()) for p in sorted(root.rglob("*.swift"))}
     return {name: where for name, where in errors.items() if where}
 
 
@@ -46,5 +31,5 @@ def test_a_syntax_error_planted_in_the_app_is_found_with_its_file_and_position(t
     victim.write_text("".join(lines))
     errors = syntax_errors(copy)
     assert list(errors) == ["PoseCore/Sources/PoseCore/CropMath.swift"]
-    assert first_error(b"let x = 1\nfunc broken( {\n") is not None
-    assert first_error(b"func ok(_ x: Int) -> Int { x + 1 }\n") is None
+    assert first_error(PARSER, b"let x = 1\nfunc broken( {\n") is not None
+    assert first_error(PARSER, b"func ok(_ x: Int) -> Int { x + 1 }\n") is None
