@@ -1,10 +1,15 @@
-"""Training losses: the integral L1 loss of the original (spec 7) and the optional bone-length-ratio loss."""
+"""Training losses: the integral L1 loss of the original (spec 7) and the optional bone-length losses (the
+bone-length-ratio loss of Zhou et al. and the limb-length prior of ContextPose)."""
 
 from __future__ import annotations
 
 import torch
 
+from mhp.errors import MhpError
+from mhp.limbs import PLAUSIBLE_SIGMAS, LimbPrior
 from mhp.skeleton import JointSet
+
+VOLUME_EXTENT_MM = 2000.0  # the 3D heatmap volume spans about a 2 m cube around the person (spec 6.1)
 
 # Bone groups whose length ratios to the canonical skeleton should agree (Zhou et al., ICCV 2017).
 GEO_GROUPS = (
@@ -50,12 +55,15 @@ class BoneRatioLoss(torch.nn.Module):
     """
 
     def __init__(
-        self, joint_set: JointSet, canonical_mm: torch.Tensor, volume: tuple[int, int, int], extent_mm: float = 2000.0
+        self,
+        joint_set: JointSet,
+        canonical_mm: torch.Tensor,
+        volume: tuple[int, int, int],
+        extent_mm: float = VOLUME_EXTENT_MM,
     ) -> None:
         super().__init__()
         self.groups = geo_bones(joint_set)
-        d, h, w = volume
-        self.register_buffer("scale", torch.tensor([extent_mm / w, extent_mm / h, extent_mm / d]))
+        self.register_buffer("scale", voxel_size_mm(volume, extent_mm))
         self.register_buffer("canonical", canonical_mm.float())
 
     def forward(self, pred: torch.Tensor, vis: torch.Tensor, has_depth: torch.Tensor) -> torch.Tensor:
@@ -75,6 +83,41 @@ class BoneRatioLoss(torch.nn.Module):
             variance = (((ratio - mean[:, None]) ** 2) * seen).sum(dim=1) / count
             total = total + (variance * weight).sum() / weight.sum().clamp(min=1.0)
         return total
+
+
+def voxel_size_mm(volume: tuple[int, int, int], extent_mm: float = VOLUME_EXTENT_MM) -> torch.Tensor:
+    """``(3,)`` millimetres per voxel along x, y, z of a ``(D, H, W)`` volume spanning ``extent_mm``."""
+    d, h, w = volume
+    return torch.tensor([extent_mm / w, extent_mm / h, extent_mm / d])
+
+
+class LimbPriorLoss(torch.nn.Module):
+    """Bones longer or shorter than the limb prior allows: ``relu(|L - mean| - 2 std) / std``, averaged over the
+    bones whose two joints are visible (voxel coordinates in mm as in :class:`BoneRatioLoss`)."""
+
+    def __init__(
+        self, joint_set: JointSet, prior: LimbPrior, volume: tuple[int, int, int], extent_mm: float = VOLUME_EXTENT_MM
+    ) -> None:
+        super().__init__()
+        if prior.joint_set != joint_set.name:
+            raise MhpError(
+                f"the limb prior is for the {prior.joint_set} set but the model predicts {joint_set.name}; "
+                f"compute one for {joint_set.name} with mhp-data stats"
+            )
+        parents, children = zip(*prior.bones, strict=True)
+        self.register_buffer("parent_index", torch.tensor(parents))
+        self.register_buffer("child_index", torch.tensor(children))
+        self.register_buffer("mean", torch.tensor(prior.mean_mm, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(prior.std_mm, dtype=torch.float32).clamp(min=1.0))
+        self.register_buffer("scale", voxel_size_mm(volume, extent_mm))
+
+    def forward(self, pred: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
+        """``pred`` ``(N, J, 3)`` voxels, ``vis`` ``(N, J, 1)``; 0 when no bone is visible."""
+        mm = pred * self.scale
+        length = (mm[:, self.child_index] - mm[:, self.parent_index]).norm(dim=-1)
+        excess = torch.relu((length - self.mean).abs() - PLAUSIBLE_SIGMAS * self.std) / self.std
+        seen = vis[:, self.parent_index, 0] * vis[:, self.child_index, 0]
+        return (excess * seen).sum() / seen.sum().clamp(min=1.0)
 
 
 def canonical_bone_lengths(joints_cam: torch.Tensor, num_joints: int) -> torch.Tensor:

@@ -1,12 +1,16 @@
 """Losses and the learning-rate schedule (spec 7)."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from mhp.config import TrainConfig
-from mhp.skeleton import H36M
+from mhp.errors import MhpError
+from mhp.limbs import limb_prior
+from mhp.skeleton import H36M, MUCO
 from mhp.train.loop import lr_at
-from mhp.train.loss import BoneRatioLoss, canonical_bone_lengths, geo_bones, integral_l1_loss
+from mhp.train.loss import BoneRatioLoss, LimbPriorLoss, canonical_bone_lengths, geo_bones, integral_l1_loss
 
 
 def test_l1_loss_masks_invisible_joints_and_2d_depth():
@@ -73,3 +77,26 @@ def test_bone_ratio_loss():
     stretched[H36M.index("L_Wrist"), 2] += 8.0  # the left forearm gets 500 mm of depth
     assert loss(stretched[None], vis, two_d).item() > 0.01
     assert loss(stretched[None], vis, torch.ones(1, 1)).item() == 0.0  # 3D samples are left to the L1 loss
+
+
+def test_limb_prior_loss_penalises_only_bones_outside_two_sigma_and_only_visible_ones():
+    pose = canonical_pose()
+    prior = limb_prior(pose[None].numpy().repeat(3, axis=0), H36M)  # every bone: its canonical length, std 0
+    prior = replace(prior, std_mm=(10.0,) * len(prior.bones))
+    loss = LimbPriorLoss(H36M, prior, volume=(32, 32, 32))
+    voxels = (pose / (2000.0 / 32))[None]
+    vis = torch.ones(1, 18, 1)
+    assert loss(voxels, vis).item() == pytest.approx(0.0, abs=1e-5)
+    forearm = H36M.bones.index((12, 13))
+    shifted = voxels.clone()
+    shifted[0, 13, 1] += 1.0  # the left wrist 62.5 mm lower along the (vertical) forearm: 250 -> 312.5 mm
+    length = float((pose[13] + torch.tensor([0, 62.5, 0]) - pose[12]).norm())
+    excess = (length - prior.mean_mm[forearm] - 20.0) / 10.0
+    assert excess == pytest.approx(4.25)  # (62.5 mm - 2 std) / std
+    assert loss(shifted, vis).item() == pytest.approx(excess / len(prior.bones), rel=1e-3)
+    hidden = vis.clone()
+    hidden[0, 13] = 0  # the wrist is not visible: its bone is masked out and the mean is over 15 bones
+    assert loss(shifted, hidden).item() == pytest.approx(0.0, abs=1e-5)
+    assert loss(shifted, torch.zeros(1, 18, 1)).item() == 0.0
+    with pytest.raises(MhpError, match="limb prior is for the H36M set"):
+        LimbPriorLoss(MUCO, prior, volume=(32, 32, 32))
