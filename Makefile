@@ -1,4 +1,5 @@
 # make test        create/update .venv (torch==2.13.0 CPU first, then mhp[dev,export,coreml]) and run lint + tests
+# make fuzz        the hypothesis fuzz tests of every user-fed parser (tests/fuzz) at 20,000 random examples each
 # make quickstart  create/update .venv, train LPSKI on built-in synthetic humans (~12 min on 2 CPU cores), evaluate,
 #                  export (ONNX, TFLite fp32/INT8) and benchmark it
 # make bench-peers full-size LPSKI (256 px, J=18) against MediaPipe BlazePose full, same LiteRT settings
@@ -25,7 +26,7 @@ KOTLINC := $(TOOLS)/node_modules/kotlin-compiler/bin/kotlinc
 JVM_JARS := /usr/share/java/junit-platform-console-standalone.jar /usr/share/java/json-android.jar
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: venv test lint format quickstart bench-peers jvm-tools ios-tools clean
+.PHONY: venv test lint format fuzz quickstart bench-peers jvm-tools ios-tools clean
 
 venv: $(STAMP)
 
@@ -45,6 +46,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+fuzz: $(STAMP)
+	MHP_FUZZ=deep $(BIN)/python -m pytest tests/fuzz
 
 $(KOTLINC):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) kotlin-compiler@$(KOTLIN_VERSION) \

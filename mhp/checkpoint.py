@@ -19,7 +19,7 @@ import pickle
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 
@@ -59,8 +59,38 @@ def save_checkpoint(
     content = checkpoint_dict(model, config=config, **extra)
     path = Path(path)
     with atomic_path(path) as tmp:
-        torch.save(content, tmp)
+        torch_save(content, tmp)
     return path
+
+
+class _WriteErrors:
+    """A binary file whose ``write`` keeps the OSError it raised (torch's writer hides it)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file, self.error = file, None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self.file.flush()
+
+
+def torch_save(content: Any, path: Path) -> None:
+    """``torch.save`` through a Python file: a full disk raises its OSError, not torch's opaque
+    ``RuntimeError: [enforce fail at inline_container.cc] unexpected pos``."""
+    with open(path, "wb") as f:
+        writer = _WriteErrors(f)
+        try:
+            torch.save(content, writer)
+        except RuntimeError:
+            if writer.error is not None:
+                raise writer.error from None
+            raise
 
 
 def read_checkpoint(path: str | Path) -> Any:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mhp.config_checks import POSITIVE, PROBABILITY, PROTOCOL, Rule, at_least, check_config
+from mhp.normalization import NORMALIZATIONS
+
+THREADS = at_least(1, 1024)
+WORKERS = at_least(0, 1024)
+SEED = at_least(0)
+
 
 @dataclass(frozen=True)
 class ModelsConfig:
@@ -16,6 +23,12 @@ class ModelsConfig:
     threads: int = 0  # 0: torch's default
     json_out: str | None = None
     markdown_out: str | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"num_joints": at_least(1), "repeats": at_least(1), "threads": at_least(0, 1024)},
+        )
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,21 @@ class SynthConfig:
     sequences: int | None = None  # mupots
     overwrite: bool = False
 
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "seed": SEED,
+                "images": at_least(1),
+                "subjects": at_least(1),
+                "actions": at_least(2, 16),
+                "cameras": at_least(1, 4),
+                "frames": at_least(1),
+                "frame_step": at_least(1),
+                "sequences": at_least(1),
+            },
+        )
+
 
 @dataclass(frozen=True)
 class CheckConfig:
@@ -43,6 +71,12 @@ class CheckConfig:
     dataset: str
     root: str
     sample_images: int = 50
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"sample_images": at_least(0)},
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +91,12 @@ class InspectConfig:
     bbox_root: str | None = None
     json: bool = False
 
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"protocol": PROTOCOL},
+        )
+
 
 @dataclass(frozen=True)
 class ShowConfig:
@@ -69,6 +109,12 @@ class ShowConfig:
     count: int = 16
     seed: int = 0
     protocol: int = 2
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"count": at_least(1), "seed": SEED, "protocol": PROTOCOL},
+        )
 
 
 @dataclass(frozen=True)
@@ -122,6 +168,39 @@ class TrainConfig:
     max_steps_per_epoch: int | None = None
     log_every: int = 20
 
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "width_mult": POSITIVE,
+                "embedding_size": at_least(1),
+                "input_size": at_least(32),
+                "normalization": Rule(choices=tuple(NORMALIZATIONS)),
+                "protocol": PROTOCOL,
+                "synthetic_samples": at_least(1),
+                "synthetic_val_samples": at_least(1),
+                "synthetic_image_size": at_least(64),
+                "epochs": at_least(1),
+                "batch_size": at_least(1),
+                "lr": POSITIVE,
+                "lr_decay_epochs": at_least(1),
+                "lr_decay_factor": POSITIVE,
+                "weight_geo": at_least(0),
+                "seed": SEED,
+                "scale_factor": Rule(at_least=0.0, below=1.0),
+                "rotation_factor": at_least(0, 180),
+                "rotation_prob": PROBABILITY,
+                "flip_prob": PROBABILITY,
+                "color_factor": PROBABILITY,
+                "occlusion_prob": PROBABILITY,
+                "workers": WORKERS,
+                "save_every_min": POSITIVE,
+                "time_limit_min": POSITIVE,
+                "max_steps_per_epoch": at_least(1),
+                "log_every": at_least(1),
+            },
+        )
+
 
 @dataclass(frozen=True)
 class EvalConfig:
@@ -145,6 +224,21 @@ class EvalConfig:
     num_joints: int | None = None
     width_mult: float | None = None
 
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "protocol": PROTOCOL,
+                "batch_size": at_least(1),
+                "workers": WORKERS,
+                "synthetic_samples": at_least(1),
+                "synthetic_seed": SEED,
+                "synthetic_image_size": at_least(64),
+                "num_joints": at_least(1),
+                "width_mult": POSITIVE,
+            },
+        )
+
 
 @dataclass(frozen=True)
 class ExportConfig:
@@ -167,6 +261,18 @@ class ExportConfig:
     model: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "calib_samples": at_least(1),
+                "parity_samples": at_least(1),
+                "threads": THREADS,
+                "num_joints": at_least(1),
+                "width_mult": POSITIVE,
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -195,6 +301,17 @@ class BenchConfig:
     adb: str = "adb"
     ingest: tuple[str, ...] = ()  # JSON files written by the iOS demo's benchmark mode
 
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {  # --threads: checked (with its own message) by mhp/bench/run.py
+                "samples": at_least(1),
+                "runs": at_least(1),
+                "warmup": at_least(0),
+                "peer_input": at_least(1),
+            },
+        )
+
 
 @dataclass(frozen=True)
 class InferConfig:
@@ -217,3 +334,18 @@ class InferConfig:
     overlay: bool = True
     plot: bool = True  # 3D skeleton PNG (matplotlib): per image, and for the middle frame of a video
     max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "focal": POSITIVE,
+                "fov": Rule(at_least=1.0, below=180.0),  # as mhp.infer.camera.default_intrinsics
+                "root_depth": POSITIVE,
+                "threads": THREADS,
+                "track_confidence": PROBABILITY,
+                "min_cutoff": POSITIVE,
+                "beta": at_least(0),
+                "max_frames": at_least(1),
+            },
+        )

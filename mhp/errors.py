@@ -7,3 +7,11 @@ class MhpError(Exception):
 
 class CheckpointError(MhpError):
     """A checkpoint file is missing, corrupt, or does not fit the requested model."""
+
+
+class DiskFullError(MhpError):
+    """A write ran out of space (disk, quota or file-size limit); the previous file is intact."""
+
+    def __init__(self, message: str, error: OSError) -> None:
+        super().__init__(message)
+        self.error = error

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from mhp.errors import MhpError
+
 BBOX_EXPANSION = 1.25
 DEPTH_RANGE_MM = 2000.0  # bbox_3d_shape[0] of the original config: the volume spans root +- 1000 mm
 
@@ -23,10 +25,12 @@ def process_bbox(
 ) -> np.ndarray | None:
     """Clip an ``[x, y, w, h]`` box to the image, widen it to ``aspect_ratio`` (w/h) and expand it.
 
-    Returns ``None`` for a box with no area inside the image (the original code's rejection rule).
-    The result may extend past the image borders; the crop pads with black there.
+    Returns ``None`` for a box with no area inside the image (the original code's rejection rule) or with NaN
+    or infinite values. The result may extend past the image borders; the crop pads with black there.
     """
     x, y, w, h = (float(v) for v in bbox)
+    if not math.isfinite(x + y + w + h):
+        return None
     x1, y1 = max(0.0, x), max(0.0, y)
     x2 = min(img_width - 1.0, x1 + max(0.0, w - 1.0))
     y2 = min(img_height - 1.0, y1 + max(0.0, h - 1.0))
@@ -189,6 +193,8 @@ def root_depth_from_bbox(
 ) -> float:
     """RootNet's k-value: the depth at which a ``area_mm2`` person fills the processed box (spec 9.6)."""
     w, h = float(bbox[2]), float(bbox[3])
+    if not (w > 0 and h > 0 and math.isfinite(w * h) and all(0 < f < math.inf for f in focal)):
+        raise MhpError(f"the k-value depth needs a positive box size ({w} x {h}) and focal length ({focal})")
     return math.sqrt(area_mm2 * focal[0] * focal[1] / (w * h))
 
 
@@ -200,6 +206,10 @@ def similarity_align(pred: np.ndarray, gt: np.ndarray, *, scale: bool = True) ->
     """
     pred = np.asarray(pred, dtype=np.float64)
     gt = np.asarray(gt, dtype=np.float64)
+    if pred.shape != gt.shape or pred.ndim < 2 or pred.shape[-1] != 3:
+        raise MhpError(f"similarity_align needs two (N, J, 3) arrays of one shape, got {pred.shape} and {gt.shape}")
+    if not (np.isfinite(pred).all() and np.isfinite(gt).all()):
+        raise MhpError("similarity_align got NaN or infinite coordinates; check the predictions and the ground truth")
     mu_p = pred.mean(axis=-2, keepdims=True)
     mu_g = gt.mean(axis=-2, keepdims=True)
     p, g = pred - mu_p, gt - mu_g

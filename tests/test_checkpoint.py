@@ -132,7 +132,7 @@ def test_killed_writer_leaves_the_old_checkpoint_intact(tmp_path):
         "import os, signal, torch, mhp, mhp.checkpoint as c\n"
         "real = torch.save\n"
         "def dying_save(obj, f):\n"
-        "    with open(f, 'wb') as fh: fh.write(b'partial')\n"
+        "    f.write(b'partial')\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
         "c.torch.save = dying_save\n"
         f"mhp.save_checkpoint({str(path)!r}, mhp.create_model('LPSKI'))\n"

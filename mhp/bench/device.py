@@ -17,7 +17,7 @@ from typing import Any
 from mhp.bench.schema import NOT_SCORED, SKIPPED, BenchRow, row_from_dict
 from mhp.errors import MhpError
 from mhp.export.manifest import read_manifest
-from mhp.fileio import read_json_file
+from mhp.fileio import read_json_file, write_text_atomic
 
 REMOTE_DIR = "/data/local/tmp/mhp"
 BENCHMARK_TIMEOUT_S = 900.0  # benchmark_model stops each phase after 150 s by itself
@@ -303,7 +303,7 @@ def android_rows(
             done = run_on_device(adb, [*shell, *words], run, timeout)
             if log_dir is not None:
                 Path(log_dir).mkdir(parents=True, exist_ok=True)
-                (Path(log_dir) / f"{artifact.name}.{config.name}.log").write_text(done.stdout or "")
+                write_text_atomic(Path(log_dir) / f"{artifact.name}.{config.name}.log", done.stdout or "")
             rows.append(config_row({**known, "device": device}, config, done))
     return rows
 

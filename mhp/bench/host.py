@@ -89,17 +89,24 @@ def failed_exports(report: Path) -> list[Target]:
         return []
     content = read_json_file(report, fix="re-run mhp-export")
     artifacts = content.get("artifacts", []) if isinstance(content, dict) else []
-    failed = [a for a in artifacts if isinstance(a, dict) and a.get("parity", {}).get("status") == EXPORT_FAILED]
-    return [
-        Target(
-            Path(a["path"]).name,
-            a["format"],
-            a["precision"],
-            error="; ".join(a["parity"].get("failures", [])),
-            status=EXPORT_FAILED,
-        )
-        for a in failed
-    ]
+    targets = []
+    for i, entry in enumerate(artifacts if isinstance(artifacts, list) else []):
+        parity = entry.get("parity") if isinstance(entry, dict) else None
+        if not isinstance(parity, dict) or parity.get("status") != EXPORT_FAILED:
+            continue
+        path, fmt, precision = (entry.get(k) for k in ("path", "format", "precision"))
+        failures = parity.get("failures", [])
+        if not (all(isinstance(v, str) and v for v in (path, fmt, precision)) and _texts(failures)):
+            raise MhpError(
+                f"{report}: artifacts[{i}] failed to export but lacks its path, format, precision or failures "
+                "(text); re-run mhp-export"
+            )
+        targets.append(Target(Path(path).name, fmt, precision, error="; ".join(failures), status=EXPORT_FAILED))
+    return targets
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def make_runner(target: Target, threads: int) -> Runner:

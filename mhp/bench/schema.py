@@ -7,6 +7,7 @@ cannot measure stay ``None`` (an empty CSV cell), never zero.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,13 @@ def row_from_dict(record: dict[str, Any], *, where: str) -> BenchRow:
     return BenchRow(**values)
 
 
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
 def check_value(key: str, value: Any, where: str) -> Any:
     if key == "peer":
         if not isinstance(value, bool):
@@ -101,7 +109,7 @@ def check_value(key: str, value: Any, where: str) -> Any:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MhpError(f"{where}: field {key!r} must be a number or null, got {value!r}")
-    if value != value or value in (float("inf"), float("-inf")) or (value < 0 and key not in SIGNED_FIELDS):
+    if not _finite(value) or (value < 0 and key not in SIGNED_FIELDS):
         raise MhpError(f"{where}: field {key!r} must be a finite non-negative number, got {value!r}")
     if key in INT_FIELDS:
         if int(value) != value:

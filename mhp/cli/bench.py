@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, config_dict, resolve_config
+from mhp.cli.options import add_config_arguments, config_dict, parse_command_line
 from mhp.config import BenchConfig
 
 HELP = {
@@ -37,14 +37,22 @@ HELP = {
 }
 
 
-def body(argv: Sequence[str] | None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mhp-bench", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--config", help="flat YAML with any of the options below")
     add_config_arguments(parser, BenchConfig, help_text=HELP)
-    args = vars(parser.parse_args(argv))
-    cfg = resolve_config(BenchConfig, yaml_path=args.pop("config"), flags=args)
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None) -> BenchConfig:
+    """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
+    return parse_command_line(build_parser(), BenchConfig, argv)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
     from mhp.bench.report import comparison_lines, console_table, int8_warnings, update_readme, write_reports
     from mhp.bench.run import collect_rows
     from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED

@@ -31,6 +31,7 @@ from mhp.fileio import atomic_path
 from mhp.skeleton import H36M
 
 GROUP_LABEL = {"h36m": "action", "mupots": "sequence"}
+CONFIGS = {"synth": SynthConfig, "check": CheckConfig, "inspect": InspectConfig, "show": ShowConfig}
 WRITERS = {"h36m": write_h36m, "mpii": write_mpii, "coco": write_coco, "muco": write_muco, "mupots": write_mupots}
 # SynthConfig field -> writer argument, for the formats that take it
 WRITER_OPTIONS = {
@@ -181,16 +182,21 @@ def show(cfg: ShowConfig) -> int:
     return 0
 
 
-def body(argv: Sequence[str] | None) -> int:
+def parse_config(argv: Sequence[str] | None) -> SynthConfig | CheckConfig | InspectConfig | ShowConfig:
+    """The subcommand's flags as its checked config; nothing runs."""
     args = vars(build_parser().parse_args(argv))
-    command = args.pop("command")
-    if command == "synth":
-        return synth(SynthConfig(**args))
-    if command == "check":
-        return check(CheckConfig(**args))
-    if command == "inspect":
-        return inspect(InspectConfig(**args))
-    return show(ShowConfig(**args))
+    return CONFIGS[args.pop("command")](**args)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
+    if isinstance(cfg, SynthConfig):
+        return synth(cfg)
+    if isinstance(cfg, CheckConfig):
+        return check(cfg)
+    if isinstance(cfg, InspectConfig):
+        return inspect(cfg)
+    return show(cfg)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mhp.checkpoint import load_checkpoint, read_checkpoint
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, config_dict, resolve_config
+from mhp.cli.options import add_config_arguments, config_dict, parse_command_line
 from mhp.config import EvalConfig
 from mhp.data import read_dataset
 from mhp.data.io import DatasetError
@@ -122,12 +122,20 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def body(argv: Sequence[str] | None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-eval", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="flat YAML with any of the options below")
     add_config_arguments(parser, EvalConfig, flag_names={"json_out": ["--json"]})
-    args = vars(parser.parse_args(argv))
-    cfg = resolve_config(EvalConfig, yaml_path=args.pop("config"), flags=args)
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None) -> EvalConfig:
+    """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
+    return parse_command_line(build_parser(), EvalConfig, argv)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
     report = evaluate(cfg)
     print(format_report(report))
     if cfg.json_out:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, resolve_config
+from mhp.cli.options import add_config_arguments, parse_command_line
 from mhp.config import ExportConfig
 from mhp.parity import format_parity_table
 
@@ -23,12 +23,20 @@ HELP = {
 }
 
 
-def body(argv: Sequence[str] | None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-export", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="export preset (flat YAML, e.g. export/mobile.yaml)")
     add_config_arguments(parser, ExportConfig, help_text=HELP)
-    args = vars(parser.parse_args(argv))
-    cfg = resolve_config(ExportConfig, yaml_path=args.pop("config"), flags=args)
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None) -> ExportConfig:
+    """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
+    return parse_command_line(build_parser(), ExportConfig, argv)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
     if cfg.golden:
         from mhp.golden import write_golden
 

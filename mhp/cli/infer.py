@@ -30,18 +30,27 @@ HELP = {
 }
 
 
-def body(argv: Sequence[str] | None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mhp-infer", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("source", nargs="?", help="image, folder of images or video")
     parser.add_argument("--config", help="flat YAML with any of the options below")
     add_config_arguments(parser, InferConfig, help_text=HELP)
-    args = vars(parser.parse_args(argv))
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None) -> InferConfig:
+    """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
+    args = vars(build_parser().parse_args(argv))
     source = args.pop("source")
     if source:
         args["input"] = source
-    cfg = resolve_config(InferConfig, yaml_path=args.pop("config"), flags=args)
+    return resolve_config(InferConfig, yaml_path=args.pop("config"), flags=args)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
     from mhp.infer.run import run_infer
 
     for path in run_infer(cfg):

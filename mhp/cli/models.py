@@ -13,26 +13,29 @@ import torch
 
 from mhp.cli import run_command
 from mhp.config import ModelsConfig
-from mhp.errors import MhpError
-from mhp.fileio import atomic_path
+from mhp.fileio import write_text_atomic
 from mhp.models import list_models, resolve_model_name
 from mhp.models.card import ModelCard, model_card
+from mhp.models.layers import ACTIVATIONS
 
 HEADER = ("model", "joints", "activation", "params", "GMACs", "volume J×D×H×W", "CPU ms")
 
 
-def parse_args(argv: Sequence[str] | None) -> ModelsConfig:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-models", description=__doc__)
     parser.add_argument("models", nargs="*", help="models to show (default: all registered)")
     parser.add_argument("--num-joints", type=int, default=ModelsConfig.num_joints)
-    parser.add_argument("--activation", choices=("prelu", "relu", "relu6"), help="LPNet activation (default prelu)")
+    parser.add_argument("--activation", choices=ACTIVATIONS, help="LPNet activation (default prelu)")
     parser.add_argument("--repeats", type=int, default=ModelsConfig.repeats, help="timed forwards per model")
     parser.add_argument("--threads", type=int, default=ModelsConfig.threads, help="torch CPU threads (0: default)")
     parser.add_argument("--json", dest="json_out", help="also write the cards to this JSON file")
     parser.add_argument("--markdown", dest="markdown_out", help="also write the table to this Markdown file")
-    args = parser.parse_args(argv)
-    if args.repeats < 1 or args.threads < 0 or args.num_joints < 1:
-        raise MhpError("--repeats and --num-joints must be at least 1 and --threads at least 0")
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None) -> ModelsConfig:
+    """The flags as a checked config; nothing runs."""
+    args = build_parser().parse_args(argv)
     return ModelsConfig(
         models=tuple(resolve_model_name(m) for m in args.models),
         num_joints=args.num_joints,
@@ -116,13 +119,8 @@ def markdown_table(rows: list[tuple[str, ...]], cfg: ModelsConfig) -> str:
     return "\n".join(lines)
 
 
-def write_text(path: str, text: str) -> None:
-    with atomic_path(Path(path)) as tmp:
-        tmp.write_text(text)
-
-
 def body(argv: Sequence[str] | None) -> int:
-    cfg = parse_args(argv)
+    cfg = parse_config(argv)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     cards = []
@@ -136,9 +134,9 @@ def body(argv: Sequence[str] | None) -> int:
     print(f"({machine_line(cfg)})")
     if cfg.json_out:
         payload = {"machine": machine_line(cfg), "cards": [dataclasses.asdict(c) for c in cards]}
-        write_text(cfg.json_out, json.dumps(payload, indent=2) + "\n")
+        write_text_atomic(cfg.json_out, json.dumps(payload, indent=2) + "\n")
     if cfg.markdown_out:
-        write_text(cfg.markdown_out, markdown_table(rows, cfg))
+        write_text_atomic(cfg.markdown_out, markdown_table(rows, cfg))
     return 0
 
 

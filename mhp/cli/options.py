@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import types
 import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,7 +69,7 @@ def coerce(value: Any, tp: Any, key: str, source: str) -> Any:
             if isinstance(value, dict | list):
                 raise ValueError(value)
             return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         name = getattr(base, "__name__", str(base))
         raise MhpError(f"{source}: {key} must be {name}, got {value!r}") from None
     return value
@@ -84,6 +85,10 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise MhpError(f"{path}: invalid YAML{where}") from None
+    except UnicodeDecodeError as exc:
+        raise MhpError(f"{path}: not UTF-8 text (byte {exc.start}); is it really a YAML file?") from None
+    except (ValueError, RecursionError) as exc:  # a value YAML cannot build (2021-02-30), or nesting too deep
+        raise MhpError(f"{path}: invalid YAML ({type(exc).__name__}); write flat 'key: value' lines") from None
     if content is None:
         return {}
     if not isinstance(content, dict):
@@ -94,6 +99,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 def _check_keys(cls: type, keys: list[str], source: str) -> None:
     names = [f.name for f in dataclasses.fields(cls)]
     for key in keys:
+        if not isinstance(key, str):
+            raise MhpError(f"{source}: config key {key!r} is not a name; valid keys: {', '.join(names)}")
         if key not in names:
             close = difflib.get_close_matches(key, names, n=1)
             hint = f"; did you mean {close[0]}?" if close else f"; valid keys: {', '.join(names)}"
@@ -117,6 +124,12 @@ def resolve_config(cls: type[C], *, yaml_path: str | None = None, flags: dict[st
     return cls(**values)
 
 
+def parse_command_line(parser: argparse.ArgumentParser, cls: type[C], argv: Sequence[str] | None) -> C:
+    """``argv`` through ``parser`` (which has ``--config`` and ``cls``'s flags) as a checked config."""
+    args = vars(parser.parse_args(argv))
+    return resolve_config(cls, yaml_path=args.pop("config"), flags=args)
+
+
 def _has_no_default(f: dataclasses.Field) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
@@ -135,7 +148,9 @@ def add_config_arguments(
         flags = (flag_names or {}).get(f.name, ["--" + f.name.replace("_", "-")])
         default = None if _has_no_default(f) else f.default
         text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
-        if base is bool:
+        if base is bool and flags[0].startswith("--no-"):  # argparse would read --no-check as check=False
+            parser.add_argument(*flags, dest=f.name, action="store_const", const=True, default=None, help=text)
+        elif base is bool:
             parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
         elif typing.get_origin(base) is tuple:
             parser.add_argument(*flags, dest=f.name, nargs="*", default=None, help=text)

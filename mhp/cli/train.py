@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, resolve_config
+from mhp.cli.options import add_config_arguments, parse_command_line
 from mhp.config import TrainConfig
 
 HELP = {
@@ -24,12 +24,20 @@ HELP = {
 }
 
 
-def body(argv: Sequence[str] | None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-train", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="flat YAML recipe (train/configs/*.yaml)")
     add_config_arguments(parser, TrainConfig, help_text=HELP)
-    args = vars(parser.parse_args(argv))
-    cfg = resolve_config(TrainConfig, yaml_path=args.pop("config"), flags=args)
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None) -> TrainConfig:
+    """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
+    return parse_command_line(build_parser(), TrainConfig, argv)
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
     from mhp.train.loop import train  # heavy imports after argument errors are reported
 
     train(cfg)

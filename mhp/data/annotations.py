@@ -149,11 +149,11 @@ class AnnotationBuilder:
         """Add a sample; returns False (and counts the reason) when it cannot be used."""
         j = self.joint_set.num_joints
         joints_cam = np.zeros((j, 3)) if joints_cam is None else joints_cam
-        if bbox is None:
-            self.drop("box empty or outside the image")
-            return False
-        if not (np.isfinite(joints_img).all() and np.isfinite(joints_cam).all() and np.isfinite(bbox).all()):
+        if not _storable(joints_img, joints_cam, bbox_raw, bbox, root_cam, focal, principal, score):
             self.drop("NaN or infinite coordinates")
+            return False
+        if bbox is None or not (bbox[2] > 0 and bbox[3] > 0):
+            self.drop("box empty or outside the image")
             return False
         if self.has_gt and not np.any(joints_vis > 0):
             self.drop("no visible joints")
@@ -208,6 +208,12 @@ class AnnotationBuilder:
         )
 
 
+def _storable(*values: np.ndarray | float | None) -> bool:
+    """Every number finite and within float32 range (the joint columns are float32); None passes."""
+    return all(v is None or bool(np.all(np.abs(np.asarray(v, np.float64)) <= FLOAT32_MAX)) for v in values)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 _COLUMNS = (
     "image_paths",
     "image_ids",

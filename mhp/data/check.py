@@ -6,6 +6,7 @@ decodes a sample of the images of each split and compares their size with the an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from mhp.data import dataset_info, read_dataset
 from mhp.data.annotations import Annotations
 from mhp.data.h36m import SUBJECTS, TEST_STRIDE, TRAIN_STRIDE, annotation_files, read_h36m
 from mhp.data.io import DatasetError, read_image
+from mhp.fileio import is_file
 
 SUBJECTS_ALL = (1, 5, 6, 7, 8, 9, 11)
 MAX_IMAGE_PROBLEMS = 20
 # Splits a user may legitimately not have; checked only when their marker file exists.
 OPTIONAL_SPLITS = {("coco", "test"): Path("annotations") / "person_keypoints_val2017.json"}
+FRAME_NAME = re.compile(r"_([0-9]{1,9})\.jpg\Z")  # Human3.6M: ..._NNNNNN.jpg, N = frame + 1
 
 
 @dataclass
@@ -58,7 +61,7 @@ def _check_images(annotations: Annotations, report: CheckReport, sample: int, rn
         path = annotations.image_path(i)
         report.images_checked += 1
         problem = None
-        if not path.is_file():
+        if not is_file(path):
             problem = f"{path}: image file missing; download/extract the images into {annotations.root}"
         else:
             image = read_image(path)
@@ -85,9 +88,10 @@ def _record(report: CheckReport, key: str, annotations: Annotations, by: str) ->
         dropped[reason] = dropped.get(reason, 0) + n
 
 
-def _frame_index(path: bytes) -> int:
-    """Frame index from a Human3.6M file name ``..._NNNNNN.jpg`` (N = frame + 1)."""
-    return int(Path(path.decode("utf-8")).stem.rsplit("_", 1)[-1]) - 1
+def _frame_index(path: bytes) -> int | None:
+    """Frame index from a Human3.6M file name ``..._NNNNNN.jpg`` (N = frame + 1); None for another name."""
+    match = FRAME_NAME.search(path.decode("utf-8"))
+    return int(match.group(1)) - 1 if match else None
 
 
 def _check_h36m(root: Path, report: CheckReport, sample_images: int, rng: np.random.Generator) -> None:
@@ -104,7 +108,14 @@ def _check_h36m(root: Path, report: CheckReport, sample_images: int, rng: np.ran
         except DatasetError as exc:
             report.problems.append(str(exc))
             continue
-        per_subject[subject] = np.array([_frame_index(p) for p in annotations.image_paths], dtype=np.int64)
+        frames = [_frame_index(p) for p in annotations.image_paths]
+        unnamed = [p.decode("utf-8") for p, f in zip(annotations.image_paths, frames, strict=True) if f is None]
+        if unnamed:
+            report.problems.append(
+                f"{annotations.root / unnamed[0]}: not a Human3.6M frame name (..._NNNNNN.jpg); "
+                f"{len(unnamed)} such image(s) of subject {subject} are not counted"
+            )
+        per_subject[subject] = np.array([f for f in frames if f is not None], dtype=np.int64)
         dropped = report.dropped.setdefault("all frames", {})
         for reason, n in annotations.dropped.items():
             dropped[reason] = dropped.get(reason, 0) + n

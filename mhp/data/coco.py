@@ -16,7 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from mhp.data.annotations import AnnotationBuilder, Annotations
-from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json, require_dir
+from mhp.data.io import (
+    DatasetError,
+    array,
+    entries,
+    field,
+    file_name,
+    image_of,
+    image_size,
+    images_by_id,
+    integer,
+    number,
+    read_json,
+    require_dir,
+)
 from mhp.geometry import process_bbox
 from mhp.skeleton import COCO
 
@@ -53,14 +66,15 @@ def read_coco(root: str | Path, split: str = "train", bbox_root: str | Path | No
         for i, ann in enumerate(entries(content, "annotations", path)):
             where = f"{path}: annotations[{i}]"
             image_id, img = image_of(ann, images, where)
-            if ann.get("iscrowd", 0) or int(field(ann, "num_keypoints", where)) == 0:
+            crowd = integer(ann.get("iscrowd", 0), f"{where} iscrowd")
+            if crowd or integer(field(ann, "num_keypoints", where), f"{where} num_keypoints") == 0:
                 builder.drop("crowd or no keypoints")
                 continue
             keypoints = _with_midpoints(array(field(ann, "keypoints", where), (17, 3), f"{where} keypoints"))
-            width, height = int(field(img, "width", where)), int(field(img, "height", where))
+            width, height = image_size(img, f"{path}: image {image_id}")
             bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
             builder.add(
-                image_path=str(field(img, "file_name", where)),
+                image_path=file_name(field(img, "file_name", where), f"{path}: image {image_id} file_name"),
                 image_id=image_id,
                 width=width,
                 height=height,
@@ -80,10 +94,10 @@ def read_coco(root: str | Path, split: str = "train", bbox_root: str | Path | No
     for i, det in enumerate(detections):
         where = f"{detections_path}: entry {i}"
         image_id, img = image_of(det, images, where)
-        width, height = int(field(img, "width", where)), int(field(img, "height", where))
+        width, height = image_size(img, f"{path}: image {image_id}")
         bbox = array(field(det, "bbox", where), (4,), f"{where} bbox")
         builder.add(
-            image_path=str(field(img, "file_name", where)),
+            image_path=file_name(field(img, "file_name", where), f"{path}: image {image_id} file_name"),
             image_id=image_id,
             width=width,
             height=height,
@@ -94,6 +108,6 @@ def read_coco(root: str | Path, split: str = "train", bbox_root: str | Path | No
             root_cam=array(field(det, "root_cam", where), (3,), f"{where} root_cam"),
             focal=np.array([NOMINAL_FOCAL, NOMINAL_FOCAL]),
             principal=np.array([width / 2, height / 2]),
-            score=float(det.get("score", 1.0)),
+            score=number(det.get("score", 1.0), f"{where} score"),
         )
     return builder.build()

@@ -16,7 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from mhp.data.annotations import AnnotationBuilder, Annotations
-from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json, require_dir
+from mhp.data.io import (
+    INT32_MAX,
+    DatasetError,
+    array,
+    entries,
+    field,
+    file_name,
+    image_of,
+    image_size,
+    images_by_id,
+    integer,
+    read_json,
+    require_dir,
+)
 from mhp.geometry import cam2pixel, process_bbox, world_to_camera
 from mhp.skeleton import H36M
 
@@ -67,7 +80,7 @@ def _cameras(path: Path) -> dict[str, tuple[np.ndarray, ...]]:
         raise DatasetError(f"{path}: expected an object keyed by camera index")
     cameras = {}
     for cam, params in content.items():
-        where = f"{path}: camera {cam}"
+        where = f"{path}: camera {cam!r}"
         cameras[str(cam)] = (
             array(field(params, "R", where), (3, 3), f"{where} R"),
             array(field(params, "t", where), (3,), f"{where} t"),
@@ -84,7 +97,7 @@ def _bbox_root(path: Path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     out = {}
     for i, item in enumerate(content):
         where = f"{path}: entry {i}"
-        out[int(field(item, "image_id", where))] = (
+        out[integer(field(item, "image_id", where), f"{where} image_id")] = (
             array(field(item, "bbox", where), (4,), f"{where} bbox"),
             array(field(item, "root_cam", where), (3,), f"{where} root_cam"),
         )
@@ -136,10 +149,11 @@ def _read_subject(
         where = f"{files['data']}: annotations[{i}]"
         image_id, img = image_of(ann, images, where)
         iwhere = f"{files['data']}: image {image_id}"
-        frame = int(field(img, "frame_idx", iwhere))
-        action, subaction = int(field(img, "action_idx", iwhere)), int(field(img, "subaction_idx", iwhere))
-        camera = int(field(img, "cam_idx", iwhere))
-        if int(field(img, "subject", iwhere)) != subject or frame % stride != 0:
+        frame, action, subaction, camera, img_subject = (
+            integer(field(img, key, iwhere), f"{iwhere} {key}", 0, INT32_MAX)
+            for key in ("frame_idx", "action_idx", "subaction_idx", "cam_idx", "subject")
+        )
+        if img_subject != subject or frame % stride != 0:
             continue
         if (subject, action, subaction, camera) == CORRUPT_SEQUENCE:
             builder.drop("corrupt sequence S11 act 2 subact 2 cam 1")
@@ -158,7 +172,7 @@ def _read_subject(
         joints_cam = world_to_camera(world, rotation, translation)
         joints_img = cam2pixel(joints_cam, focal, principal)
         joints_img[:, 2] -= joints_cam[H36M.root, 2]
-        width, height = int(field(img, "width", iwhere)), int(field(img, "height", iwhere))
+        width, height = image_size(img, iwhere)
         bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
         if detections is not None:
             if image_id not in detections:
@@ -168,7 +182,7 @@ def _read_subject(
         else:
             bbox, root_cam = process_bbox(bbox_raw, width, height), joints_cam[H36M.root]
         builder.add(
-            image_path=str(field(img, "file_name", iwhere)),
+            image_path=file_name(field(img, "file_name", iwhere), f"{iwhere} file_name"),
             image_id=image_id,
             width=width,
             height=height,

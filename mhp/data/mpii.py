@@ -14,7 +14,19 @@ from pathlib import Path
 import numpy as np
 
 from mhp.data.annotations import AnnotationBuilder, Annotations
-from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json
+from mhp.data.io import (
+    DatasetError,
+    array,
+    entries,
+    field,
+    file_name,
+    image_of,
+    image_size,
+    images_by_id,
+    integer,
+    read_json,
+)
+from mhp.fileio import is_file
 from mhp.geometry import process_bbox
 from mhp.skeleton import MPII
 
@@ -25,9 +37,12 @@ def image_base(root: Path, images: dict[int, dict], what: str) -> Path:
     """The folder the ``file_name`` entries are relative to: ROOT, or ROOT/images when they lack the prefix."""
     if not images:
         return root
-    name = str(next(iter(images.values())).get("file_name", ""))
+    name = file_name(
+        field(next(iter(images.values())), "file_name", f"{root / ANNOTATION_FILE}: images[0]"),
+        f"{root / ANNOTATION_FILE}: images[0] file_name",
+    )
     for base in (root, root / "images"):
-        if (base / name).is_file():
+        if is_file(base / name):
             return base
     raise DatasetError(f"{what} image {name!r} not found: expected {root / name} or {root / 'images' / name}")
 
@@ -43,14 +58,14 @@ def read_mpii(root: str | Path, split: str = "train") -> Annotations:
     for i, ann in enumerate(entries(content, "annotations", path)):
         where = f"{path}: annotations[{i}]"
         image_id, img = image_of(ann, images, where)
-        if int(field(ann, "num_keypoints", where)) == 0:
+        if integer(field(ann, "num_keypoints", where), f"{where} num_keypoints") == 0:
             builder.drop("no keypoints")
             continue
         keypoints = array(field(ann, "keypoints", where), (MPII.num_joints, 3), f"{where} keypoints")
-        width, height = int(field(img, "width", where)), int(field(img, "height", where))
+        width, height = image_size(img, f"{path}: image {image_id}")
         bbox_raw = array(field(ann, "bbox", where), (4,), f"{where} bbox")
         builder.add(
-            image_path=str(field(img, "file_name", where)),
+            image_path=file_name(field(img, "file_name", where), f"{path}: image {image_id} file_name"),
             image_id=image_id,
             width=width,
             height=height,

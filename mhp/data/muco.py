@@ -15,7 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from mhp.data.annotations import AnnotationBuilder, Annotations
-from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json, require_dir
+from mhp.data.io import (
+    DatasetError,
+    array,
+    entries,
+    field,
+    file_name,
+    image_of,
+    image_size,
+    images_by_id,
+    read_json,
+    require_dir,
+)
 from mhp.geometry import process_bbox
 from mhp.skeleton import MUCO
 
@@ -99,7 +110,7 @@ def read_muco(root: str | Path, split: str = "train") -> Annotations:
         cams = [_keypoints_cam(a, f"{path}: annotations[{i}]") for i, a in anns]
         selected = select_people(np.stack([c[MUCO.root] for c in cams]))
         builder.drop("not selected (within 500 mm of another person)", len(anns) - len(selected))
-        width, height = int(field(img, "width", iwhere)), int(field(img, "height", iwhere))
+        width, height = image_size(img, iwhere)
         focal = array(field(img, "f", iwhere), (2,), f"{iwhere} f")
         principal = array(field(img, "c", iwhere), (2,), f"{iwhere} c")
         for k in selected:
@@ -109,7 +120,7 @@ def read_muco(root: str | Path, split: str = "train") -> Annotations:
                 ann,
                 cams[k],
                 where=f"{path}: annotations[{i}]",
-                image_path=str(field(img, "file_name", iwhere)),
+                image_path=file_name(field(img, "file_name", iwhere), f"{iwhere} file_name"),
                 image_id=image_id,
                 size=(width, height),
                 focal=focal,

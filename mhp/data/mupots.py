@@ -11,30 +11,47 @@ ROOT/bbox_root/bbox_root_mupots_output.json   RootNet {image_id, bbox, root_cam,
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 
 from mhp.data.annotations import AnnotationBuilder, Annotations
-from mhp.data.io import DatasetError, array, entries, field, image_of, images_by_id, read_json, require_dir
+from mhp.data.io import (
+    DatasetError,
+    array,
+    entries,
+    field,
+    file_name,
+    image_of,
+    image_size,
+    images_by_id,
+    integer,
+    number,
+    read_json,
+    require_dir,
+)
 from mhp.data.muco import add_person
 from mhp.skeleton import MUPOTS
 
 ANNOTATION_FILE = Path("data") / "MuPoTS-3D.json"
 IMAGE_DIR = Path("data") / "MultiPersonTestSet"
 BBOX_ROOT_FILE = Path("bbox_root") / "bbox_root_mupots_output.json"
+SEQUENCE = re.compile(r"TS([0-9]{1,6})")
 
 
-def _sequence(file_name: str) -> tuple[str, int]:
-    """("TS3", 3) for "TS3/img_000012.jpg"."""
-    name = Path(file_name).parts[0] if Path(file_name).parts else ""
-    number = int(name[2:]) if name.startswith("TS") and name[2:].isdigit() else 0
-    return name, number
+def _sequence(name: str) -> tuple[str, int]:
+    """("TS3", 3) for "TS3/img_000012.jpg"; the sequence number is 0 for a folder not named TS<n>."""
+    folder = Path(name).parts[0] if Path(name).parts else ""
+    match = SEQUENCE.fullmatch(folder)
+    return folder, int(match.group(1)) if match else 0
 
 
-def _image_meta(img: dict, where: str) -> tuple[int, int, np.ndarray, np.ndarray]:
+def _image_meta(img: dict, where: str) -> tuple[str, int, int, np.ndarray, np.ndarray]:
+    """file name, width, height, focal and principal point of an ``images`` entry."""
     intrinsic = array(field(img, "intrinsic", where), (4,), f"{where} intrinsic")
-    return int(field(img, "width", where)), int(field(img, "height", where)), intrinsic[:2], intrinsic[2:]
+    name = file_name(field(img, "file_name", where), f"{where} file_name")
+    return name, *image_size(img, where), intrinsic[:2], intrinsic[2:]
 
 
 def read_mupots(root: str | Path, split: str = "test", bbox_root: str | Path | None = None) -> Annotations:
@@ -56,11 +73,11 @@ def read_mupots(root: str | Path, split: str = "test", bbox_root: str | Path | N
         for i, det in enumerate(detections):
             where = f"{bbox_root}: entry {i}"
             image_id, img = image_of(det, images, where)
-            width, height, focal, principal = _image_meta(img, where)
-            group, number = _sequence(str(field(img, "file_name", where)))
+            name, width, height, focal, principal = _image_meta(img, f"{where} image {image_id}")
+            group, sequence = _sequence(name)
             bbox = array(field(det, "bbox", where), (4,), f"{where} bbox")
             builder.add(
-                image_path=str(img["file_name"]),
+                image_path=name,
                 image_id=image_id,
                 width=width,
                 height=height,
@@ -72,31 +89,31 @@ def read_mupots(root: str | Path, split: str = "test", bbox_root: str | Path | N
                 focal=focal,
                 principal=principal,
                 group=group,
-                subject=number,
-                score=float(det.get("score", 1.0)),
+                subject=sequence,
+                score=number(det.get("score", 1.0), f"{where} score"),
             )
         return builder.build()
     builder = AnnotationBuilder("mupots", split, image_dir, MUPOTS, has_depth=True)
     for i, ann in enumerate(entries(content, "annotations", path)):
         where = f"{path}: annotations[{i}]"
         image_id, img = image_of(ann, images, where)
-        if int(field(ann, "is_valid", where)) == 0:
+        if integer(field(ann, "is_valid", where), f"{where} is_valid") == 0:
             builder.drop("is_valid 0")
             continue
-        width, height, focal, principal = _image_meta(img, f"{path}: image {image_id}")
+        name, width, height, focal, principal = _image_meta(img, f"{path}: image {image_id}")
         joints_cam = array(field(ann, "keypoints_cam", where), (j, 3), f"{where} keypoints_cam")
-        group, number = _sequence(str(field(img, "file_name", where)))
+        group, sequence = _sequence(name)
         add_person(
             builder,
             ann,
             joints_cam,
             where=where,
-            image_path=str(img["file_name"]),
+            image_path=name,
             image_id=image_id,
             size=(width, height),
             focal=focal,
             principal=principal,
             group=group,
-            subject=number,
+            subject=sequence,
         )
     return builder.build()

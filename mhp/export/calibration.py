@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from mhp.data.dataset import CropConfig, PoseDataset
-from mhp.data.io import read_image
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.transforms import NO_AUGMENTATION, sample_crop_affine, warp_patch
 from mhp.errors import MhpError
-from mhp.fileio import read_json_file
+from mhp.fileio import is_file, read_json_file
 from mhp.geometry import process_bbox
+from mhp.infer.boxes import is_box
+from mhp.infer.image_file import read_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BOXES_FILE = "boxes.json"
@@ -71,16 +72,16 @@ def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000
     )
     crops = []
     for name in names[:limit]:
-        image = read_image(folder / name)
-        if image is None:
-            raise MhpError(f"calibration image {folder / name} is missing or unreadable; remove it or fix it")
-        height, width = image.shape[:2]
+        if not is_file(folder / name):
+            raise MhpError(f"calibration image {folder / name} is missing; remove it from {BOXES_FILE} or add it")
+        image = read_image(folder / name)  # bounded memory: huge JPEGs are decoded at reduced scale
+        width, height = image.width, image.height
         box = boxes[name] if boxes is not None else [0, 0, width, height]
         bbox = process_bbox(box, width, height)
         if bbox is None:
             raise MhpError(f"{folder / BOXES_FILE}: the box of {name} lies outside the image")
         affine = sample_crop_affine(bbox, width, NO_AUGMENTATION, input_size)
-        crops.append(warp_patch(image, affine, input_size)[..., ::-1])
+        crops.append(warp_patch(image.rgb, affine, input_size, reduce=image.scale))
     if len(crops) < MIN_SAMPLES:
         raise MhpError(f"--calib {folder} gives {len(crops)} crops; INT8 calibration needs at least {MIN_SAMPLES}")
     pixels = np.ascontiguousarray(np.stack(crops))
@@ -91,9 +92,6 @@ def read_boxes(path: Path) -> dict[str, list[float]] | None:
     if not path.exists():
         return None
     boxes = read_json_file(path, fix='expected {"image.jpg": [x, y, w, h]}')
-    valid = isinstance(boxes, dict) and all(
-        isinstance(b, list) and len(b) == 4 and all(isinstance(v, int | float) for v in b) for b in boxes.values()
-    )
-    if not valid:
+    if not (isinstance(boxes, dict) and all(is_box(b) for b in boxes.values())):
         raise MhpError(f"{path} must map image names to [x, y, w, h] boxes in pixels")
     return boxes

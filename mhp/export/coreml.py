@@ -15,6 +15,7 @@ import torch
 from mhp.errors import MhpError
 from mhp.export.graph import ExportModule, image_type_scale_bias
 from mhp.export.onnx import INPUT_NAME
+from mhp.fileio import replace_path
 from mhp.models.pose_model import IntegralPoseModel
 from mhp.optional import require
 
@@ -63,12 +64,7 @@ def save_package(mlmodel, path: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         mlmodel.save(str(staging / path.name))
-        old = path.with_name(f".{path.name}.old")
-        if path.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-        (staging / path.name).rename(path)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_path(staging / path.name, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path

@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+import types
+import typing
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ class ExportManifest:
     geometry: dict[str, Any]
     source_checkpoint: dict[str, str]
     tools: dict[str, str]
+    artifact_sha256: str | None = None  # set by write_manifest; read_manifest refuses an artifact that differs
     calibration: dict[str, Any] | None = None
     graph: dict[str, Any] | None = None  # TFLite: partitions, ops outside the delegate, TRANSPOSE count
     parity: dict[str, Any] = field(default_factory=lambda: {"status": "not run"})
@@ -57,7 +60,9 @@ def manifest_path(artifact: str | Path) -> Path:
 
 
 def write_manifest(artifact: str | Path, manifest: ExportManifest) -> Path:
+    """Write the manifest beside ``artifact``, recording the artifact's sha256 as it is now (when it exists)."""
     path = manifest_path(artifact)
+    manifest = replace(manifest, artifact_sha256=artifact_sha256(artifact) if Path(artifact).exists() else None)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
     return path
@@ -73,11 +78,54 @@ def read_manifest(artifact: str | Path) -> ExportManifest:
         raise MhpError(f"{path} is not an mhp export manifest; re-export with mhp-export")
     if content.get("version") != VERSION:
         raise MhpError(f"{path} has manifest version {content.get('version')}, this mhp reads {VERSION}")
-    names = {f.name for f in dataclasses.fields(ExportManifest)}
+    hints = typing.get_type_hints(ExportManifest)
+    values = {k: v for k, v in content.items() if k in hints}
+    for key, value in values.items():
+        if not _fits(value, hints[key]):
+            raise MhpError(f"{path}: field {key!r} is {type(value).__name__}, not {_kind(hints[key])}; re-export it")
+    if not all(isinstance(o, dict) and isinstance(o.get("name"), str) for o in values.get("outputs", [])):
+        raise MhpError(f"{path}: every entry of 'outputs' needs a 'name'; re-export with mhp-export")
     try:
-        return ExportManifest(**{k: v for k, v in content.items() if k in names})
+        manifest = ExportManifest(**values)
     except TypeError as exc:
         raise MhpError(f"{path} lacks fields ({exc}); re-export with mhp-export") from None
+    check_artifact_matches(artifact, manifest)
+    return manifest
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a JSON value has the type of a manifest field (its outer type: dict, list, str, int or None)."""
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    kinds = tuple(typing.get_origin(o) or o for o in options)
+    return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+
+
+def _kind(hint: Any) -> str:
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    return " or ".join("null" if o is type(None) else (typing.get_origin(o) or o).__name__ for o in options)
+
+
+def check_artifact_matches(artifact: str | Path, manifest: ExportManifest) -> None:
+    """Refuse an artifact whose bytes are not the ones its manifest was written for (an export killed between
+    writing the two, or a file copied over by hand)."""
+    if manifest.artifact_sha256 is None or not Path(artifact).exists():
+        return
+    if artifact_sha256(artifact) != manifest.artifact_sha256:
+        raise MhpError(
+            f"{artifact} does not match its manifest {manifest_path(artifact).name} (another sha256): an export was "
+            "interrupted or the file was replaced; re-export with mhp-export"
+        )
+
+
+def artifact_sha256(path: str | Path) -> str:
+    """sha256 of a file, or of a folder (``.mlpackage``): every file's relative path and content, in order."""
+    path = Path(path)
+    if not path.is_dir():
+        return file_sha256(path)
+    digest = hashlib.sha256()
+    for file in sorted(f for f in path.rglob("*") if f.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\0{file_sha256(file)}\0".encode())
+    return digest.hexdigest()
 
 
 def file_sha256(path: str | Path) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
+import io
 import warnings
 from pathlib import Path
 
@@ -25,21 +25,20 @@ def export_onnx(
     names = ["heatmaps"] if module.outputs == "heatmaps" else ["coords", "confidence"]
     axes = {name: {0: "batch"} for name in [INPUT_NAME, *names]} if dynamic_batch else None
     example = torch.full((1, 3, input_size, input_size), 128.0)
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "raw.onnx"
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice; it is chosen on purpose
-            torch.onnx.export(
-                module,
-                (example,),
-                str(raw),
-                opset_version=OPSET,
-                dynamo=False,
-                input_names=[INPUT_NAME],
-                output_names=names,
-                dynamic_axes=axes,
-            )
-        proto, ok = onnxsim.simplify(onnx.load(str(raw)))
+    raw = io.BytesIO()  # in memory: the only file written is ``path``
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice; it is chosen on purpose
+        torch.onnx.export(
+            module,
+            (example,),
+            raw,
+            opset_version=OPSET,
+            dynamo=False,
+            input_names=[INPUT_NAME],
+            output_names=names,
+            dynamic_axes=axes,
+        )
+    proto, ok = onnxsim.simplify(onnx.load_from_string(raw.getvalue()))
     if not ok:
         raise MhpError("onnxsim could not validate the simplified graph; report this with the checkpoint")
     onnx.checker.check_model(proto, full_check=True)

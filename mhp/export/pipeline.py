@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,14 +22,16 @@ from mhp.export.calibration import CalibrationSet, folder_calibration, synthetic
 from mhp.export.graph import ExportModule
 from mhp.export.manifest import (
     ExportManifest,
+    check_artifact_matches,
     file_sha256,
     input_contract,
+    manifest_path,
     model_records,
     read_manifest,
     write_manifest,
 )
 from mhp.export.onnx import INPUT_NAME, export_onnx
-from mhp.fileio import path_size, write_text_atomic
+from mhp.fileio import disk_full_cause, disk_full_error, path_size, remove_stale_temps, replace_path, write_text_atomic
 from mhp.optional import installed_versions
 from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
 from mhp.runtime import load_runner
@@ -47,6 +53,9 @@ FORMATS = {
     "coreml": Format("coreml", ".mlpackage", coreml_export.PRECISIONS, "macOS only"),
 }
 TOOLS = ("torch", "onnx", "onnxsim", "onnxruntime", "onnx2tf", "tensorflow", "ai-edge-litert", "coremltools")
+LOCK = ".mhp-export.lock"
+STAGING_PREFIX = ".mhp-export-"
+REPORT = "export_report.json"
 
 
 def plan(cfg: ExportConfig) -> list[tuple[Format, str]]:
@@ -75,6 +84,32 @@ def writable_folder(path: Path) -> Path:
     except OSError as exc:
         raise MhpError(f"cannot write to --out {path} ({exc.strerror}); choose a writable folder") from None
     return path
+
+
+@contextlib.contextmanager
+def export_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.mhp-export.lock`` while writing into ``out``: a second export into the same folder is refused
+    at once (an artifact and its manifest must come from the same export). The lock dies with its process."""
+    with open(out / LOCK, "a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise MhpError(
+                f"another mhp-export is writing to {out}; wait for it to finish or choose another --out"
+            ) from None
+        yield
+
+
+@contextlib.contextmanager
+def staging_folder(out: Path, names: list[str]) -> Iterator[Path]:
+    """A fresh hidden folder in ``out`` where artifacts are converted and checked before they are moved in;
+    what killed exports left behind (staging folders, temporary files of ``names``) is removed first."""
+    for stale in out.glob(f"{STAGING_PREFIX}*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_temps(out, names)
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=out) as stage:
+        yield Path(stage).resolve()
 
 
 def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact: Path) -> ExportManifest:
@@ -213,7 +248,13 @@ def artifact_name(model_name: str, precision: str, suffix: str) -> str:
 
 
 def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
-    """Write every planned artifact with its manifest; returns one result per artifact (path, parity, ...)."""
+    """Write every planned artifact with its manifest; returns one result per artifact (path, parity, ...).
+
+    Each artifact and its manifest are written and gated in a staging folder inside ``out``, then renamed over
+    the old pair: a kill or a full disk leaves every file old or new, and a kill between the two renames (an
+    old-manifest/new-artifact pair) is refused by :func:`read_manifest` (sha256). One export at a time per
+    folder (:func:`export_lock`).
+    """
     if not cfg.checkpoint:
         raise MhpError("--checkpoint is required (or --check ARTIFACT to re-check an export)")
     pairs = plan(cfg)
@@ -226,23 +267,28 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     )
     data = None if cfg.no_check else parity_data(model, config, cfg.parity_samples)
     reference = None if data is None else reference_outputs(TorchRunner(model), data)
+    names = [artifact_name(model.model_name, precision, fmt.suffix) for fmt, precision in pairs]
     results = []
-    with tempfile.TemporaryDirectory(prefix="mhp-export-") as work:
+    with export_lock(out), staging_folder(out, [*names, *(n + ".json" for n in names), REPORT]) as stage:
         cache: dict[str, Path] = {}
-        for fmt, precision in pairs:
+        for (fmt, precision), name in zip(pairs, names, strict=True):
             started = time.monotonic()
-            path = out / artifact_name(model.model_name, precision, fmt.suffix)
+            path, staged = out / name, stage / name
             try:
-                manifest = write_artifact(model, cfg.checkpoint, fmt, precision, path, calibration, Path(work), cache)
-            except MhpError:
-                raise
+                manifest = write_artifact(model, cfg.checkpoint, fmt, precision, staged, calibration, stage, cache)
             except Exception as exc:  # a converter crash fails this artifact and is reported; the others go on
+                full = disk_full_cause(exc)
+                if full is not None:
+                    raise disk_full_error(path, full) from None
+                if isinstance(exc, MhpError):
+                    raise
                 results.append(failed_export(path, fmt, precision, exc, started))
                 log(f"FAILED to write {path}: {results[-1]['parity']['failures'][0]}")
                 continue
-            parity = gate(path, manifest, reference, data, cfg.threads)
-            manifest = replace(manifest, parity=parity)
-            write_manifest(path, manifest)
+            parity = gate(staged, manifest, reference, data, cfg.threads)
+            staged_manifest = write_manifest(staged, replace(manifest, parity=parity))
+            replace_path(staged, path)  # everything that takes space is written; two renames move it in
+            replace_path(staged_manifest, manifest_path(path))
             result = {
                 "path": str(path),
                 "format": fmt.name,
@@ -257,8 +303,8 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
                 f"wrote {path} ({result['size_bytes'] / 1e6:.2f} MB, {result['seconds']:.0f} s): "
                 f"parity {parity['status']}"
             )
-    report_path = out / "export_report.json"
-    write_text_atomic(report_path, json.dumps({"checkpoint": cfg.checkpoint, "artifacts": results}, indent=2) + "\n")
+        report = json.dumps({"checkpoint": cfg.checkpoint, "artifacts": results}, indent=2) + "\n"
+        write_text_atomic(out / REPORT, report)
     return results
 
 
@@ -276,5 +322,7 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
     )
     data = parity_data(model, config, cfg.parity_samples)
     parity = gate(path, manifest, reference_outputs(TorchRunner(model), data), data, cfg.threads)
-    write_manifest(path, replace(manifest, parity=parity))
+    with export_lock(path.parent):
+        check_artifact_matches(path, manifest)  # not replaced by an export while the gate ran
+        write_manifest(path, replace(manifest, parity=parity))
     return {"path": str(path), "format": manifest.format, "precision": manifest.precision, "parity": parity}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path
+from mhp.fileio import atomic_path, disk_full_cause
 from mhp.optional import require
 
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
@@ -27,6 +27,7 @@ ONNX2TF_SAMPLE = "calibration_image_sample_data_20x128x128x3_float32.npy"
 def onnx_to_saved_model(onnx_path: Path, workdir: Path) -> Path:
     """Convert the heatmap ONNX graph with onnx2tf; returns the SavedModel folder (input NHWC float32)."""
     onnx2tf = require("onnx2tf")
+    onnx_path, workdir = onnx_path.resolve(), workdir.resolve()  # onnx2tf runs inside workdir
     workdir.mkdir(parents=True, exist_ok=True)
     np.save(workdir / ONNX2TF_SAMPLE, np.zeros((20, 128, 128, 3), np.float32))
     out = workdir / "saved_model"
@@ -35,8 +36,11 @@ def onnx_to_saved_model(onnx_path: Path, workdir: Path) -> Path:
     try:
         with contextlib.redirect_stdout(io.StringIO()) as log:
             onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(out), non_verbose=True)
-    except Exception as exc:  # onnx2tf raises bare exceptions; keep its log for the user
-        raise MhpError(f"onnx2tf could not convert {onnx_path.name}: {exc}; log: {log.getvalue()[-500:]}") from None
+    except (Exception, SystemExit) as exc:  # onnx2tf raises bare exceptions or exits; keep its log for the user
+        if disk_full_cause(exc) is not None:
+            raise
+        tail = " ".join(log.getvalue()[-500:].split())
+        raise MhpError(f"onnx2tf could not convert {onnx_path.name}: {exc}; log: {tail}") from None
     finally:
         os.chdir(previous)
     return out

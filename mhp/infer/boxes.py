@@ -32,10 +32,14 @@ def check_box(box, width: int, height: int) -> np.ndarray:
     """``box`` as a float array, or a one-line error when it is malformed, empty or outside the image."""
     try:
         box = np.asarray(box, dtype=np.float64).reshape(4)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise MhpError(f"box {box!r} is not [x, y, w, h] in pixels") from None
     x, y, w, h = box
-    if not all(math.isfinite(v) for v in box) or w <= 0 or h <= 0:
+    if not all(math.isfinite(v) for v in box):
+        raise MhpError(f"box {box.tolist()} holds NaN or infinity; boxes are [x, y, width, height] in pixels")
+    if w < 0 or h < 0:
+        raise MhpError(f"box {box.tolist()} has a negative size; boxes are [x, y, width, height] in pixels")
+    if w == 0 or h == 0:
         raise MhpError(f"box {box.tolist()} has zero area; boxes are [x, y, width, height] in pixels")
     if x >= width or y >= height or x + w <= 0 or y + h <= 0:
         raise MhpError(f"box {box.tolist()} lies entirely outside the {width}x{height} image")
@@ -70,12 +74,22 @@ def read_boxes(path: str | Path) -> dict[str, list[list[float]]]:
     if not isinstance(table, dict):
         raise MhpError(f'{path}: expected [[x, y, w, h], ...] or {{"image.jpg": [[x, y, w, h]]}}')
     for key, boxes in table.items():
-        valid = isinstance(boxes, list) and all(
-            isinstance(b, list) and len(b) == 4 and all(isinstance(v, int | float) for v in b) for b in boxes
-        )
-        if not valid:
+        if not (isinstance(boxes, list) and all(is_box(b) for b in boxes)):
             raise MhpError(f"{path}: the boxes of {key!r} are not a list of [x, y, w, h] in pixels")
     return table
+
+
+def is_box(value: object) -> bool:
+    """Whether a JSON value is ``[x, y, w, h]``: four finite numbers (booleans are not numbers here)."""
+    return isinstance(value, list) and len(value) == 4 and all(finite_number(v) for v in value)
+
+
+def finite_number(value: object) -> bool:
+    """Whether a JSON value is a finite number (not a boolean)."""
+    try:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
 
 
 def boxes_for(table: dict[str, list[list[float]]] | None, key: str) -> list[list[float]] | None:

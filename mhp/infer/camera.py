@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mhp.errors import MhpError
+from mhp.infer.image_file import open_header
 
 DEFAULT_HORIZONTAL_FOV_DEG = 65.0  # a typical phone main camera or webcam (26 mm equivalent is ~69 degrees)
 FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
@@ -21,6 +22,17 @@ class Intrinsics:
     focal: tuple[float, float]
     principal: tuple[float, float]
     source: str
+
+    def __post_init__(self) -> None:
+        for name in ("focal", "principal"):
+            values = getattr(self, name)
+            try:
+                x, y = (float(v) for v in values)
+            except (TypeError, ValueError):
+                raise MhpError(f"intrinsics {name} {values!r} is not two numbers (pixels)") from None
+            if not math.isfinite(x * y) or (name == "focal" and min(x, y) <= 0):
+                kind = "positive" if name == "focal" else "finite"
+                raise MhpError(f"intrinsics {name} {values!r} must be two {kind} numbers (pixels)")
 
     def to_dict(self) -> dict:
         return {"focal_px": list(self.focal), "principal_px": list(self.principal), "source": self.source}
@@ -45,20 +57,15 @@ def intrinsics_from_focal(width: int, height: int, focal: float | tuple[float, f
 def exif_intrinsics(path: str | Path, width: int, height: int) -> Intrinsics | None:
     """Intrinsics from the photo's 35 mm-equivalent focal length (EXIF), or None when it has none.
 
-    The 35 mm equivalent scales the full-frame diagonal (43.3 mm) to the image diagonal. Needs Pillow; without
-    it (the runtime-only install) EXIF is not read.
+    The 35 mm equivalent scales the full-frame diagonal (43.3 mm) to the image diagonal.
     """
     try:
-        from PIL import Image
-    except ImportError:
-        return None
-    try:
-        with Image.open(path) as image:
+        with open_header(path) as image:
             exif = image.getexif()
-            f35 = exif.get(EXIF_FOCAL_35MM) or exif.get_ifd(EXIF_IFD).get(EXIF_FOCAL_35MM)
-    except (OSError, ValueError, SyntaxError):
+            f35 = float(exif.get(EXIF_FOCAL_35MM) or exif.get_ifd(EXIF_IFD).get(EXIF_FOCAL_35MM) or 0)
+    except (OSError, ValueError, SyntaxError, TypeError, ZeroDivisionError):
         return None
-    if not f35:
+    if not (math.isfinite(f35) and f35 > 0):  # absent, or a malformed tag
         return None
-    focal = float(f35) * math.hypot(width, height) / FULL_FRAME_DIAGONAL_MM
-    return Intrinsics((focal, focal), (width / 2.0, height / 2.0), f"exif: {float(f35):g} mm (35 mm equivalent)")
+    focal = f35 * math.hypot(width, height) / FULL_FRAME_DIAGONAL_MM
+    return Intrinsics((focal, focal), (width / 2.0, height / 2.0), f"exif: {f35:g} mm (35 mm equivalent)")

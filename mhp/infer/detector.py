@@ -16,10 +16,12 @@ import cv2
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import read_json_file
+from mhp.fileio import is_file, read_json_file
+from mhp.infer.boxes import finite_number
 from mhp.optional import require
 
 OUTPUT_FORMATS = {"xyxy_score": 5, "xyxy_score_class": 6}
+MAX_INPUT_SIDE = 8192
 
 
 class PersonDetector(Protocol):
@@ -46,17 +48,32 @@ def read_detector_spec(path: str | Path) -> DetectorSpec:
     if not isinstance(content, dict) or not {"model", "input_size"} <= set(content) or set(content) - names:
         raise MhpError(f"{path}: a detector file needs model and input_size, and may set {', '.join(sorted(names))}")
     size = content["input_size"]
-    if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)):
-        raise MhpError(f"{path}: input_size must be [width, height] in pixels, got {size!r}")
+    if not (isinstance(size, list) and len(size) == 2 and all(_whole(v, 1, MAX_INPUT_SIDE) for v in size)):
+        raise MhpError(f"{path}: input_size must be [width, height] in pixels (1..{MAX_INPUT_SIDE}), got {size!r}")
     spec = DetectorSpec(**{**content, "input_size": tuple(size)})
-    if spec.output not in OUTPUT_FORMATS or spec.coordinates not in ("pixels", "normalized"):
+    if not isinstance(spec.model, str) or not spec.model.isprintable() or not spec.model:
+        raise MhpError(f"{path}: model must be the file name of the .onnx or .tflite detector, got {spec.model!r}")
+    if spec.output not in tuple(OUTPUT_FORMATS) or spec.coordinates not in ("pixels", "normalized"):
         raise MhpError(f"{path}: output must be one of {', '.join(OUTPUT_FORMATS)}, coordinates pixels or normalized")
     if spec.layout not in ("NCHW", "NHWC"):
         raise MhpError(f"{path}: layout must be NCHW or NHWC, got {spec.layout!r}")
+    numbers = {"input_scale": finite_number(spec.input_scale) and spec.input_scale > 0}
+    numbers["score_threshold"] = finite_number(spec.score_threshold) and 0 <= spec.score_threshold <= 1
+    numbers["person_class"], numbers["max_people"] = _whole(spec.person_class, 0), _whole(spec.max_people, 1)
+    wrong = [k for k, ok in numbers.items() if not ok]
+    if wrong:
+        raise MhpError(
+            f"{path}: {wrong[0]} is {getattr(spec, wrong[0])!r}; input_scale must be > 0, score_threshold in 0..1, "
+            "person_class a whole number >= 0, max_people >= 1"
+        )
     model = Path(path).parent / spec.model
-    if not model.is_file():
+    if not is_file(model):
         raise MhpError(f"{path}: the detector model {model} does not exist")
     return DetectorSpec(**{**spec.__dict__, "model": str(model)})
+
+
+def _whole(value: object, low: int, high: int = 2**31 - 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 class ModelDetector:

@@ -1,8 +1,10 @@
-"""Reading images and videos, writing overlays atomically; every unreadable input is one clear error."""
+"""Finding inputs, reading videos, writing overlays atomically; every unreadable input is one clear error (images:
+:mod:`mhp.infer.image_file`)."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,10 +12,15 @@ import cv2
 import numpy as np
 
 from mhp.errors import MhpError
+from mhp.fileio import atomic_path
+from mhp.infer import image_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 DEFAULT_FPS = 30.0  # for containers that do not state their frame rate
+# Frames a container's stated count may exceed the decodable ones by before the video counts as truncated: a
+# count estimated from the duration (Matroska, WebM) can be one over.
+FRAME_COUNT_SLACK = 1
 
 
 def input_kind(path: Path) -> str:
@@ -38,20 +45,13 @@ def folder_images(folder: Path) -> list[Path]:
     return images
 
 
-def read_image(path: Path) -> np.ndarray:
-    """RGB uint8 ``(H, W, 3)``."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise MhpError(f"cannot read {path}: not an image, or a corrupt one")
-    return np.ascontiguousarray(image[..., ::-1])
-
-
 def write_image(path: Path, rgb: np.ndarray) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    if not cv2.imwrite(str(tmp), np.ascontiguousarray(rgb[..., ::-1])):
-        tmp.unlink(missing_ok=True)
-        raise MhpError(f"cannot write {path}; check that the folder is writable")
-    os.replace(tmp, path)
+    """Encode ``rgb`` in the format of ``path``'s suffix and write it atomically."""
+    ok, encoded = cv2.imencode(path.suffix, np.ascontiguousarray(rgb[..., ::-1]))
+    if not ok:
+        raise MhpError(f"cannot encode {path} as {path.suffix}; use .jpg or .png")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(encoded.tobytes())
     return path
 
 
@@ -61,6 +61,11 @@ class VideoReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.capture = cv2.VideoCapture(str(path))
+        width, height = (int(self.capture.get(p)) for p in (cv2.CAP_PROP_FRAME_WIDTH, cv2.CAP_PROP_FRAME_HEIGHT))
+        if width * height > image_file.MAX_PIXELS:
+            self.capture.release()
+            limit = f"{image_file.MAX_PIXELS / 1e6:.0f} MP"
+            raise MhpError(f"{path} has {width}x{height} frames, over the {limit} limit; downscale it")
         ok, first = self.capture.read() if self.capture.isOpened() else (False, None)
         if not ok:
             self.capture.release()
@@ -78,6 +83,11 @@ class VideoReader:
                 yield index, index / self.fps, np.ascontiguousarray(frame[..., ::-1])
                 ok, frame = self.capture.read()
                 frame, index = (frame if ok else None), index + 1
+            if frame is None and self.frame_count and index + FRAME_COUNT_SLACK < self.frame_count:
+                raise MhpError(
+                    f"{self.path} ends after {index} of the {self.frame_count} frames its header declares:"
+                    " a truncated video; copy it again"
+                )
         finally:
             self.capture.release()
 
@@ -86,7 +96,9 @@ class VideoWriter:
     """An MP4 written to a temporary file beside ``path`` and renamed over it only when closed normally."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
-        self.path, self.tmp = path, path.with_name(f".{path.stem}.tmp.mp4")
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.mp4", dir=path.parent)  # unique per run
+        os.close(fd)
+        self.path, self.tmp = path, Path(name)
         self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
         if not self.writer.isOpened():
             raise MhpError(f"cannot write the video {path}; check that the folder is writable")

@@ -21,6 +21,7 @@ from mhp.geometry import (
 )
 from mhp.infer.boxes import centred_box, check_box
 from mhp.infer.camera import Intrinsics, default_intrinsics
+from mhp.infer.image_file import DecodedImage
 from mhp.runtime import SUFFIXES, load_runner
 
 RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml"}
@@ -80,19 +81,24 @@ class Predictor:
         self.root = int(self.joints["root"])
         self.name = self.runner.name
 
-    def crop(self, image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The model's input for one person: RGB ``(S, S, 3)`` uint8, the image->crop affine, the crop box."""
-        height, width = image.shape[:2]
+    def crop(self, image: np.ndarray | DecodedImage, box: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model's input for one person: RGB ``(S, S, 3)`` uint8, the image->crop affine, the crop box; the
+        box, the affine and the crop box are in original image pixels."""
+        image = image if isinstance(image, DecodedImage) else DecodedImage.whole(image)
+        width, height = image.width, image.height
         crop_box = process_bbox(check_box(box, width, height), width, height)
-        if crop_box is None:
-            raise MhpError(f"box {np.asarray(box).tolist()} has no area inside the {width}x{height} image")
+        if crop_box is None or min(crop_box[2:]) <= 0:
+            raise MhpError(
+                f"box {np.asarray(box).tolist()} covers less than 2 pixels of the {width}x{height} image"
+                " in both width and height"
+            )
         size = self.input_size
         affine = bbox_crop_affine(crop_box, (size, size))
-        return warp_patch(image, affine, size), affine, crop_box
+        return warp_patch(image.rgb, affine, size, reduce=image.scale), affine, crop_box
 
     def predict(
         self,
-        image: np.ndarray,
+        image: np.ndarray | DecodedImage,
         boxes: list | np.ndarray | None = None,
         intrinsics: Intrinsics | None = None,
         root_depth_mm: float | list[float] | None = None,
@@ -101,12 +107,16 @@ class Predictor:
 
         Root depth: ``root_depth_mm`` when given (one value, or one per box), else RootNet's k-value from the
         crop box and the focal length (the depth at which a 2 m x 2 m area fills the box). Intrinsics default
-        to a 65 degree horizontal field of view with the principal point at the centre.
+        to a 65 degree horizontal field of view with the principal point at the centre. A
+        :class:`~mhp.infer.image_file.DecodedImage` read at reduced scale takes boxes and intrinsics in its
+        original pixels and gives its results in them.
         """
-        image = check_image(image)
-        height, width = image.shape[:2]
+        image = check_decoded(image)
+        width, height = image.width, image.height
+        if intrinsics is not None and not isinstance(intrinsics, Intrinsics):
+            raise MhpError(f"intrinsics must be an mhp.infer.camera.Intrinsics, got {type(intrinsics).__name__}")
         intrinsics = intrinsics or default_intrinsics(width, height)
-        boxes = [centred_box(width, height)] if boxes is None else list(boxes)
+        boxes = [centred_box(width, height)] if boxes is None else box_list(boxes)
         if not boxes:
             return []
         crops = [self.crop(image, np.asarray(b, np.float64)) for b in boxes]
@@ -124,10 +134,15 @@ class Predictor:
         if given is None:
             source = "k-value: box size and focal length"
             return [(root_depth_from_bbox(b, intrinsics.focal), source) for b in crop_boxes]
-        values = [float(given)] * len(crop_boxes) if np.isscalar(given) else [float(v) for v in given]
-        if len(values) != len(crop_boxes) or not all(np.isfinite(v) and v > 0 for v in values):
-            raise MhpError(f"root depth {given} must be one positive value (mm) or one per box ({len(crop_boxes)})")
-        return [(v, "given") for v in values]
+        try:
+            values = np.asarray(given, np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            values = np.array([np.nan])
+        values = np.repeat(values, len(crop_boxes)) if len(values) == 1 else values
+        if len(values) != len(crop_boxes) or not (np.isfinite(values) & (values > 0)).all():
+            count = len(crop_boxes)
+            raise MhpError(f"root_depth_mm {given!r} must be one positive value (mm) or one per box ({count})")
+        return [(float(v), "given") for v in values]
 
     def person(self, box, crop, coords, confidence, depth, source, intrinsics: Intrinsics) -> PersonPose:
         _, affine, crop_box = crop
@@ -160,7 +175,37 @@ class Predictor:
 
 
 def check_image(image: np.ndarray) -> np.ndarray:
+    """``image`` when it is RGB uint8 ``(H, W, 3)`` of at least 2x2 pixels; else a one-line error saying why.
+
+    Only uint8 is accepted: floats have no one scale (0-1 or 0-255) and may hold NaN; convert them yourself.
+    """
     image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8 or min(image.shape[:2]) < 2:
-        raise MhpError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+    expected = "expected an RGB uint8 image (H, W, 3)"
+    if image.dtype != np.uint8:
+        fix = "; floats in [0, 1]: (image * 255).round().astype(np.uint8)" if image.dtype.kind == "f" else ""
+        raise MhpError(f"{expected}, got {image.dtype} {image.shape}{fix}")
+    if image.ndim != 3 or image.shape[2] != 3:
+        fix = {2: "; grey-scale: np.stack([image] * 3, axis=-1)"}.get(image.ndim, "")
+        fix = "; drop alpha: image[..., :3]" if image.ndim == 3 and image.shape[2] == 4 else fix
+        raise MhpError(f"{expected}, got {image.dtype} {image.shape}{fix}")
+    if min(image.shape[:2]) < 2:
+        raise MhpError(f"the image is {image.shape[1]}x{image.shape[0]} pixels; the pose model needs at least 2x2")
     return np.ascontiguousarray(image)
+
+
+def box_list(boxes) -> list:
+    """``boxes`` as a list of boxes; a lone ``[x, y, w, h]`` or a non-sequence is a one-line error."""
+    try:
+        boxes = list(boxes)
+    except TypeError:
+        boxes = None
+    if boxes is None or (boxes and all(np.isscalar(b) for b in boxes)):
+        raise MhpError("boxes must be a list of [x, y, w, h] in pixels, one per person, e.g. [[x, y, w, h]]")
+    return boxes
+
+
+def check_decoded(image: np.ndarray | DecodedImage) -> DecodedImage:
+    if isinstance(image, DecodedImage):
+        check_image(image.rgb)
+        return image
+    return DecodedImage.whole(check_image(image))

@@ -13,11 +13,13 @@ import numpy as np
 from mhp.config import InferConfig
 from mhp.errors import MhpError
 from mhp.fileio import write_text_atomic
+from mhp.infer import image_file
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
 from mhp.infer.draw import draw_box, draw_skeleton, plot_3d
-from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, read_image, write_image
+from mhp.infer.image_file import DecodedImage, read_image
+from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, write_image
 from mhp.infer.predictor import PersonPose, Predictor
 from mhp.infer.smoothing import OneEuroFilter
 from mhp.optional import MissingDependencyError
@@ -61,28 +63,47 @@ def overlay(image: np.ndarray, people: list[PersonPose], predictor: Predictor) -
     return canvas
 
 
-def image_boxes(given, detector: PersonDetector | None, image: np.ndarray) -> tuple[list | None, str]:
-    """The boxes for one image and where they came from: given, detected, or None (the centred box)."""
+def image_boxes(given, detector: PersonDetector | None, image: DecodedImage) -> tuple[list | None, str]:
+    """The boxes for one image (original pixels) and where they came from: given, detected, or None (centred)."""
     if given is not None:
         return given, "given"
     if detector is not None:
-        found = detector(image)
+        found = [image.to_original_box(box) for box in detector(image.rgb)]
         return (found, "detector") if found else (None, "centred (the detector found no one)")
     return None, "centred (no boxes given)"
 
 
+def in_decoded_pixels(person: PersonPose, image: DecodedImage) -> PersonPose:
+    """The person in the pixels of an image decoded at reduced scale, to draw over it."""
+    box = np.concatenate([image.to_decoded_points(person.box[:2]), person.box[2:] / image.scale])
+    return replace(person, box=box, joints_img=image.to_decoded_points(person.joints_img))
+
+
 def infer_image(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, table, detector) -> Path:
     image = read_image(path)
-    height, width = image.shape[:2]
+    width, height = image.width, image.height
+    decoded_size = [image.rgb.shape[1], image.rgb.shape[0]]
+    if image.scale != 1:
+        limit = f"{image_file.MAX_PIXELS / 1e6:.0f} MP"
+        print(
+            f"{path}: {width}x{height} is over the {limit} limit: decoded at 1/{image.scale} scale"
+            f" ({decoded_size[0]}x{decoded_size[1]}); results are in the original pixels",
+            file=sys.stderr,
+        )
     intrinsics = camera_for(cfg, width, height, path)
     boxes, source = image_boxes(boxes_for(table, path.name), detector, image)
-    people = predictor.predict(image, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
+    try:
+        people = predictor.predict(image, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
+    except MhpError as exc:
+        raise MhpError(f"{path}: {exc}") from None
     document = result_document(cfg, predictor, "image", (width, height), intrinsics)
     document["input"] = str(path)
+    document["decode"] = {"scale": 1 / image.scale, "size_px": decoded_size}
     frame = {"index": 0, "time_s": 0.0, "box_source": source, "people": [p.to_dict() for p in people]}
     document["frames"].append(frame)
     if cfg.overlay:
-        write_image(out / f"{path.stem}_overlay.jpg", overlay(image, people, predictor))
+        drawn = [in_decoded_pixels(p, image) for p in people]
+        write_image(out / f"{path.stem}_overlay.jpg", overlay(image.rgb, drawn, predictor))
     if cfg.plot and people:
         plot_people(predictor, people, out / f"{path.stem}_3d.png", path.name)
     return write_json(out / f"{path.stem}.json", document)
@@ -129,6 +150,8 @@ def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
     finally:
         if writer is not None:
             writer.close(keep=completed)
+        if not completed and total and document["frames"]:
+            print(file=sys.stderr)  # end the progress bar's line before the error
     if cfg.plot and middle is not None and middle[1]:
         plot_people(predictor, middle[1], out / f"{path.stem}_3d.png", f"{path.name}, frame {middle[0]}")
     return write_json(out / f"{path.stem}.json", document)
@@ -155,7 +178,8 @@ def smoothed(person: PersonPose, filters: dict[str, OneEuroFilter], t: float, ro
     )
 
 
-def progress(done: int, total: int | None, stream=sys.stderr) -> None:
+def progress(done: int, total: int | None, stream=None) -> None:
+    stream = stream or sys.stderr  # looked up per call: sys.stderr may be replaced after import
     if total:
         filled = round(20 * min(done, total) / total)
         print(f"\r[{'#' * filled}{'-' * (20 - filled)}] frame {done}/{total}", end="", file=stream, flush=True)

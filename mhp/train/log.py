@@ -3,12 +3,57 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 import time
+import types
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+from mhp.fileio import DISK_FULL, disk_full_error, write_text_atomic
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
 
 CSV_FIELDS = ("time", "epoch", "step", "lr", "loss", "loss_geo", "images_per_s", "val_mpjpe_mm")
+
+
+def trim_log(path: Path, last_step: int) -> None:
+    """Make ``log.csv`` end where the checkpoint being resumed does, rewritten atomically: a row a kill cut
+    short is dropped, and so are the rows of steps after ``last_step`` (they are about to be logged again)."""
+    if not path.exists():
+        return
+    with open(path, newline="", errors="replace") as f:
+        text = f.read()
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    kept = io.StringIO()
+    writer = csv.DictWriter(kept, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(row for row in csv.DictReader(lines) if logged_step(row) <= last_step)
+    if kept.getvalue() != text:
+        write_text_atomic(path, kept.getvalue())
+
+
+def logged_step(row: dict[str | None, Any]) -> float:
+    """The global step of a ``log.csv`` row; infinity for a row without a readable one."""
+    try:
+        return int(row.get("step") or "")
+    except ValueError:
+        return float("inf")
+
+
+def summary_writer(folder: Path, *, purge_step: int) -> SummaryWriter:
+    """A TensorBoard writer that hides the events a killed run logged from ``purge_step`` on.
+
+    With TensorFlow installed, TensorBoard imports all of it (8 s) for file access alone; its TensorFlow-free
+    stub writes the same event files, and ``tensorboard.compat.notf`` is the switch that selects it.
+    """
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(folder), purge_step=purge_step)
 
 
 def format_seconds(seconds: float) -> str:
@@ -20,22 +65,23 @@ def format_seconds(seconds: float) -> str:
 class RunLog:
     """Everything a run reports; every method is a no-op on ranks other than 0."""
 
-    def __init__(self, out: Path, *, enabled: bool, stream: TextIO | None = None) -> None:
+    def __init__(self, out: Path, *, enabled: bool, stream: TextIO | None = None, resume_step: int = 0) -> None:
+        """``resume_step``: the global step of the checkpoint this run continues from (0 for a new run); the
+        log's rows after it are dropped, since those steps are trained again."""
         self.enabled, self.stream = enabled, stream or sys.stderr
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.tensorboard = None
         self.csv_path = out / "log.csv"
         if not enabled:
             return
+        trim_log(self.csv_path, resume_step)
         new = not self.csv_path.exists()
         self.csv_file = open(self.csv_path, "a", newline="")  # noqa: SIM115 - open for the whole run
         self.csv = csv.DictWriter(self.csv_file, fieldnames=CSV_FIELDS)
         if new:
             self.csv.writeheader()
         try:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.tensorboard = SummaryWriter(str(out / "tensorboard"))
+            self.tensorboard = summary_writer(out / "tensorboard", purge_step=resume_step + 1)
         except ImportError:
             self.message("TensorBoard logging off: pip install tensorboard (the 'train' extra) to get it")
 
@@ -65,8 +111,13 @@ class RunLog:
             return
         row = {k: values.get(k, "") for k in CSV_FIELDS}
         row["time"] = round(time.time(), 3)
-        self.csv.writerow(row)
-        self.csv_file.flush()
+        try:
+            self.csv.writerow(row)
+            self.csv_file.flush()
+        except OSError as exc:
+            if exc.errno in DISK_FULL:
+                raise disk_full_error(self.csv_path, exc) from None
+            raise
         if self.tensorboard is not None:
             for key, value in values.items():
                 if key in ("epoch", "step") or value in ("", None):

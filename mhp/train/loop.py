@@ -22,7 +22,7 @@ from mhp.data.dataset import CropConfig, FailureMonitor, PoseDataset
 from mhp.data.mix import SkipSampler, make_sampler
 from mhp.errors import MhpError
 from mhp.evaluate import EVAL_JOINTS, predict, score_poses, voxels_to_camera
-from mhp.fileio import atomic_path
+from mhp.fileio import atomic_path, remove_stale_temps
 from mhp.models import create_model, model_parameters, resolve_model_name
 from mhp.skeleton import remap_joints
 from mhp.train import distributed
@@ -32,6 +32,7 @@ from mhp.train.log import RunLog, format_seconds
 from mhp.train.loss import BoneRatioLoss, canonical_bone_lengths, integral_l1_loss
 
 MODEL_OPTIONS = ("width_mult", "embedding_size", "activation", "input_size", "normalization")
+RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv")  # written atomically, or trimmed on resume
 
 
 def lr_at(epoch: int, cfg: TrainConfig) -> float:
@@ -95,7 +96,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     start_from = resume_path(cfg, out)  # refuse to overwrite a run before touching its folder
     if runtime.is_main:
         out.mkdir(parents=True, exist_ok=True)
-    log = RunLog(out, enabled=runtime.is_main)
+        remove_stale_temps(out, RUN_FILES)
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
 
     joint_set = default_joint_set(cfg, cfg.data_3d or ("synthetic",))
@@ -109,6 +110,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
     state = TrainState() if start_from is None else load_training(start_from, model, optimizer, scaler)
+    log = RunLog(out, enabled=runtime.is_main, resume_step=state.global_step)
     crop = CropConfig.for_model(model)
     data = build_train_data(cfg, crop)
     log.message(data.description)  # the first line of every run says what it trains on

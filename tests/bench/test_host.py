@@ -13,6 +13,7 @@ from mhp.bench.report import README_BEGIN, README_END
 from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, PASSED, SKIPPED
 from mhp.cli.bench import main as bench_main
 from mhp.export.graph import ExportModule
+from mhp.export.manifest import file_sha256
 from mhp.optional import MissingDependencyError
 from tests.export.test_pipeline import broken_onnx
 
@@ -31,7 +32,11 @@ def artifacts(small_relu_checkpoint, small_relu_export, tmp_path_factory):
     broken_onnx(small_relu_checkpoint, folder / "lpski_fp32.onnx", "wrongnorm.onnx", ExportModule(wrong))
     shutil.copy(folder / "lpski_fp32.onnx", folder / "orphan.onnx")
     (folder / "corrupt.tflite").write_bytes(b"not a flatbuffer" * 64)
-    shutil.copy(folder / "lpski_fp32.tflite.json", folder / "corrupt.tflite.json")
+    manifest = json.loads((folder / "lpski_fp32.tflite.json").read_text())
+    manifest["artifact_sha256"] = file_sha256(folder / "corrupt.tflite")  # a manifest written for these bytes
+    (folder / "corrupt.tflite.json").write_text(json.dumps(manifest))
+    shutil.copy(folder / "lpski_int8.tflite", folder / "swapped.tflite")  # bytes its manifest was not written for
+    shutil.copy(folder / "lpski_fp32.tflite.json", folder / "swapped.tflite.json")
     report = json.loads((source / "export_report.json").read_text())
     report["artifacts"].append(
         {
@@ -121,6 +126,8 @@ def test_failures_are_rows_with_their_reason(bench_run):
     assert "manifest" in rows["orphan.onnx"]["reason"]
     assert rows["corrupt.tflite"]["status"] == EXPORT_FAILED
     assert rows["corrupt.tflite"]["reason"].startswith("does not run")
+    assert rows["swapped.tflite"]["status"] == SKIPPED
+    assert "does not match its manifest" in rows["swapped.tflite"]["reason"]
     assert rows["lpski_fp16.tflite2"]["status"] == EXPORT_FAILED
     assert "ConverterError" in rows["lpski_fp16.tflite2"]["reason"]
     for name in ("lpski_fp16.mlpackage", "lpski_fp32.mlpackage", "lpski_int8.mlpackage"):

@@ -41,8 +41,25 @@ def test_folder_errors(tmp_path):
     with pytest.raises(MhpError, match=r"must map image names to \[x, y, w, h\]"):
         folder_calibration(tmp_path / "few", 32)
     (tmp_path / "few" / "boxes.json").write_text(json.dumps({"gone.jpg": [0, 0, 5, 5]}))
-    with pytest.raises(MhpError, match=r"gone\.jpg is missing or unreadable"):
+    with pytest.raises(MhpError, match=r"gone\.jpg is missing; remove it from boxes\.json"):
         folder_calibration(tmp_path / "few", 32)
+    noise = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    _, jpeg = cv2.imencode(".jpg", noise)  # mostly scan data: half of it keeps the whole header
+    (tmp_path / "few" / "cut.jpg").write_bytes(jpeg.tobytes()[: len(jpeg) // 2])
+    (tmp_path / "few" / "boxes.json").write_text(json.dumps({"cut.jpg": [0, 0, 40, 40]}))
+    with pytest.raises(MhpError, match=r"cut\.jpg is a truncated JPEG"):
+        folder_calibration(tmp_path / "few", 32)
+
+
+def test_folder_crops_are_rgb(tmp_path):
+    write_images(tmp_path / "calib", MIN_SAMPLES)
+    for path in (tmp_path / "calib").iterdir():
+        bgr = np.zeros((48, 64, 3), np.uint8)
+        bgr[..., 2] = 200  # red in OpenCV's BGR order
+        cv2.imwrite(str(path), bgr)
+    pixels = folder_calibration(tmp_path / "calib", 32).pixels
+    assert pixels[:, 8:24, 8:24, 0].min() == 200
+    assert pixels[..., 1:].max() == 0
 
 
 def test_synthetic_default_is_the_evaluation_crop_of_training_scenes():

@@ -26,8 +26,8 @@ def test_box_from_joints_is_their_hull_widened_about_its_centre():
     ("box", "message"),
     [
         ([10, 10, 0, 20], "zero area"),
-        ([10, 10, 20, -5], "zero area"),
-        ([10, 10, float("nan"), 5], "zero area"),
+        ([10, 10, 20, -5], "negative size"),
+        ([10, 10, float("nan"), 5], "holds NaN or infinity"),
         ([700, 10, 20, 20], "entirely outside the 640x480 image"),
         ([-50, -50, 40, 40], "entirely outside"),
         ([1, 2, 3], "not \\[x, y, w, h\\]"),

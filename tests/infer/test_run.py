@@ -117,7 +117,7 @@ def test_bad_input_is_one_line(small_relu_export, media, tmp_path, capsys):
         ([image, "--model", str(tmp_path / "none.tflite")], "does not exist"),
         ([str(tmp_path / "none.jpg"), "--model", model], "does not exist"),
         ([image], "--model"),
-        ([image, "--model", model, "--fov", "0"], "field of view 0"),
+        ([image, "--model", model, "--fov", "0"], "--fov must be at least 1, got 0.0"),
     ]
     for argv, message in cases:
         assert infer_main([*argv, "--out", str(tmp_path / "out")]) == 1, argv

@@ -50,7 +50,7 @@ def test_a_run_writes_checkpoints_logs_and_says_what_it_trains_on(tiny_config, c
 
 
 def test_resume_after_sigkill_continues_exactly(tmp_path):
-    flags = tiny_flags(epochs=3, save_every_min=0)
+    flags = tiny_flags(epochs=3, save_every_min=1e-6)
     assert main([*flags, "--out", str(tmp_path / "reference")]) == 0
     killed = tmp_path / "killed"
     proc = subprocess.Popen(
