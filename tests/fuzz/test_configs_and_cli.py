@@ -118,6 +118,20 @@ VALUES = st.one_of(
 )
 
 
+REQUIRED_FIELDS = {f.name for c in CLASSES for f in dataclasses.fields(c) if f.default is dataclasses.MISSING}
+
+
+def required_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Options argparse requires, and those whose config field has no default (checked after parsing)."""
+    return [a for a in parser._actions if a.option_strings and (a.required or a.dest in REQUIRED_FIELDS)]
+
+
+def plausible_value(action: argparse.Action) -> st.SearchStrategy[str]:
+    if action.choices:
+        return st.sampled_from(sorted(map(str, action.choices)))
+    return st.sampled_from(["0", "1", "runs/fuzz"]) if action.type is int else st.sampled_from(["runs/fuzz", "x.pt"])
+
+
 @st.composite
 def argvs(draw: st.DrawFn, parser: argparse.ArgumentParser, config_files: list[str]) -> list[str]:
     """A command line of the parser's real flags, each followed by 0-2 values, with some junk tokens."""
@@ -128,6 +142,9 @@ def argvs(draw: st.DrawFn, parser: argparse.ArgumentParser, config_files: list[s
         words.append(name)
         parser = sub.get(name, parser)
     flags = flags_of(parser) or ["--dataset"]  # a junk subcommand: the top-level parser has no flags
+    if draw(st.booleans()):  # half the command lines start with valid required options, so configs get built
+        for action in required_actions(parser):
+            words += [action.option_strings[0], draw(plausible_value(action))]
     for _ in range(draw(st.integers(0, 6))):
         kind = draw(st.integers(0, 9))
         if kind == 0:
