@@ -123,11 +123,9 @@ def old_export(tmp_path_factory):
     old = save_checkpoint(folder / "old.pt", tiny_model())
     torch.manual_seed(1)
     new = save_checkpoint(folder / "new.pt", tiny_model())
-    preset = folder / "no_check.yaml"
-    preset.write_text("no_check: true\n")
     out = folder / "export"
-    assert export_main(["--config", str(preset), "--checkpoint", str(old), "--target", "onnx", "--out", str(out)]) == 0
-    return out, ["--config", str(preset), "--checkpoint", str(new), "--target", "onnx"]
+    assert export_main(["--no-check", "--checkpoint", str(old), "--target", "onnx", "--out", str(out)]) == 0
+    return out, ["--no-check", "--checkpoint", str(new), "--target", "onnx"]
 
 
 @pytest.mark.slow

@@ -35,21 +35,18 @@ def checkpoints(tmp_path_factory):
         torch.manual_seed(seed)
         model = create_model("LPSKI", width_mult=0.25, embedding_size=32, input_size=64)
         paths.append(str(save_checkpoint(folder / name, model)))
-    # `mhp-export --no-check` is read as --no-check=False by argparse; the YAML key says what is meant
-    preset = folder / "no_check.yaml"
-    preset.write_text("no_check: true\n")
-    return paths, str(preset)
+    return paths
 
 
-def start_export(checkpoint: str, out: Path, preset: str) -> subprocess.Popen:
-    command = ["--config", preset, "--checkpoint", checkpoint, "--target", "onnx", "--out", str(out)]
+def start_export(checkpoint: str, out: Path) -> subprocess.Popen:
+    command = ["--no-check", "--checkpoint", checkpoint, "--target", "onnx", "--out", str(out)]
     return subprocess.Popen(
         [sys.executable, "-m", "mhp.cli.export", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
-def run_export(checkpoint: str, out: Path, preset: str) -> None:
-    proc = start_export(checkpoint, out, preset)
+def run_export(checkpoint: str, out: Path) -> None:
+    proc = start_export(checkpoint, out)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr[-2000:]
 
@@ -85,16 +82,16 @@ def export_state(out: Path, checkpoints: list[str]) -> dict:
 def test_sigkilled_exports_leave_old_or_new_files_and_a_rerun_completes(checkpoints, tmp_path):
     """Exports of the two checkpoints take turns over one folder, each killed at a random moment or right
     after a step of its commit; every file stays one export's complete file."""
-    (first, second), preset = checkpoints
+    first, second = checkpoints
     out = tmp_path / "export"
-    run_export(first, out, preset)
+    run_export(first, out)
     first_sha = file_sha256(out / ARTIFACT)
     rng = random.Random(SEED)
     trials = []
     for trial in range(KILLS):
         mode, delay = MODES[trial % len(MODES)], rng.uniform(3.0, 9.0)
         before = {"staging": set(out.glob(".mhp-export-*")), "inode": (out / ARTIFACT).stat().st_ino}
-        proc = start_export((second, first)[trial % 2], out, preset)
+        proc = start_export((second, first)[trial % 2], out)
         started, reached = time.monotonic(), False
         while proc.poll() is None and time.monotonic() - started < 60:
             reached = kill_point_reached(mode, out, before, time.monotonic() - started, delay)
@@ -107,7 +104,7 @@ def test_sigkilled_exports_leave_old_or_new_files_and_a_rerun_completes(checkpoi
         trials.append({"mode": mode, "delay": round(delay, 2), "at": at, "reached": reached, "done": done})
         trials[-1].update(export_state(out, [first, second]))
     print(f"seed {SEED}: {trials}")
-    run_export(second, out, preset)
+    run_export(second, out)
     final = export_state(out, [first, second])
     assert (final["report"], final["manifest"]) == ("new", "new")
     assert not list(out.glob(".mhp-export-*")), "the rerun removes the staging folders that kills left"
@@ -124,9 +121,9 @@ def test_sigkilled_exports_leave_old_or_new_files_and_a_rerun_completes(checkpoi
 
 
 def test_two_exports_into_one_folder_do_not_mix(checkpoints, tmp_path):
-    (first, second), preset = checkpoints
+    first, second = checkpoints
     out = tmp_path / "export"
-    procs = [start_export(checkpoint, out, preset) for checkpoint in (first, second)]
+    procs = [start_export(checkpoint, out) for checkpoint in (first, second)]
     outcomes = [(proc.wait(timeout=300), proc.stderr.read().strip().splitlines()) for proc in procs]
     refused = [lines[-1] for rc, lines in outcomes if rc != 0]
     print(f"exit codes {[rc for rc, _ in outcomes]}, refusals {refused}")
