@@ -121,6 +121,9 @@ class ShowConfig:
 class TrainConfig:
     """``mhp-train``: model, data, optimisation and run options. Defaults follow the original (spec 7)."""
 
+    # task: pose (images -> 3D, the backbone below) or lift (2D joints -> 3D with LIFT_MLP)
+    task: str = "pose"
+    supervision: str = "3d"  # lift: 3d (2D/3D pairs, Martinez et al.) or 2d (2D poses only, Chen et al.)
     # model
     backbone: str = "LPSKI"
     width_mult: float = 1.0
@@ -129,6 +132,9 @@ class TrainConfig:
     input_size: int = 256
     normalization: str = "legacy"
     imagenet_weights: str | None = None  # RESNET50 only: torchvision ResNet-50 checkpoint
+    lift_width: int = 1024  # lift: the residual MLP's width, blocks and dropout (Martinez et al.)
+    lift_blocks: int = 2
+    lift_dropout: float = 0.5
     # data: "NAME=ROOT" entries (h36m, muco / mpii, coco) or "synthetic"; nothing given = synthetic humans
     data_3d: tuple[str, ...] = ()
     data_2d: tuple[str, ...] = ()
@@ -145,6 +151,14 @@ class TrainConfig:
     lr_decay_epochs: tuple[int, ...] = (17, 21)
     lr_decay_factor: float = 10.0
     weight_geo: float = 0.0  # bone-length-ratio loss on 2D-only samples (Zhou et al. 2017); 0 = off
+    weight_limb: float = 0.0  # bone lengths outside the limb prior's 2 sigma (ContextPose); 0 = off
+    limb_prior: str | None = None  # mhp-data stats JSON; default: measured on the 3D training poses
+    adam_eps: float = 1e-8
+    critic_lr: float = 1e-3  # lift --supervision 2d: the 2D pose critic's Adam learning rate
+    critic_accuracy_cap: float = 0.9  # the critic skips batches it already judges this well
+    weight_adversarial: float = 1.0  # lift --supervision 2d: the loss terms of Chen et al.
+    weight_consistency: float = 1.0
+    weight_reprojection: float = 1.0
     seed: int = 0
     # augmentation (spec 6.2 defaults)
     scale_factor: float = 0.25
@@ -172,8 +186,13 @@ class TrainConfig:
         check_config(
             self,
             {
+                "task": Rule(choices=("pose", "lift")),
+                "supervision": Rule(choices=("3d", "2d")),
                 "width_mult": POSITIVE,
                 "embedding_size": at_least(1),
+                "lift_width": at_least(1),
+                "lift_blocks": at_least(0, 64),
+                "lift_dropout": Rule(at_least=0.0, below=1.0),
                 "input_size": at_least(32),
                 "normalization": Rule(choices=tuple(NORMALIZATIONS)),
                 "protocol": PROTOCOL,
@@ -186,6 +205,13 @@ class TrainConfig:
                 "lr_decay_epochs": at_least(1),
                 "lr_decay_factor": POSITIVE,
                 "weight_geo": at_least(0),
+                "weight_limb": at_least(0),
+                "adam_eps": POSITIVE,
+                "critic_lr": POSITIVE,
+                "critic_accuracy_cap": Rule(above=0.0, at_most=1.0),
+                "weight_adversarial": at_least(0),
+                "weight_consistency": at_least(0),
+                "weight_reprojection": at_least(0),
                 "seed": SEED,
                 "scale_factor": Rule(at_least=0.0, below=1.0),
                 "rotation_factor": at_least(0, 180),
@@ -220,6 +246,8 @@ class EvalConfig:
     synthetic_seed: int = 1_000_003  # held out: training uses other seeds
     synthetic_image_size: int = 384
     json_out: str | None = None
+    keypoints_from: str | None = None  # lifters: also lift the 2D joints this image-model checkpoint predicts
+    limb_prior: str | None = None  # plausibility prior (mhp-data stats); default: measured on the test poses
     model: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
@@ -300,6 +328,7 @@ class BenchConfig:
     benchmark_model: str | None = None  # the benchmark_model binary built for the phone
     adb: str = "adb"
     ingest: tuple[str, ...] = ()  # JSON files written by the iOS demo's benchmark mode
+    limb_prior: str | None = None  # plausibility prior (mhp-data stats); default: measured on the test poses
 
     def __post_init__(self) -> None:
         check_config(
@@ -319,6 +348,7 @@ class InferConfig:
 
     input: str = ""
     model: str = ""  # an exported artifact (.tflite, .onnx, .mlpackage) or a PyTorch checkpoint
+    keypoints: str | None = None  # JSON of 2D joints to lift with a LIFT_MLP model instead of images
     runtime: str | None = None  # default: the artifact's own (litert, onnxruntime, coreml; torch for checkpoints)
     boxes: str | None = None  # JSON: [[x, y, w, h], ...] or {"image.jpg" or frame index: [[x, y, w, h], ...]}
     detector: str | None = None  # JSON declaring an ONNX / TFLite person detector (mhp/infer/detector.py)
@@ -348,4 +378,24 @@ class InferConfig:
                 "beta": at_least(0),
                 "max_frames": at_least(1),
             },
+        )
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    """``mhp-data stats``: the limb prior (per-bone mean and std in mm) of a dataset's 3D poses, saved as JSON."""
+
+    dataset: str  # h36m, muco, mupots or synthetic
+    out: str
+    root: str | None = None  # not needed for synthetic
+    split: str | None = None  # default: the dataset's first (train; test for mupots)
+    protocol: int = 2  # h36m: which subjects the split holds
+    joint_set: str | None = None  # default: the dataset's own; H36M for synthetic
+    samples: int = 2000  # synthetic poses
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"protocol": PROTOCOL, "samples": at_least(2), "seed": SEED},  # a standard deviation needs 2 poses
         )

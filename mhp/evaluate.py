@@ -3,12 +3,14 @@
 Conventions (printed with every table): ``mpjpe`` is root-relative error without alignment (the
 MobileHumanPose/3DMPPE "protocol 2" number, VideoPose3D's "protocol #1"); ``pa_mpjpe`` aligns rotation,
 translation and scale (VideoPose3D's "protocol #2"); ``rigid_mpjpe`` aligns rotation and translation only,
-which is what 3DMPPE and MobileHumanPose call "PA MPJPE" / protocol 1 (quirk 2).
+which is what 3DMPPE and MobileHumanPose call "PA MPJPE" / protocol 1 (quirk 2). Limb plausibility (ContextPose's
+limb-length prior) is scored next to them: the share of predicted bones within 2 std of the prior's mean length and
+the mean bone-length error, for the predictions and, as the reference, for the ground truth.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -19,6 +21,7 @@ from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.errors import MhpError
 from mhp.eval_mupots import score_mupots
 from mhp.geometry import apply_affine, invert_affine, similarity_align, voxel_to_camera, voxel_to_patch
+from mhp.limbs import LimbPrior, limb_prior, plausibility, read_limb_prior
 from mhp.metrics import per_group_mean
 from mhp.skeleton import H36M, MUPOTS, JointSet, remap_joints
 
@@ -126,6 +129,37 @@ def score_poses(pred_cam: np.ndarray, gt_cam: np.ndarray, *, root: int, joints: 
     return Scores(**errors, groups=list(groups))
 
 
+def read_eval_prior(path: str) -> LimbPrior:
+    """A ``--limb-prior`` file, its source saying where it was read from."""
+    prior = read_limb_prior(path)
+    return replace(prior, source=f"from {path}" + (f" ({prior.source})" if prior.source else ""))
+
+
+def limb_scores(
+    pred_cam: np.ndarray, gt_cam: np.ndarray, joint_set: JointSet, prior: LimbPrior | None
+) -> tuple[dict[str, float], str]:
+    """Plausibility of the predicted and the true skeletons under ``prior`` (None: the prior of ``gt_cam``), and
+    where the prior comes from."""
+    if prior is None:
+        try:
+            prior = limb_prior(gt_cam, joint_set, source=f"measured on the {len(gt_cam)} ground-truth test poses")
+        except MhpError as exc:
+            raise MhpError(f"limb plausibility: {exc}, or pass --limb-prior FILE (mhp-data stats)") from None
+    elif prior.joint_set != joint_set.name:
+        raise MhpError(
+            f"the limb prior is for the {prior.joint_set} set but these poses are scored as {joint_set.name}; "
+            f"write one with mhp-data stats --joint-set {joint_set.name}"
+        )
+    pred, gt = plausibility(pred_cam, prior), plausibility(gt_cam, prior)
+    scores = {
+        "limb_within_2sigma": pred["within_2sigma"],
+        "limb_error_mm": pred["bone_error_mm"],
+        "gt_limb_within_2sigma": gt["within_2sigma"],
+        "gt_limb_error_mm": gt["bone_error_mm"],
+    }
+    return scores, prior.source
+
+
 def remap_indices(src: JointSet, dst: JointSet) -> list[int]:
     """Indices into ``src`` of every joint of ``dst``; all must exist."""
     missing = [n for n in dst.joints if n not in src.joints]
@@ -142,7 +176,15 @@ def mean_pose_mm(source, joint_set: JointSet, limit: int = 2000) -> np.ndarray:
     return (poses - poses[:, joint_set.root : joint_set.root + 1]).mean(axis=0)
 
 
-def run_h36m(model, annotations: Annotations, *, protocol: int, flip: str | None, **predict_kwargs) -> dict:
+def run_h36m(
+    model,
+    annotations: Annotations,
+    *,
+    protocol: int,
+    flip: str | None,
+    limb_prior: LimbPrior | None = None,
+    **predict_kwargs,
+) -> dict:
     """Spec 10.2 on one Human3.6M test split: all three alignments, per action."""
     crop = CropConfig.for_model(model)
     dataset = PoseDataset(annotations, model.joint_set, crop, train=False)
@@ -151,16 +193,26 @@ def run_h36m(model, annotations: Annotations, *, protocol: int, flip: str | None
     gt = annotations.joints_cam[indices].astype(np.float64)
     groups = [annotations.group_names[c] for c in annotations.group_codes[indices]]
     scores = score_poses(pred, gt, root=H36M.root, joints=list(EVAL_JOINTS["H36M"]), groups=groups)
+    limbs, prior_source = limb_scores(pred, gt, H36M, limb_prior)
     return {
         "samples": len(indices),
         "primary": "rigid_mpjpe" if protocol == 1 else "mpjpe",
-        "metrics": scores.summary(),
+        "metrics": {**scores.summary(), **limbs},
         "per_group": scores.per_group(),
         "group_label": "action",
+        "limb_prior": prior_source,
     }
 
 
-def run_mupots(model, gt: Annotations, predictions: Annotations, *, flip: str | None, **predict_kwargs) -> dict:
+def run_mupots(
+    model,
+    gt: Annotations,
+    predictions: Annotations,
+    *,
+    flip: str | None,
+    limb_prior: LimbPrior | None = None,
+    **predict_kwargs,
+) -> dict:
     """Spec 10.3: root-relative 3DPCK@150 mm and AUC per sequence, over all and over matched people."""
     crop = CropConfig.for_model(model)
     dataset = PoseDataset(predictions, model.joint_set, crop, train=False)
@@ -182,6 +234,7 @@ def run_mupots(model, gt: Annotations, predictions: Annotations, *, flip: str | 
         pairs=pairs,
     )
     all_gt, matched = scores.table(only_matched=False), scores.table(only_matched=True)
+    limbs, prior_source = limb_scores(pred_cam, gt.joints_cam.astype(np.float64), MUPOTS, limb_prior)
     return {
         "samples": len(indices),
         "people": len(gt),
@@ -192,6 +245,7 @@ def run_mupots(model, gt: Annotations, predictions: Annotations, *, flip: str | 
             "auc_all": all_gt["all"]["auc"],
             "pck3d_matched": matched["all"]["pck3d"],
             "auc_matched": matched["all"]["auc"],
+            **limbs,
         },
         "per_group": {
             seq: {
@@ -203,10 +257,13 @@ def run_mupots(model, gt: Annotations, predictions: Annotations, *, flip: str | 
             if seq != "all"
         },
         "group_label": "sequence",
+        "limb_prior": prior_source,
     }
 
 
-def run_synthetic(model, source, baseline_source, *, flip: str | None, **predict_kwargs) -> dict:
+def run_synthetic(
+    model, source, baseline_source, *, flip: str | None, limb_prior: LimbPrior | None = None, **predict_kwargs
+) -> dict:
     """Held-out synthetic humans with ground-truth boxes and roots, next to the mean-training-pose baseline."""
     joint_set = model.joint_set
     crop = CropConfig.for_model(model)
@@ -220,10 +277,12 @@ def run_synthetic(model, source, baseline_source, *, flip: str | None, **predict
     rel = gt - gt[:, joint_set.root : joint_set.root + 1]
     baseline = float(np.linalg.norm(mean[None, joints] - rel[:, joints], axis=-1).mean())
     metrics = scores.summary()
+    limbs, prior_source = limb_scores(pred, gt, joint_set, limb_prior)
     return {
         "samples": len(indices),
         "primary": "mpjpe",
-        "metrics": {**metrics, "baseline_mpjpe": baseline, "ratio_to_baseline": metrics["mpjpe"] / baseline},
+        "metrics": {**metrics, "baseline_mpjpe": baseline, "ratio_to_baseline": metrics["mpjpe"] / baseline, **limbs},
         "per_group": {},
         "group_label": "",
+        "limb_prior": prior_source,
     }

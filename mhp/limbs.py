@@ -129,3 +129,22 @@ def plausibility(poses: np.ndarray, prior: LimbPrior) -> dict[str, float]:
         "within_2sigma": float(np.mean(deviation <= PLAUSIBLE_SIGMAS * std)),
         "bone_error_mm": float(np.mean(deviation)),
     }
+
+
+def path_length_mm(prior: LimbPrior, joint_set: JointSet, start: int, end: int) -> float:
+    """The summed mean bone lengths on the skeleton path from ``start`` to ``end``."""
+    lengths = {}
+    for (a, b), mean in zip(prior.bones, prior.mean_mm, strict=True):
+        lengths[(a, b)] = lengths[(b, a)] = mean
+    reached, frontier = {start: 0.0}, [start]
+    while frontier:
+        joint = frontier.pop()
+        for (a, b), length in lengths.items():
+            if a == joint and b not in reached:
+                reached[b] = reached[a] + length
+                frontier.append(b)
+    if end not in reached:
+        raise MhpError(
+            f"the {joint_set.name} bones do not connect {joint_set.joints[start]} to {joint_set.joints[end]}"
+        )
+    return reached[end]

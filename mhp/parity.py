@@ -163,19 +163,22 @@ def compare_outputs(
 
 
 def format_parity_table(rows: list[tuple[str, dict[str, Any]]]) -> str:
-    """One line per artifact: errors, MPJPEs, verdict."""
-    columns = ("mean vox", "p95 vox", "max vox", "mean mm", "MPJPE", "ΔMPJPE")
-    widths = (9, 9, 9, 8, 7, 7)
+    """One line per artifact: errors, MPJPEs, verdict. Lifter reports have no voxel errors ("-")."""
+    columns = ("mean vox", "p95 vox", "max vox", "mean mm", "max mm", "MPJPE", "ΔMPJPE")
+    widths = (9, 9, 9, 8, 8, 7, 7)
     lines = [" ".join([f"{'artifact':<34}", *(c.rjust(w) for c, w in zip(columns, widths, strict=True))]) + "  gate"]
     for name, parity in rows:
         status = parity.get("status", "passed" if parity.get("passed") else "FAILED")
-        if "voxel_error" not in parity:
+        if "mm_error" not in parity:
             reason = "; ".join(parity.get("failures", [])) or parity.get("reason", "")
-            lines.append(f"{name:<34} {'':>9} {'':>9} {'':>9} {'':>8} {'':>7} {'':>7}  {status} {reason}".rstrip())
+            blank = " ".join(f"{'':>{w}}" for w in widths)
+            lines.append(f"{name:<34} {blank}  {status} {reason}".rstrip())
             continue
-        v, m = parity["voxel_error"], parity["mm_error"]
+        v, m = parity.get("voxel_error"), parity["mm_error"]
+        voxels = f"{v['mean']:9.4f} {v['p95']:9.4f} {v['max']:9.4f}" if v else f"{'-':>9} {'-':>9} {'-':>9}"
+        failed = f"  {'; '.join(parity['failures'])}" if parity.get("failures") else ""
         lines.append(
-            f"{name:<34} {v['mean']:9.4f} {v['p95']:9.4f} {v['max']:9.4f} {m['mean']:8.2f} "
-            f"{parity['mpjpe_candidate_mm']:7.1f} {parity['delta_mpjpe_mm']:+7.2f}  {status}"
+            f"{name:<34} {voxels} {m['mean']:8.2f} {m['max']:8.2f} "
+            f"{parity['mpjpe_candidate_mm']:7.1f} {parity['delta_mpjpe_mm']:+7.2f}  {status}{failed}"
         )
     return "\n".join(lines)

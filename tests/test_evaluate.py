@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from mhp.errors import MhpError
 from mhp.eval_mupots import bone_tree, map_to_gt_bone_lengths, match_people, score_mupots
-from mhp.evaluate import flip_back, score_poses
-from mhp.skeleton import MUPOTS
+from mhp.evaluate import flip_back, limb_scores, score_poses
+from mhp.limbs import bone_lengths, limb_prior
+from mhp.skeleton import H36M, MUCO, MUPOTS
 
 
 def poses(seed, n=6):
@@ -109,3 +111,30 @@ def test_mupots_pck_over_all_and_matched_people():
     assert all_gt["TS1"]["people"] == 3
     assert matched["TS1"]["people"] == 2
     assert 0 < matched["all"]["auc"] <= 100
+
+
+def test_limb_scores_of_predictions_and_ground_truth():
+    gt = poses(3, n=40)
+    lengths = bone_lengths(gt, H36M.bones)
+    deviation = np.abs(lengths - lengths.mean(axis=0))
+    scores, source = limb_scores(gt + 10.0, gt, H36M, None)  # a shifted copy: the same bones
+    assert source == "measured on the 40 ground-truth test poses"
+    assert scores["gt_limb_within_2sigma"] == pytest.approx(np.mean(deviation <= 2 * lengths.std(axis=0, ddof=1)))
+    assert scores["gt_limb_error_mm"] == pytest.approx(deviation.mean())
+    assert scores["limb_within_2sigma"] == pytest.approx(scores["gt_limb_within_2sigma"])
+    assert scores["limb_error_mm"] == pytest.approx(scores["gt_limb_error_mm"])
+    shrunk, _ = limb_scores((gt - gt[:, :1]) * 0.01, gt, H36M, None)  # every bone 99 % too short
+    assert shrunk["limb_within_2sigma"] < 0.2
+    assert shrunk["limb_error_mm"] == pytest.approx(np.mean(np.abs(lengths * 0.01 - lengths.mean(axis=0))))
+    prior = limb_prior(poses(4, n=10), H36M, source="a file")
+    given, source = limb_scores(gt, gt, H36M, prior)
+    assert source == "a file"
+    assert given["gt_limb_error_mm"] == pytest.approx(np.abs(lengths - np.array(prior.mean_mm)).mean())
+
+
+def test_limb_scores_refuse_a_prior_of_another_set_and_too_few_poses():
+    prior = limb_prior(np.random.default_rng(0).normal(size=(5, MUCO.num_joints, 3)), MUCO)
+    with pytest.raises(MhpError, match="limb prior is for the MUCO set but these poses are scored as H36M"):
+        limb_scores(poses(0), poses(0), H36M, prior)
+    with pytest.raises(MhpError, match=r"limb plausibility: .*needs at least 2.*--limb-prior FILE"):
+        limb_scores(poses(0, n=1), poses(0, n=1), H36M, None)

@@ -5,7 +5,7 @@ import pytest
 
 from mhp.data.body import joints_for, pose_joints, sample_pose, sample_shape
 from mhp.errors import MhpError
-from mhp.limbs import bone_lengths, limb_prior, plausibility, read_limb_prior, write_limb_prior
+from mhp.limbs import bone_lengths, limb_prior, path_length_mm, plausibility, read_limb_prior, write_limb_prior
 from mhp.skeleton import H36M, MUPOTS
 
 
@@ -92,3 +92,12 @@ def test_wrong_shapes_and_too_few_samples_are_clear_errors():
     prior = limb_prior(synthetic_poses(5), H36M)
     with pytest.raises(MhpError, match="predicted poses"):
         plausibility(np.zeros((3, MUPOTS.num_joints, 3)), prior)
+
+
+def test_root_to_head_path_adds_the_mean_bones():
+    poses = np.zeros((4, 18, 3))
+    for (a, b), length in zip(H36M.bones, np.arange(1, 17) * 10.0, strict=True):
+        poses[:, b] = poses[:, a] + [length, 0, 0]  # every bone along x: lengths exact
+    prior = limb_prior(poses + np.random.default_rng(0).normal(0, 1e-9, poses.shape), H36M)
+    # Pelvis-Torso 10, Torso-Neck 20, Neck-Nose 30, Nose-Head 40
+    assert path_length_mm(prior, H36M, 0, 10) == pytest.approx(100.0)

@@ -21,6 +21,15 @@ from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, NOT_SCORED, PASSED,
 from mhp.errors import MhpError
 from mhp.export.manifest import ExportManifest, read_manifest
 from mhp.fileio import path_size, read_json_file
+from mhp.lift.parity import (
+    LIFT_BUDGETS,
+    LiftBudget,
+    LiftParitySet,
+    LiftReference,
+    compare_lift_outputs,
+    lift_health_failures,
+)
+from mhp.limbs import LimbPrior, plausibility
 from mhp.optional import MissingDependencyError
 from mhp.parity import BUDGETS, Budget, ParitySet, Reference, accuracy_mm, compare_outputs, health_failures
 from mhp.runtime import SUFFIXES, load_runner
@@ -112,9 +121,11 @@ def _texts(value: Any) -> bool:
 def make_runner(target: Target, threads: int) -> Runner:
     """The runner for a target; raises RuntimeUnavailableError / MissingDependencyError when it cannot run."""
     if target.format == "torch":
+        from mhp.bench.lift import is_lifter
+        from mhp.runtime.lift import TorchLiftRunner
         from mhp.runtime.torch import TorchRunner
 
-        return TorchRunner(target.model, batch_size=1)
+        return TorchLiftRunner(target.model) if is_lifter(target.model) else TorchRunner(target.model, batch_size=1)
     if target.peer_input:
         from mhp.bench.peer import PeerRunner
 
@@ -123,7 +134,14 @@ def make_runner(target: Target, threads: int) -> Runner:
 
 
 def measure(
-    target: Target, threads: int, data: ParitySet, *, warmup: int, runs: int, score: bool, memory: bool
+    target: Target,
+    threads: int,
+    data: ParitySet | LiftParitySet,
+    *,
+    warmup: int,
+    runs: int,
+    score: bool,
+    memory: bool,
 ) -> Measurement:
     """Load the runner (timed), time ``runs`` single-crop inferences, optionally run the evaluation crops,
     and measure the peak memory of a fresh load in a child process."""
@@ -131,11 +149,16 @@ def measure(
         started = time.perf_counter()
         runner = make_runner(target, threads)
         init_ms = (time.perf_counter() - started) * 1000
-        crop = runner.example_input() if target.peer_input else data.pixels[:1]
-        stats = time_calls(lambda: runner.pose(crop), warmup=warmup, runs=runs)
-        coords = runner(data.pixels) if score else None
+        if isinstance(data, LiftParitySet):  # a lifter: one normalised 2D pose per call, (N, J, 3) mm out
+            pose = data.uv[:1]
+            stats = time_calls(lambda: runner(pose), warmup=warmup, runs=runs)
+            coords = runner(data.uv) if score else None
+        else:
+            crop = runner.example_input() if target.peer_input else data.pixels[:1]
+            stats = time_calls(lambda: runner.pose(crop), warmup=warmup, runs=runs)
+            coords = runner(data.pixels) if score else None
     kind = "peer" if target.peer_input else target.format
-    peak = peak_memory_mb(kind, target.path, threads, runner.input_size) if memory else None
+    peak = peak_memory_mb(kind, target.path, threads, getattr(runner, "input_size", None)) if memory else None
     return Measurement(stats, init_ms, peak, coords)
 
 
@@ -181,8 +204,8 @@ def input_size(target: Target) -> int | None:
     if target.peer_input:
         return target.peer_input
     if target.manifest is not None:
-        return target.manifest.geometry["input_size"]
-    return target.model.input_size if target.model is not None else None
+        return target.manifest.geometry.get("input_size")  # lifters take 2D joints, no image
+    return getattr(target.model, "input_size", None)
 
 
 def weight_bytes(model) -> int:
@@ -212,21 +235,36 @@ def timed_row(row: BenchRow, m: Measurement, machine: Machine, gmacs: float | No
     )
 
 
-def scored_row(row: BenchRow, coords: np.ndarray, data: ParitySet, reference: Reference | None, label: str) -> BenchRow:
-    """Accuracy on the evaluation crops and, against the torch reference, the precision's parity verdict."""
+def scored_row(
+    row: BenchRow,
+    coords: np.ndarray,
+    data: ParitySet | LiftParitySet,
+    reference: Reference | LiftReference | None,
+    label: str,
+    prior: LimbPrior,
+) -> BenchRow:
+    """Accuracy and limb plausibility (under ``prior``) on the evaluation crops and, against the torch reference,
+    the precision's parity verdict."""
     row = replace(row, eval_data=label, samples=len(coords))
     if reference is None:
-        failures = health_failures(coords, coords)  # NaN or constant (collapse needs a reference)
+        check = lift_health_failures if isinstance(data, LiftParitySet) else health_failures
+        failures = check(coords, coords)  # NaN or constant (collapse needs a reference)
         if failures:
             return replace(row, status=ACCURACY_FAILED, reason="; ".join(failures))
-        scores = accuracy_mm(data, data.to_camera(coords))
+        camera = data.to_camera(coords)
+        scores = accuracy_mm(data, camera)
         reason = "no torch float32 reference: pass --checkpoint for ΔMPJPE"
-        return replace(row, mpjpe_mm=scores["mpjpe"], pa_mpjpe_mm=scores["pa_mpjpe"], status=NOT_SCORED, reason=reason)
-    budget = Budget() if row.format == "torch" else BUDGETS.get(row.precision, Budget())
-    report = compare_outputs(reference, coords, row.artifact, data, budget)
+        row = replace(row, mpjpe_mm=scores["mpjpe"], pa_mpjpe_mm=scores["pa_mpjpe"], status=NOT_SCORED, reason=reason)
+        return with_limbs(row, camera, prior)
+    if isinstance(data, LiftParitySet):
+        budget = LiftBudget() if row.format == "torch" else LIFT_BUDGETS.get(row.precision, LiftBudget())
+        report = compare_lift_outputs(reference, coords, row.artifact, data, budget)
+    else:
+        budget = Budget() if row.format == "torch" else BUDGETS.get(row.precision, Budget())
+        report = compare_outputs(reference, coords, row.artifact, data, budget)
     if "mpjpe_candidate_mm" not in report:  # NaN, constant or collapsed: nothing to score
         return replace(row, status=ACCURACY_FAILED, reason="; ".join(report["failures"]))
-    return replace(
+    row = replace(
         row,
         mpjpe_mm=report["mpjpe_candidate_mm"],
         pa_mpjpe_mm=report["pa_mpjpe_candidate_mm"],
@@ -234,6 +272,13 @@ def scored_row(row: BenchRow, coords: np.ndarray, data: ParitySet, reference: Re
         status=PASSED if report["passed"] else ACCURACY_FAILED,
         reason="; ".join(report["failures"]),
     )
+    return with_limbs(row, data.to_camera(coords), prior)
+
+
+def with_limbs(row: BenchRow, camera: np.ndarray, prior: LimbPrior) -> BenchRow:
+    """``row`` with the limb plausibility of its camera-space predictions under ``prior``."""
+    limbs = plausibility(camera, prior)
+    return replace(row, limb_within_2sigma=limbs["within_2sigma"], limb_error_mm=limbs["bone_error_mm"])
 
 
 def benchmark_target(
@@ -241,17 +286,19 @@ def benchmark_target(
     threads_list: Iterable[int],
     machine: Machine,
     *,
-    data: ParitySet,
-    reference: Reference | None,
+    data: ParitySet | LiftParitySet,
+    reference: Reference | LiftReference | None,
     data_label: str,
     gmacs: float | None,
     warmup: int,
     runs: int,
     memory: bool = True,
     accuracy: bool = True,
+    limb_prior: LimbPrior | None = None,
     on_row: Callable[[BenchRow], None] = lambda row: None,
 ) -> list[BenchRow]:
-    """One row per thread count; a target that cannot run gives one row saying why."""
+    """One row per thread count; a target that cannot run gives one row saying why. Scored targets need
+    ``data`` and the ``limb_prior`` their plausibility is measured under."""
     if target.error:
         rows = [base_row(target, None, machine)]
         on_row(rows[0])
@@ -278,9 +325,10 @@ def benchmark_target(
             break
         row = timed_row(row, m, machine, gmacs)
         if m.coords is not None:
-            scored = scored_row(row, m.coords, data, reference, data_label)
+            scored = scored_row(row, m.coords, data, reference, data_label, limb_prior)
         if scored is not None:  # accuracy does not depend on the thread count: measured once, carried over
             keep = ("eval_data", "samples", "mpjpe_mm", "pa_mpjpe_mm", "delta_mpjpe_mm", "status", "reason")
+            keep += ("limb_within_2sigma", "limb_error_mm")
             row = replace(row, **{k: getattr(scored, k) for k in keep})
         row = with_graph(row, target)
         rows.append(row)

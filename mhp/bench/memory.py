@@ -28,8 +28,11 @@ def status_kb(name: str) -> int | None:
     return None
 
 
-def peak_memory_mb(kind: str, path: Path, threads: int, input_size: int, *, timeout: float = 300) -> float | None:
-    """MB of peak resident memory ``kind`` (torch, onnx, tflite, peer) adds; None where /proc is missing."""
+def peak_memory_mb(
+    kind: str, path: Path, threads: int, input_size: int | None, *, timeout: float = 300
+) -> float | None:
+    """MB of peak resident memory ``kind`` (torch, onnx, tflite, peer) adds; None where /proc is missing.
+    ``input_size`` is the crop side of image models, None for lifters (they run one 2D pose)."""
     if status_kb("VmHWM") is None:
         return None
     spec = json.dumps({"kind": kind, "path": str(path), "threads": threads, "input_size": input_size})
@@ -52,19 +55,22 @@ def reset_peak() -> int | None:
     return status_kb("VmRSS")
 
 
-def load_and_run(kind: str, path: str, threads: int, input_size: int) -> float:
+def load_and_run(kind: str, path: str, threads: int, input_size: int | None) -> float:
     import numpy as np
 
-    crop = np.zeros((1, 3, input_size, input_size), np.float32)
     if kind == "torch":
         import torch
 
         from mhp.checkpoint import load_checkpoint
+        from mhp.models import model_task
+        from mhp.runtime.lift import TorchLiftRunner
         from mhp.runtime.torch import TorchRunner
 
         torch.set_num_threads(threads)
         baseline = reset_peak()
-        runner = TorchRunner(load_checkpoint(path), batch_size=1)
+        model = load_checkpoint(path)
+        lifter = model_task(model.model_name) == "lift"
+        runner = TorchLiftRunner(model, batch_size=1) if lifter else TorchRunner(model, batch_size=1)
     elif kind == "peer":
         from mhp.bench.peer import PeerRunner
         from mhp.optional import require
@@ -81,7 +87,10 @@ def load_and_run(kind: str, path: str, threads: int, input_size: int) -> float:
         manifest = read_manifest(path)
         baseline = reset_peak()
         runner = load_runner(path, threads=threads, manifest=manifest)
-    runner.pose(crop)
+    if input_size is None:  # a lifter
+        runner(runner.example_input())
+    else:
+        runner.pose(np.zeros((1, 3, input_size, input_size), np.float32))
     return (status_kb("VmHWM") - baseline) / 1024
 
 

@@ -86,6 +86,8 @@ def table_cells(row: BenchRow) -> list[str]:
         number(row.mpjpe_mm),
         number(row.pa_mpjpe_mm),
         number(row.delta_mpjpe_mm, 2, signed=True),
+        number(100 * row.limb_within_2sigma if row.limb_within_2sigma is not None else None),
+        number(row.limb_error_mm),
         status,
     ]
 
@@ -108,6 +110,8 @@ HEADERS = [
     "MPJPE mm",
     "PA-MPJPE mm",
     "ΔMPJPE mm",
+    "bones in 2σ %",
+    "bone err mm",
     "status",
 ]
 
@@ -160,7 +164,10 @@ def markdown_table(rows: Sequence[BenchRow], machine: Machine, created: str) -> 
     data = sorted({r.eval_data for r in rows if r.eval_data})
     notes = [
         f"Measured {created} on {machine_line(machine)}.",
-        f"Accuracy on {'; '.join(data)}; ΔMPJPE against the torch float32 model on the same crops." if data else "",
+        f"Accuracy on {'; '.join(data)}; ΔMPJPE against the torch float32 model on the same crops; bones in 2σ: "
+        "share of predicted bones within 2 std of the limb prior's mean length; bone err: mean |length - mean|."
+        if data
+        else "",
         f"Latency: one {crop_sizes(rows)} crop per call (batch 1) after warm-up, decoding included; "
         "% peak = achieved GMAC/s over cores × clock × SIMD MACs per cycle.",
         *comparison_lines(rows),

@@ -12,13 +12,18 @@ from typing import Any
 import numpy as np
 
 from mhp.bench.host import Target, artifact_targets, benchmark_target
+from mhp.bench.lift import is_lifter, lift_evaluation_set, lift_macs
 from mhp.bench.machine import Machine, describe_machine
 from mhp.bench.schema import BenchRow
 from mhp.checkpoint import load_checkpoint_and_config
 from mhp.config import BenchConfig
 from mhp.errors import MhpError
+from mhp.evaluate import read_eval_prior
+from mhp.lift.parity import LiftParitySet, LiftReference, lift_reference
+from mhp.limbs import LimbPrior, limb_prior
 from mhp.parity import HELD_OUT_SEED, ParitySet, Reference, parity_set, reference_outputs
 from mhp.runtime import SUFFIXES
+from mhp.runtime.lift import TorchLiftRunner
 from mhp.runtime.torch import TorchRunner
 
 RUNTIMES = ("torch", "onnxruntime", "litert", "coreml")
@@ -72,8 +77,10 @@ def group_targets(targets: list[Target], checkpoint: str | None) -> list[ModelGr
     return list(groups.values())
 
 
-def evaluation_set(model, cfg: BenchConfig, config: dict[str, Any]) -> tuple[ParitySet, str]:
-    """The crops every format of ``model`` is scored on, and a label saying what they are."""
+def evaluation_set(model, cfg: BenchConfig, config: dict[str, Any]) -> tuple[ParitySet | LiftParitySet, str]:
+    """The crops (2D poses for a lifter) every format of ``model`` is scored on, and a label saying what they are."""
+    if is_lifter(model):
+        return lift_evaluation_set(model, cfg)
     if cfg.data == "h36m":
         from mhp.data import read_dataset
 
@@ -85,6 +92,23 @@ def evaluation_set(model, cfg: BenchConfig, config: dict[str, Any]) -> tuple[Par
 
     scenes = synthetic_scenes(model, config, cfg.samples, seed=HELD_OUT_SEED)
     return parity_set(model, scenes), f"synthetic held-out (seed {HELD_OUT_SEED}), {cfg.samples} crops"
+
+
+def evaluation_prior(cfg: BenchConfig, data: ParitySet | LiftParitySet) -> LimbPrior:
+    """The limb prior the plausibility of ``data``'s predictions is measured under: ``--limb-prior``'s file, else
+    the prior of the crops' ground truth."""
+    if cfg.limb_prior is None:
+        try:
+            return limb_prior(data.gt_cam, data.joint_set, source="measured on their ground truth")
+        except MhpError as exc:
+            raise MhpError(f"limb plausibility: {exc} (--samples 2 or more), or pass --limb-prior FILE") from None
+    prior = read_eval_prior(cfg.limb_prior)
+    if prior.joint_set != data.joint_set.name:
+        raise MhpError(
+            f"--limb-prior {cfg.limb_prior} is for the {prior.joint_set} set but the model predicts "
+            f"{data.joint_set.name}; write one with mhp-data stats --joint-set {data.joint_set.name}"
+        )
+    return prior
 
 
 def group_model(group: ModelGroup):
@@ -132,11 +156,17 @@ def host_rows(cfg: BenchConfig, machine: Machine, *, progress: Callable[[BenchRo
     for group in group_targets(targets, cfg.checkpoint):
         model, config = group_model(group)
         data, label = evaluation_set(model, cfg, config)
-        gmacs = count_macs(model) / 1e9
-        reference: Reference | None = None
+        prior = evaluation_prior(cfg, data)
+        label = f"{label}; limb prior {prior.source}"
+        lifter = is_lifter(model)
+        gmacs = (lift_macs(model) if lifter else count_macs(model)) / 1e9
+        reference: Reference | LiftReference | None = None
         items = [t for t in group.targets if t.runtime in cfg.runtimes]
         if group.checkpoint and cfg.accuracy:
-            reference = reference_outputs(TorchRunner(model), data)
+            if lifter:
+                reference = lift_reference(TorchLiftRunner(model), data)
+            else:
+                reference = reference_outputs(TorchRunner(model), data)
         if group.checkpoint and "torch" in cfg.runtimes:
             items.insert(0, Target(model.model_name, "torch", "fp32", path=Path(group.checkpoint), model=model))
         for target in items:
@@ -148,6 +178,7 @@ def host_rows(cfg: BenchConfig, machine: Machine, *, progress: Callable[[BenchRo
                 reference=reference,
                 data_label=label,
                 gmacs=gmacs,
+                limb_prior=prior,
                 on_row=progress,
                 **runs,
             )

@@ -59,6 +59,8 @@ class BenchRow:
     mpjpe_mm: float | None = None
     pa_mpjpe_mm: float | None = None
     delta_mpjpe_mm: float | None = None  # against the torch float32 model on the same crops
+    limb_within_2sigma: float | None = None  # share of predicted bones within 2 std of the limb prior (0-1)
+    limb_error_mm: float | None = None  # mean |bone length - the prior's mean|
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -4,6 +4,7 @@ mhp-data synth   --format {h36m,mpii,coco,muco,mupots} --out DIR
 mhp-data check   --dataset NAME --root DIR
 mhp-data inspect --dataset NAME --root DIR --split {train,test} [--protocol N] --index I [--json]
 mhp-data show    --dataset {NAME,synthetic} [--root DIR] --out grid.png
+mhp-data stats   --dataset {h36m,muco,mupots,synthetic} [--root DIR] [--joint-set SET] --out prior.json
 """
 
 from __future__ import annotations
@@ -18,20 +19,28 @@ import cv2
 import numpy as np
 
 from mhp.cli import run_command
-from mhp.config import CheckConfig, InspectConfig, ShowConfig, SynthConfig
+from mhp.config import CheckConfig, InspectConfig, ShowConfig, StatsConfig, SynthConfig
 from mhp.data import DATASETS, read_dataset
 from mhp.data.check import check_dataset
 from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.h36m_writer import write_h36m
 from mhp.data.io import DatasetError
+from mhp.data.limb_stats import dataset_limb_prior, prior_table, synthetic_limb_prior
 from mhp.data.show import make_grid, sample_tiles
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.writers import write_coco, write_mpii, write_muco, write_mupots
 from mhp.fileio import atomic_path
-from mhp.skeleton import H36M
+from mhp.limbs import write_limb_prior
+from mhp.skeleton import H36M, get_joint_set
 
 GROUP_LABEL = {"h36m": "action", "mupots": "sequence"}
-CONFIGS = {"synth": SynthConfig, "check": CheckConfig, "inspect": InspectConfig, "show": ShowConfig}
+CONFIGS = {
+    "synth": SynthConfig,
+    "check": CheckConfig,
+    "inspect": InspectConfig,
+    "show": ShowConfig,
+    "stats": StatsConfig,
+}
 WRITERS = {"h36m": write_h36m, "mpii": write_mpii, "coco": write_coco, "muco": write_muco, "mupots": write_mupots}
 # SynthConfig field -> writer argument, for the formats that take it
 WRITER_OPTIONS = {
@@ -68,7 +77,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mhp-data", description="Datasets: synthesise, check, inspect, show.")
+    parser = argparse.ArgumentParser(prog="mhp-data", description="Datasets: synthesise, check, inspect, show, stats.")
     sub = parser.add_subparsers(dest="command", required=True)
     synth = sub.add_parser("synth", help="write synthetic humans in a real dataset's on-disk layout")
     synth.add_argument("--format", required=True, choices=sorted(WRITERS))
@@ -103,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--count", type=int, default=ShowConfig.count)
     show.add_argument("--seed", type=int, default=0)
     show.add_argument("--out", required=True, help="PNG file to write")
+    stats = sub.add_parser("stats", help="per-bone mean and std (mm) of a dataset's 3D poses: the limb prior")
+    stats.add_argument("--dataset", required=True, choices=sorted([*DATASETS, "synthetic"]))
+    stats.add_argument("--root", help="dataset folder (not needed for synthetic)")
+    stats.add_argument("--split", choices=("train", "test"), help="default: the dataset's first (mupots: test)")
+    stats.add_argument("--protocol", type=int, default=2, choices=(1, 2))
+    stats.add_argument("--joint-set", help="bones of this joint set (default: the dataset's own; synthetic: H36M)")
+    stats.add_argument("--samples", type=int, default=StatsConfig.samples, help="synthetic poses to measure")
+    stats.add_argument("--seed", type=int, default=0)
+    stats.add_argument("--out", required=True, help="limb prior JSON to write")
     return parser
 
 
@@ -182,7 +200,25 @@ def show(cfg: ShowConfig) -> int:
     return 0
 
 
-def parse_config(argv: Sequence[str] | None) -> SynthConfig | CheckConfig | InspectConfig | ShowConfig:
+def stats(cfg: StatsConfig) -> int:
+    if cfg.dataset == "synthetic":
+        prior = synthetic_limb_prior(cfg.samples, cfg.seed, get_joint_set(cfg.joint_set or H36M.name))
+    else:
+        if cfg.root is None:
+            raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
+        joint_set = get_joint_set(cfg.joint_set) if cfg.joint_set else None
+        prior = dataset_limb_prior(cfg.dataset, cfg.root, cfg.split, protocol=cfg.protocol, joint_set=joint_set)
+    write_limb_prior(cfg.out, prior)
+    print(f"limb prior of {prior.source}, {prior.joint_set} bones:")
+    print(prior_table(prior))
+    print(f"wrote {cfg.out}")
+    return 0
+
+
+Config = SynthConfig | CheckConfig | InspectConfig | ShowConfig | StatsConfig
+
+
+def parse_config(argv: Sequence[str] | None) -> Config:
     """The subcommand's flags as its checked config; nothing runs."""
     args = vars(build_parser().parse_args(argv))
     return CONFIGS[args.pop("command")](**args)
@@ -196,6 +232,8 @@ def body(argv: Sequence[str] | None) -> int:
         return check(cfg)
     if isinstance(cfg, InspectConfig):
         return inspect(cfg)
+    if isinstance(cfg, StatsConfig):
+        return stats(cfg)
     return show(cfg)
 
 

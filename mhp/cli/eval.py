@@ -21,19 +21,25 @@ from mhp.data import read_dataset
 from mhp.data.io import DatasetError
 from mhp.data.synthetic import SyntheticHumans
 from mhp.errors import MhpError
-from mhp.evaluate import CONVENTIONS, FLIP_MODES, run_h36m, run_mupots, run_synthetic
+from mhp.evaluate import CONVENTIONS, FLIP_MODES, read_eval_prior, run_h36m, run_mupots, run_synthetic
 from mhp.fileio import atomic_path
+from mhp.lift.evaluate import N_MPJPE
+from mhp.models import model_task
 from mhp.train.distributed import resolve_device
 
 DATASETS = ("h36m", "mupots", "synthetic")
 LABELS = {
     "mpjpe": "MPJPE",
+    "n_mpjpe": "N-MPJPE",
     "pa_mpjpe": "PA-MPJPE",
     "rigid_mpjpe": "rigid (P1)",
     "pck3d_all": "3DPCK all",
     "auc_all": "AUC all",
     "pck3d_matched": "3DPCK matched",
 }
+LIMB_LABELS = {"limb_within_2sigma": "bones in 2σ %", "limb_error_mm": "bone error"}  # lifter tables: per row
+LABELS.update(LIMB_LABELS)
+PERCENTS = {"limb_within_2sigma"}
 
 
 def training_source(checkpoint: str, joint_set) -> SyntheticHumans:
@@ -56,12 +62,17 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     if cfg.dataset != "synthetic" and cfg.root is None:
         raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
     model = load_checkpoint(cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
+    if model_task(model.model_name) == "lift":
+        return {**report_header(cfg, model, "ground truth", "off"), **evaluate_lifter_checkpoint(cfg, model)}
+    if cfg.keypoints_from:
+        raise MhpError(f"--keypoints-from feeds a lifter; {cfg.checkpoint} is an image model ({model.model_name})")
     if model.joint_set is None:
         raise MhpError(f"{cfg.checkpoint} has {model.num_joints} joints, which no evaluation protocol defines")
     device = resolve_device(cfg.device)
     model.to(device)
     flip = cfg.flip_mode if cfg.flip_test else None
-    kwargs = {"batch_size": cfg.batch_size, "device": device, "workers": cfg.workers}
+    prior = read_eval_prior(cfg.limb_prior) if cfg.limb_prior else None
+    kwargs = {"batch_size": cfg.batch_size, "device": device, "workers": cfg.workers, "limb_prior": prior}
     boxes = f"RootNet ({cfg.bbox_root})" if cfg.bbox_root else "ground truth"
     if cfg.dataset == "h36m":
         annotations = read_dataset("h36m", cfg.root, "test", protocol=cfg.protocol, bbox_root=cfg.bbox_root)
@@ -78,23 +89,42 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         )
         report = run_synthetic(model, source, training_source(cfg.checkpoint, model.joint_set), flip=flip, **kwargs)
         boxes = "ground truth"
-    header = {
+    return {**report_header(cfg, model, boxes, flip or "off"), **report}
+
+
+def report_header(cfg: EvalConfig, model, boxes: str, flip: str) -> dict[str, Any]:
+    return {
         "checkpoint": cfg.checkpoint,
         "model": model.model_name,
         "joint_set": model.joint_set.name,
         "dataset": cfg.dataset,
         "protocol": cfg.protocol if cfg.dataset == "h36m" else None,
         "boxes_and_roots": boxes,
-        "flip_test": flip or "off",
-        "conventions": {k: v for k, v in CONVENTIONS.items()},
+        "flip_test": flip,
+        "conventions": {**CONVENTIONS, "n_mpjpe": N_MPJPE},
         "config": config_dict(cfg),
     }
-    return {**header, **report}
+
+
+def evaluate_lifter_checkpoint(cfg: EvalConfig, model) -> dict[str, Any]:
+    """A lifter on ground-truth 2D (and ``--keypoints-from`` an image model's 2D), next to the baselines."""
+    from mhp.lift.eval_run import evaluate_lifter
+
+    if cfg.flip_test or cfg.bbox_root:
+        raise MhpError("--flip-test and --bbox-root apply to image models; a lifter takes 2D joints")
+    prior = read_eval_prior(cfg.limb_prior) if cfg.limb_prior else None
+    return evaluate_lifter(cfg, model, prior, resolve_device(cfg.device))
+
+
+def cell(values: dict[str, float], key: str) -> str:
+    value = values.get(key, math.nan)
+    return f"{100 * value if key in PERCENTS else value:.1f}"
 
 
 def format_report(report: dict[str, Any]) -> str:
     metrics = report["metrics"]
-    columns = [k for k in LABELS if k in metrics]
+    lifter = report.get("task") == "lift"
+    columns = [k for k in LABELS if k in metrics and (lifter or k not in LIMB_LABELS)]
     title = f"{report['model']} on {report['dataset']}"
     if report.get("protocol"):
         title += f" protocol {report['protocol']} (subjects {', '.join(map(str, report.get('subjects', [])))})"
@@ -105,17 +135,27 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(
         "  ".join([label.ljust(widths[0])] + [LABELS[c].rjust(w) for c, w in zip(columns, widths[1:], strict=True)])
     )
+    width = max([widths[0], *map(len, report["per_group"])])
+    widths[0] = width
+    lines[-1] = "  ".join([label.ljust(width)] + [LABELS[c].rjust(w) for c, w in zip(columns, widths[1:], strict=True)])
     for group, values in report["per_group"].items():
-        cells = [f"{values.get(c, math.nan):.1f}".rjust(w) for c, w in zip(columns, widths[1:], strict=True)]
-        lines.append("  ".join([group.ljust(widths[0]), *cells]))
-    cells = [f"{metrics[c]:.1f}".rjust(w) for c, w in zip(columns, widths[1:], strict=True)]
-    lines.append("  ".join(["average".ljust(widths[0]), *cells]))
+        cells = [cell(values, c).rjust(w) for c, w in zip(columns, widths[1:], strict=True)]
+        lines.append("  ".join([group.ljust(width), *cells]))
+    if not lifter:  # a lifter's rows are different inputs, not groups of one set
+        cells = [cell(metrics, c).rjust(w) for c, w in zip(columns, widths[1:], strict=True)]
+        lines.append("  ".join(["average".ljust(width), *cells]))
     if "baseline_mpjpe" in metrics:
         baseline, ratio = metrics["baseline_mpjpe"], metrics["ratio_to_baseline"]
         lines.append(f"mean-pose baseline MPJPE {baseline:.1f} mm; model / baseline = {ratio:.3f}")
+    if "limb_within_2sigma" in metrics:
+        lines.append(
+            f"limb plausibility: {100 * metrics['limb_within_2sigma']:.1f}% of bones within 2σ, bone-length error "
+            f"{metrics['limb_error_mm']:.1f} mm (ground truth {100 * metrics['gt_limb_within_2sigma']:.1f}%, "
+            f"{metrics['gt_limb_error_mm']:.1f} mm); limb prior {report['limb_prior']}"
+        )
     for key in columns:
-        if key in CONVENTIONS:
-            lines.append(f"  {LABELS[key]}: {CONVENTIONS[key]}")
+        if key in report.get("conventions", CONVENTIONS):
+            lines.append(f"  {LABELS[key]}: {report.get('conventions', CONVENTIONS)[key]}")
     lines.append(
         f"primary metric: {LABELS.get(report['primary'], report['primary'])} = {metrics[report['primary']]:.2f}"
     )

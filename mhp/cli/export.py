@@ -15,7 +15,7 @@ HELP = {
     "checkpoint": "mhp checkpoint (or original snapshot with --model)",
     "target": "onnx, tflite, coreml or all",
     "precision": "fp32 fp16 dynamic int8 (TFLite int8 = full integer; CoreML int8 = INT8 weights)",
-    "calib": "folder of calibration images, optionally with boxes.json {name: [x, y, w, h]}",
+    "calib": "folder of calibration images, optionally with boxes.json {name: [x, y, w, h]} (image models only)",
     "check": "re-run the parity gate of this artifact and update its manifest",
     "no_check": "skip the parity gates (the manifest records that)",
     "golden": "write the golden files of the app decoders to this folder instead of exporting",

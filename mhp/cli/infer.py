@@ -3,6 +3,7 @@
 mhp-infer photo.jpg --model runs/quickstart/export/lpski_int8.tflite
 mhp-infer clip.mp4 --model EXPORT/lpski_fp32.onnx --focal 1500 --out runs/infer
 mhp-infer folder/ --model RUN/best.pt --boxes boxes.json
+mhp-infer --keypoints poses_2d.json --model LIFT_RUN/best.pt    # 2D keypoints -> root-relative 3D mm
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from mhp.config import InferConfig
 HELP = {
     "input": "image, folder of images or video (or pass it as the first argument)",
     "model": "exported artifact (.tflite, .onnx, .mlpackage; manifest beside it) or a PyTorch checkpoint",
+    "keypoints": 'JSON of 2D poses to lift with a LIFT_MLP checkpoint (no INPUT): {"joint_set": "COCO", "poses":'
+    ' [{"id": ..., "keypoints": [[x, y, score], ...]}]} (README: Inference)',
     "runtime": "litert, onnxruntime, coreml or torch (default: the file's own)",
     "boxes": 'JSON person boxes: [[x, y, w, h], ...] for all, or {"image.jpg" or frame index: [[x, y, w, h]]}',
     "detector": "JSON declaring an ONNX/TFLite person detector: model, input_size, output format (none bundled)",

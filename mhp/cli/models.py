@@ -13,8 +13,9 @@ import torch
 
 from mhp.cli import run_command
 from mhp.config import ModelsConfig
+from mhp.errors import MhpError
 from mhp.fileio import write_text_atomic
-from mhp.models import list_models, resolve_model_name
+from mhp.models import list_models, model_task, resolve_model_name
 from mhp.models.card import ModelCard, model_card
 from mhp.models.layers import ACTIVATIONS
 
@@ -124,7 +125,11 @@ def body(argv: Sequence[str] | None) -> int:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     cards = []
-    for name in cfg.models or tuple(list_models()):
+    for name in cfg.models or tuple(list_models("pose")):
+        if model_task(name) != "pose":
+            raise MhpError(
+                f"mhp-models measures image models; {resolve_model_name(name)} lifts 2D joints (mhp-bench times it)"
+            )
         kwargs: dict[str, object] = {"num_joints": cfg.num_joints}
         if cfg.activation and name != "RESNET50":
             kwargs["activation"] = cfg.activation

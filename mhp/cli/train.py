@@ -1,6 +1,7 @@
 """``mhp-train``: train a model; defaults < ``--config`` YAML < flags.
 
 mhp-train                                                     # LPSKI on synthetic humans
+mhp-train --task lift --supervision 2d                        # a 2D->3D lifter from 2D poses only
 mhp-train --config train/configs/lpski_h36m_p2.yaml --data-3d h36m=/data/Human36M --data-2d mpii=/data/MPII
 torchrun --nproc-per-node 4 -m mhp.cli.train --config ...    # DDP on 4 GPUs
 """
@@ -15,12 +16,17 @@ from mhp.cli.options import add_config_arguments, parse_command_line
 from mhp.config import TrainConfig
 
 HELP = {
+    "task": "pose (images -> 3D, --backbone) or lift (2D joints -> 3D, LIFT_MLP)",
+    "supervision": "lift: 3d (2D/3D pairs, Martinez et al.) or 2d (2D poses only, Chen et al.)",
     "backbone": "model name: LPSKI, LPSKI_LARGE, LPWO, LPRES, RESNET50",
     "data_3d": "3D training sets as NAME=ROOT (h36m, muco) or synthetic",
     "data_2d": "2D training sets as NAME=ROOT (mpii, coco) or synthetic (depth hidden)",
     "val_data": "validation set as NAME=ROOT or synthetic",
     "resume": "a training checkpoint, or auto for OUT/last.pt",
     "weight_geo": "weight of the bone-length-ratio loss on 2D-only samples",
+    "weight_limb": "weight of the loss on bone lengths outside 2 sigma of the limb prior",
+    "limb_prior": "limb-length prior JSON (mhp-data stats); default: measured on the 3D training poses",
+    "critic_accuracy_cap": "lift --supervision 2d: the critic skips batches it already judges this well",
 }
 
 
@@ -38,9 +44,14 @@ def parse_config(argv: Sequence[str] | None) -> TrainConfig:
 
 def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
-    from mhp.train.loop import train  # heavy imports after argument errors are reported
+    if cfg.task == "lift":
+        from mhp.lift.train import train_lift  # heavy imports after argument errors are reported
 
-    train(cfg)
+        train_lift(cfg)
+    else:
+        from mhp.train.loop import train
+
+        train(cfg)
     return 0
 
 

@@ -44,18 +44,34 @@ def export_coreml(model: IntegralPoseModel, path: str | Path, precision: str, *,
             minimum_deployment_target=ct.target.iOS16,
         )
         if precision == "int8":
-            config = ct.optimize.coreml.OptimizationConfig(
-                global_config=ct.optimize.coreml.OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8")
-            )
-            mlmodel = ct.optimize.coreml.linear_quantize_weights(mlmodel, config)
+            mlmodel = int8_weights(ct, mlmodel)
+    inputs = {INPUT_NAME: f"{size}x{size} RGB person crop"}
+    outputs = {
+        "coords": "(1, J, 3) voxel coordinates x, y (heatmap cells), z (depth bin)",
+        "confidence": "(1, J) probability of each joint's most likely voxel",
+    }
+    return save_described(mlmodel, Path(path), metadata, inputs, outputs)
+
+
+def int8_weights(ct, mlmodel):
+    """INT8 linear-symmetric weights (computation stays float16)."""
+    config = ct.optimize.coreml.OptimizationConfig(
+        global_config=ct.optimize.coreml.OpLinearQuantizerConfig(mode="linear_symmetric", dtype="int8")
+    )
+    return ct.optimize.coreml.linear_quantize_weights(mlmodel, config)
+
+
+def save_described(mlmodel, path: Path, metadata: dict, inputs: dict[str, str], outputs: dict[str, str]) -> Path:
+    """Descriptions, licence and ``metadata`` into the package, then :func:`save_package`."""
     mlmodel.short_description = metadata.get("description", "")
     mlmodel.author = "mhp"
     mlmodel.license = LICENSE
-    mlmodel.input_description[INPUT_NAME] = f"{size}x{size} RGB person crop"
-    mlmodel.output_description["coords"] = "(1, J, 3) voxel coordinates x, y (heatmap cells), z (depth bin)"
-    mlmodel.output_description["confidence"] = "(1, J) probability of each joint's most likely voxel"
+    for name, text in inputs.items():
+        mlmodel.input_description[name] = text
+    for name, text in outputs.items():
+        mlmodel.output_description[name] = text
     mlmodel.user_defined_metadata.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
-    return save_package(mlmodel, Path(path))
+    return save_package(mlmodel, path)
 
 
 def save_package(mlmodel, path: Path) -> Path:

@@ -43,6 +43,7 @@ class ExportManifest:
     calibration: dict[str, Any] | None = None
     graph: dict[str, Any] | None = None  # TFLite: partitions, ops outside the delegate, TRANSPOSE count
     parity: dict[str, Any] = field(default_factory=lambda: {"status": "not run"})
+    task: str = "pose"  # pose: an image crop in (geometry says how); lift: normalised 2D keypoints in (LIFT_MLP)
     format_name: str = FORMAT
     version: int = VERSION
 
@@ -158,16 +159,22 @@ def input_contract(model, *, name: str, shape: list[int], layout: str, dtype: st
     }
 
 
+def joint_records(joint_set) -> dict[str, Any]:
+    """A joint set as the manifest's ``joints`` record: set, names, bones, flip pairs and root."""
+    return {
+        "set": joint_set.name,
+        "names": list(joint_set.joints),
+        "bones": [list(b) for b in joint_set.bones],
+        "flip_pairs": [list(p) for p in joint_set.flip_pairs],
+        "root": joint_set.root,
+    }
+
+
 def model_records(model) -> tuple[dict[str, Any], dict[str, Any]]:
     """The joint-set and geometry records of ``model``."""
     joint_set = model.joint_set
-    joints = {
-        "set": joint_set.name if joint_set else None,
-        "names": list(joint_set.joints) if joint_set else [f"joint_{i}" for i in range(model.num_joints)],
-        "bones": [list(b) for b in joint_set.bones] if joint_set else [],
-        "flip_pairs": [list(p) for p in joint_set.flip_pairs] if joint_set else [],
-        "root": joint_set.root if joint_set else 0,
-    }
+    unnamed = {"set": None, "names": [f"joint_{i}" for i in range(model.num_joints)], "bones": [], "flip_pairs": []}
+    joints = joint_records(joint_set) if joint_set else {**unnamed, "root": 0}
     width, height = model.heatmap_size
     geometry = {
         "input_size": model.input_size,

@@ -21,10 +21,26 @@ def export_onnx(
     module: ExportModule, path: str | Path, *, input_size: int, dynamic_batch: bool, metadata: dict[str, str]
 ) -> Path:
     """Write ``module`` to ``path`` atomically; outputs are named ``coords``/``confidence`` or ``heatmaps``."""
-    onnx, onnxsim = require("onnx"), require("onnxsim")
     names = ["heatmaps"] if module.outputs == "heatmaps" else ["coords", "confidence"]
-    axes = {name: {0: "batch"} for name in [INPUT_NAME, *names]} if dynamic_batch else None
     example = torch.full((1, 3, input_size, input_size), 128.0)
+    return write_onnx(
+        module, example, path, input_name=INPUT_NAME, output_names=names, dynamic_batch=dynamic_batch, metadata=metadata
+    )
+
+
+def write_onnx(
+    module: torch.nn.Module,
+    example: torch.Tensor,
+    path: str | Path,
+    *,
+    input_name: str,
+    output_names: list[str],
+    dynamic_batch: bool,
+    metadata: dict[str, str],
+) -> Path:
+    """Trace ``module`` on ``example`` and write the simplified, checked graph to ``path`` atomically."""
+    onnx, onnxsim = require("onnx"), require("onnxsim")
+    axes = {name: {0: "batch"} for name in [input_name, *output_names]} if dynamic_batch else None
     raw = io.BytesIO()  # in memory: the only file written is ``path``
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice; it is chosen on purpose
@@ -34,8 +50,8 @@ def export_onnx(
             raw,
             opset_version=OPSET,
             dynamo=False,
-            input_names=[INPUT_NAME],
-            output_names=names,
+            input_names=[input_name],
+            output_names=output_names,
             dynamic_axes=axes,
         )
     proto, ok = onnxsim.simplify(onnx.load_from_string(raw.getvalue()))

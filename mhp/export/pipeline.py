@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from mhp.checkpoint import load_checkpoint_and_config
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
 from mhp.export import coreml as coreml_export
+from mhp.export import lifter as lifter_export
 from mhp.export import tflite as tflite_export
 from mhp.export.calibration import CalibrationSet, folder_calibration, synthetic_calibration, synthetic_scenes
 from mhp.export.graph import ExportModule
@@ -32,6 +34,8 @@ from mhp.export.manifest import (
 )
 from mhp.export.onnx import INPUT_NAME, export_onnx
 from mhp.fileio import disk_full_cause, disk_full_error, path_size, remove_stale_temps, replace_path, write_text_atomic
+from mhp.lift.parity import LIFT_BUDGETS, LiftParitySet, LiftReference, compare_lift
+from mhp.models import model_task
 from mhp.optional import installed_versions
 from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
 from mhp.runtime import load_runner
@@ -165,7 +169,10 @@ def gate(
         candidate = load_runner(path, threads=threads, manifest=manifest)
     except RuntimeUnavailableError as exc:
         return {"status": "not run: needs macOS", "passed": None, "reason": str(exc)}
-    report = compare(reference, candidate, data, BUDGETS[manifest.precision])
+    if manifest.task == "lift":
+        report = compare_lift(reference, candidate, data, LIFT_BUDGETS[manifest.precision])
+    else:
+        report = compare(reference, candidate, data, BUDGETS[manifest.precision])
     return {**report, "status": "passed" if report["passed"] else "FAILED"}
 
 
@@ -175,7 +182,19 @@ def parity_data(model, config: dict[str, Any], samples: int) -> ParitySet:
     return parity_set(model, synthetic_scenes(model, config, samples, seed=HELD_OUT_SEED))
 
 
-def calibration_for(cfg: ExportConfig, model, config: dict[str, Any]) -> CalibrationSet:
+def parity_inputs(
+    model, config: dict[str, Any], samples: int
+) -> tuple[ParitySet, Reference] | tuple[LiftParitySet, LiftReference]:
+    """Held-out data and the float32 torch model's outputs on it (crops for image models, 2D poses for lifters)."""
+    if model_task(model.model_name) == "lift":
+        return lifter_export.lift_parity_inputs(model, samples)
+    data = parity_data(model, config, samples)
+    return data, reference_outputs(TorchRunner(model), data)
+
+
+def calibration_for(cfg: ExportConfig, model, config: dict[str, Any]) -> CalibrationSet | lifter_export.LiftCalibration:
+    if model_task(model.model_name) == "lift":
+        return lifter_export.lift_calibration(cfg, model, config)
     if cfg.calib:
         return folder_calibration(cfg.calib, model.input_size)
     return synthetic_calibration(model, config, cfg.calib_samples)
@@ -265,8 +284,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     calibration = (
         calibration_for(cfg, model, config) if any(p == "int8" and f.name == "tflite" for f, p in pairs) else None
     )
-    data = None if cfg.no_check else parity_data(model, config, cfg.parity_samples)
-    reference = None if data is None else reference_outputs(TorchRunner(model), data)
+    data, reference = (None, None) if cfg.no_check else parity_inputs(model, config, cfg.parity_samples)
     names = [artifact_name(model.model_name, precision, fmt.suffix) for fmt, precision in pairs]
     results = []
     with export_lock(out), staging_folder(out, [*names, *(n + ".json" for n in names), REPORT]) as stage:
@@ -275,7 +293,10 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
             started = time.monotonic()
             path, staged = out / name, stage / name
             try:
-                manifest = write_artifact(model, cfg.checkpoint, fmt, precision, staged, calibration, stage, cache)
+                write = write_artifact
+                if model_task(model.model_name) == "lift":
+                    write = partial(lifter_export.write_lift_artifact, tools=installed_versions(TOOLS))
+                manifest = write(model, cfg.checkpoint, fmt, precision, staged, calibration, stage, cache)
             except Exception as exc:  # a converter crash fails this artifact and is reported; the others go on
                 full = disk_full_cause(exc)
                 if full is not None:
@@ -320,8 +341,13 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
     model, config = load_checkpoint_and_config(
         checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
-    data = parity_data(model, config, cfg.parity_samples)
-    parity = gate(path, manifest, reference_outputs(TorchRunner(model), data), data, cfg.threads)
+    if manifest.task != model_task(model.model_name):
+        raise MhpError(
+            f"{path.name} is a {manifest.task} artifact but {checkpoint} holds {model.model_name}; "
+            "pass --checkpoint with the one exported"
+        )
+    data, reference = parity_inputs(model, config, cfg.parity_samples)
+    parity = gate(path, manifest, reference, data, cfg.threads)
     with export_lock(path.parent):
         check_artifact_matches(path, manifest)  # not replaced by an export while the gate ran
         write_manifest(path, replace(manifest, parity=parity))

@@ -24,8 +24,9 @@ PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
 ONNX2TF_SAMPLE = "calibration_image_sample_data_20x128x128x3_float32.npy"
 
 
-def onnx_to_saved_model(onnx_path: Path, workdir: Path) -> Path:
-    """Convert the heatmap ONNX graph with onnx2tf; returns the SavedModel folder (input NHWC float32)."""
+def onnx_to_saved_model(onnx_path: Path, workdir: Path, *, keep_shape: tuple[str, ...] = ()) -> Path:
+    """Convert an ONNX graph with onnx2tf; returns the SavedModel folder. Image inputs become NHWC float32;
+    the inputs named in ``keep_shape`` keep their ONNX shape (onnx2tf would read a 3-D input as NCW)."""
     onnx2tf = require("onnx2tf")
     onnx_path, workdir = onnx_path.resolve(), workdir.resolve()  # onnx2tf runs inside workdir
     workdir.mkdir(parents=True, exist_ok=True)
@@ -35,7 +36,12 @@ def onnx_to_saved_model(onnx_path: Path, workdir: Path) -> Path:
     os.chdir(workdir)
     try:
         with contextlib.redirect_stdout(io.StringIO()) as log:
-            onnx2tf.convert(input_onnx_file_path=str(onnx_path), output_folder_path=str(out), non_verbose=True)
+            onnx2tf.convert(
+                input_onnx_file_path=str(onnx_path),
+                output_folder_path=str(out),
+                non_verbose=True,
+                keep_shape_absolutely_input_names=list(keep_shape) or None,
+            )
     except (Exception, SystemExit) as exc:  # onnx2tf raises bare exceptions or exits; keep its log for the user
         if disk_full_cause(exc) is not None:
             raise
@@ -95,10 +101,7 @@ def convert_saved_model(
             return {"coords": coords, "confidence": confidence}
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.get_concrete_function()], loaded)
-    if precision in ("fp16", "dynamic", "int8"):
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if precision == "fp16":
-        converter.target_spec.supported_types = [tf.float16]
+    samples = None
     if precision == "int8":
         if calibration is None or len(calibration) == 0:
             raise MhpError("full INT8 needs calibration crops; pass --calib DIR or keep the synthetic default")
@@ -106,10 +109,21 @@ def convert_saved_model(
         # One black and one white pixel pin the input range to 0-255: the uint8 input then takes raw pixels
         # (scale 1, zero point 0) instead of whatever range the calibration crops happen to span.
         samples[0, 0, 0], samples[0, 0, 1] = 0.0, 255.0
-        converter.representative_dataset = lambda: ([samples[i : i + 1]] for i in range(len(samples)))
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.int8
+    return convert_at_precision(tf, converter, precision, samples)
+
+
+def convert_at_precision(tf, converter, precision: str, samples: np.ndarray | None) -> bytes:
+    """Set a TFLite converter's optimisation for ``precision`` and convert, quietly. ``int8`` takes float32
+    ``samples`` (one representative input each) and only INT8 kernels: a float op left behind fails."""
+    if precision in ("fp16", "dynamic", "int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if precision == "fp16":
+        converter.target_spec.supported_types = [tf.float16]
+    if precision == "int8":
+        converter.representative_dataset = lambda: ([samples[i : i + 1]] for i in range(len(samples)))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     with contextlib.redirect_stdout(io.StringIO()):
         return converter.convert()
 

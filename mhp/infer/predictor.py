@@ -10,6 +10,7 @@ import numpy as np
 
 from mhp.data.transforms import warp_patch
 from mhp.errors import MhpError
+from mhp.export.manifest import joint_records, read_manifest
 from mhp.geometry import (
     apply_affine,
     bbox_crop_affine,
@@ -22,9 +23,13 @@ from mhp.geometry import (
 from mhp.infer.boxes import centred_box, check_box
 from mhp.infer.camera import Intrinsics, default_intrinsics
 from mhp.infer.image_file import DecodedImage
+from mhp.infer.keypoints import MAX_COORDINATE, MIN_HEAD_ROOT_FRACTION, head_root_fraction
 from mhp.runtime import SUFFIXES, load_runner
+from mhp.runtime.lift import LiftRunner, normalize_keypoints
+from mhp.skeleton import JointSet, get_joint_set
 
 RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml"}
+LIFT_BATCH = 4096  # poses per forward pass of a lifter
 
 
 @dataclass(frozen=True)
@@ -53,37 +58,104 @@ class PersonPose:
         }
 
 
+@dataclass(frozen=True)
+class Lifter:
+    """A 2D->3D lifter behind a Predictor: its joint set, how its input is normalised, and its runner."""
+
+    joint_set: JointSet
+    root: int
+    head: int
+    root_distance: float  # c of the normalisation
+    runner: LiftRunner
+
+
 class Predictor:
     """Runs an exported artifact (``.tflite``, ``.onnx``, ``.mlpackage``; manifest beside it) or a PyTorch
-    checkpoint on person crops cut exactly as in evaluation, and maps the output back to the image and camera."""
+    checkpoint on person crops cut exactly as in evaluation, and maps the output back to the image and camera.
+
+    Built from a ``LIFT_MLP`` checkpoint or lifter artifact it is a 2D->3D lifter instead: :meth:`lift` takes 2D
+    keypoints, and ``lifter`` holds its runner and input normalisation (None for image models)."""
 
     def __init__(self, model: str | Path, *, runtime: str | None = None, threads: int = 1) -> None:
         path = Path(model)
         if not path.exists():
             raise MhpError(f"{path} does not exist; pass an artifact written by mhp-export or a checkpoint")
+        self.lifter: Lifter | None = None
         if path.suffix in SUFFIXES:
             expected = RUNTIMES[SUFFIXES[path.suffix]]
             if runtime not in (None, expected):
                 raise MhpError(f"{path.name} runs on {expected}, not {runtime}; drop --runtime or pick another file")
-            self.runner = load_runner(path, threads=threads)
+            manifest = read_manifest(path)
+            if manifest.task == "lift":
+                norm = manifest.input["normalization"]
+                runner = load_runner(path, threads=threads, manifest=manifest)
+                joint_set = get_joint_set(manifest.joints["set"])
+                self.lifter = Lifter(joint_set, norm["root_index"], norm["head_index"], norm["c"], runner)
+                self.joints, self.root, self.name = manifest.joints, joint_set.root, runner.name
+                return
+            self.runner = load_runner(path, threads=threads, manifest=manifest)
             self.joints, self.geometry = self.runner.manifest.joints, self.runner.manifest.geometry
         else:
             if runtime not in (None, "torch"):
                 raise MhpError(f"{path.name} is a PyTorch checkpoint: it runs on torch, not {runtime}")
             from mhp.checkpoint import load_checkpoint
             from mhp.export.manifest import model_records
+            from mhp.models import model_task
+            from mhp.runtime.lift import TorchLiftRunner
             from mhp.runtime.torch import TorchRunner
 
             network = load_checkpoint(path)
+            if model_task(network.model_name) == "lift":
+                runner = TorchLiftRunner(network, batch_size=LIFT_BATCH)
+                self.lifter = Lifter(network.joint_set, network.root, network.head, network.root_distance, runner)
+                self.joints, self.root, self.name = joint_records(network.joint_set), network.root, runner.name
+                return
             self.runner = TorchRunner(network)
             self.joints, self.geometry = model_records(network)
         self.input_size = int(self.geometry["input_size"])
         self.root = int(self.joints["root"])
         self.name = self.runner.name
 
+    def lift(self, keypoints: np.ndarray) -> np.ndarray:
+        """``(N, J, 2)`` 2D joints in the lifter's joint order (pixels, or any unit: each pose is scaled by its
+        head-root distance) -> ``(N, J, 3)`` root-relative 3D joints in mm (camera axes), float64.
+
+        Other joint sets: :func:`mhp.infer.keypoints.read_keypoints` remaps a keypoint file by joint name."""
+        if self.lifter is None:
+            raise MhpError(f"{self.name} is an image pose model: call predict(image); lift() needs a lifter")
+        joint_set = self.lifter.joint_set
+        shape = (joint_set.num_joints, 2)
+        try:
+            keypoints = np.asarray(keypoints, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise MhpError(f"lift() takes 2D joints as numbers, an array (N, {shape[0]}, 2)") from None
+        if keypoints.ndim != 3 or keypoints.shape[1:] != shape:
+            raise MhpError(
+                f"lift() takes (N, {shape[0]}, 2) joints in the {joint_set.name} order "
+                f"({', '.join(joint_set.joints)}), got {keypoints.shape}; mhp.infer.keypoints remaps other sets"
+            )
+        if not (np.abs(keypoints) <= MAX_COORDINATE).all():
+            raise MhpError(f"lift() takes finite 2D joints within ±{MAX_COORDINATE:g}; some are NaN, infinite or more")
+        scalable = head_root_fraction(keypoints, self.lifter.root, self.lifter.head) > MIN_HEAD_ROOT_FRACTION
+        if not scalable.all():
+            bad, head = int(np.flatnonzero(~scalable)[0]), joint_set.joints[self.lifter.head]
+            raise MhpError(f"pose {bad} has its {head} on its {joint_set.root_name}: it cannot be scaled to be lifted")
+        if len(keypoints) == 0:
+            return np.zeros((0, shape[0], 3))
+        uv = normalize_keypoints(keypoints, self.lifter.root, self.lifter.head, self.lifter.root_distance)
+        return self.lifter.runner(uv).astype(np.float64)
+
+    def images_only(self) -> None:
+        if self.lifter is not None:
+            raise MhpError(
+                f"{self.name} is a 2D->3D lifter: it takes 2D keypoints, not images; call lift(keypoints) "
+                "(mhp-infer --keypoints FILE.json)"
+            )
+
     def crop(self, image: np.ndarray | DecodedImage, box: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The model's input for one person: RGB ``(S, S, 3)`` uint8, the image->crop affine, the crop box; the
         box, the affine and the crop box are in original image pixels."""
+        self.images_only()
         image = image if isinstance(image, DecodedImage) else DecodedImage.whole(image)
         width, height = image.width, image.height
         crop_box = process_bbox(check_box(box, width, height), width, height)
@@ -111,6 +183,7 @@ class Predictor:
         :class:`~mhp.infer.image_file.DecodedImage` read at reduced scale takes boxes and intrinsics in its
         original pixels and gives its results in them.
         """
+        self.images_only()
         image = check_decoded(image)
         width, height = image.width, image.height
         if intrinsics is not None and not isinstance(intrinsics, Intrinsics):

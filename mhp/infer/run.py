@@ -190,14 +190,26 @@ def progress(done: int, total: int | None, stream=None) -> None:
 
 
 def run_infer(cfg: InferConfig) -> list[Path]:
-    """Infer every input; returns the JSON result files written."""
+    """Infer every input (or lift the poses of ``cfg.keypoints``); returns the JSON result files written."""
+    if cfg.keypoints:
+        from mhp.infer.keypoint_run import run_keypoints
+
+        return [run_keypoints(cfg)]
     if not cfg.input or not cfg.model:
-        raise MhpError("pass an INPUT (image, folder or video) and --model (an exported artifact or a checkpoint)")
+        raise MhpError(
+            "pass an INPUT (image, folder or video) and --model (an exported artifact or a checkpoint),"
+            " or --keypoints FILE.json and --model LIFTER.pt"
+        )
     source = Path(cfg.input)
     kind = input_kind(source)
     table = read_boxes(cfg.boxes) if cfg.boxes else None
     detector = ModelDetector(read_detector_spec(cfg.detector), cfg.threads) if cfg.detector else None
     predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
+    if predictor.lifter is not None:
+        raise MhpError(
+            f"{cfg.model} is a 2D->3D lifter: it takes 2D keypoints, not images; pass --keypoints FILE.json"
+            f" instead of {cfg.input}"
+        )
     out = Path(cfg.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -11,6 +12,27 @@ from torch import nn
 from mhp.lift.geometry import ROOT_DISTANCE, lift_to_camera, project, rotate_about_root
 
 CRITIC_ACCURACY_CAP = 0.9  # the critic is not updated on a batch it already judges this well (the reproduction's)
+
+
+def head_scale(uv: torch.Tensor, head: int, c: float = ROOT_DISTANCE) -> torch.Tensor:
+    """``(N,)`` factor by which root-relative 2D poses exceed the normalised size (head ``1 / c`` from the root)."""
+    return c * torch.linalg.vector_norm(uv[:, head], dim=-1).clamp(min=1e-6)
+
+
+def renormalize(uv: torch.Tensor, head: int, c: float = ROOT_DISTANCE) -> torch.Tensor:
+    """Root-relative 2D poses brought back to the normalised size: what real inputs look like."""
+    return uv / head_scale(uv, head, c)[:, None, None]
+
+
+def scale_equivariant(net: Callable[[torch.Tensor], torch.Tensor], head: int, c: float = ROOT_DISTANCE):
+    """A depth lifter for 2D poses of any size: ``s * net(uv / s)``. A turned pose projects larger or smaller
+    than the normalised size; a person ``s`` times larger also has ``s`` times the depth offsets."""
+
+    def lift(uv: torch.Tensor) -> torch.Tensor:
+        scale = head_scale(uv, head, c)
+        return net(uv / scale[:, None, None]) * scale[:, None]
+
+    return lift
 
 
 @dataclass(frozen=True)

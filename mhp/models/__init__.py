@@ -4,7 +4,7 @@ Every factory takes ``num_joints`` (18 for the Human3.6M set, 21 for MuCo), ``jo
 default the set of that size), ``input_size`` (crop side, 256) and ``normalization`` (``legacy`` as the
 original code, or ``unit``); LPNet factories also take
 ``width_mult``, ``embedding_size`` and ``activation`` (``prelu`` as the original; ``relu``/``relu6`` for
-INT8-friendly deployment).
+INT8-friendly deployment). ``LIFT_MLP`` is the 2D→3D lifter (task ``lift``): pixel 2D joints in, no image.
 """
 
 from __future__ import annotations
@@ -18,25 +18,34 @@ from typing import Any
 from torch import nn
 
 from mhp.errors import MhpError
+from mhp.lift.geometry import ROOT_DISTANCE
+from mhp.models.lifter import LiftingModel, LiftMLP
 from mhp.models.lpnet import LPResConcat, LPSkiConcat, LPWoConcat
-from mhp.models.pose_model import IntegralPoseModel
+from mhp.models.pose_model import IntegralPoseModel, resolve_joint_set
 from mhp.models.resnet import DeconvHead, ResNetBackbone
 
-_REGISTRY: dict[str, Callable[..., IntegralPoseModel]] = {}
+TASKS = ("pose", "lift")  # pose: image -> 3D (IntegralPoseModel); lift: 2D joints -> 3D (LiftingModel)
+_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+_TASK: dict[str, str] = {}
 
 
-def register_model(name: str) -> Callable[[Callable[..., IntegralPoseModel]], Callable[..., IntegralPoseModel]]:
-    """Decorator adding a factory to the registry under ``name`` (upper case)."""
+def register_model(name: str, task: str = "pose") -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    """Decorator adding a factory to the registry under ``name`` (upper case) for ``task``."""
 
-    def add(factory: Callable[..., IntegralPoseModel]) -> Callable[..., IntegralPoseModel]:
-        _REGISTRY[name.upper()] = factory
+    def add(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        _REGISTRY[name.upper()], _TASK[name.upper()] = factory, task
         return factory
 
     return add
 
 
-def list_models() -> list[str]:
-    return list(_REGISTRY)
+def list_models(task: str | None = None) -> list[str]:
+    """Registered names, all or those of one task (``pose`` or ``lift``)."""
+    return [name for name in _REGISTRY if task is None or _TASK[name] == task]
+
+
+def model_task(name: str) -> str:
+    return _TASK[resolve_model_name(name)]
 
 
 def resolve_model_name(name: str) -> str:
@@ -66,7 +75,7 @@ def model_arguments(name: str, **kwargs: Any) -> dict[str, Any]:
     return dict(bound.arguments)
 
 
-def create_model(name: str, **kwargs: Any) -> IntegralPoseModel:
+def create_model(name: str, **kwargs: Any) -> nn.Module:
     """Build a registered model, e.g. ``create_model("LPSKI", num_joints=21, width_mult=0.5)``."""
     key = resolve_model_name(name)
     arguments = model_arguments(key, **kwargs)
@@ -160,3 +169,25 @@ def resnet50(
         normalization=normalization,
         joint_set=joint_set,
     )
+
+
+@register_model("LIFT_MLP", task="lift")
+def lift_mlp(
+    *,
+    num_joints: int = 18,
+    joint_set: str | None = None,
+    output: str = "depth",
+    width: int = 1024,
+    blocks: int = 2,
+    dropout: float = 0.5,
+    unit_mm: float = 1000.0,
+    root_distance: float = ROOT_DISTANCE,
+) -> LiftingModel:
+    """2D→3D lifter: Martinez et al.'s residual MLP; ``depth`` output (Chen et al., trainable from 2D alone)
+    or ``xyz``. Input: pixel 2D joints normalised by :meth:`LiftingModel.normalize`; output: root-relative mm."""
+    _check_positive(num_joints)
+    resolved = resolve_joint_set(joint_set, num_joints)
+    if resolved is None:
+        raise MhpError(f"a lifter needs a joint set (its root and head); name one of {num_joints} joints")
+    net = LiftMLP(num_joints, output=output, width=width, blocks=blocks, dropout=dropout)
+    return LiftingModel(net, joint_set=resolved, unit_mm=unit_mm, root_distance=root_distance)

@@ -1,4 +1,5 @@
-"""One Runner per format behind one interface; :func:`load_runner` picks it from the artifact's suffix."""
+"""One Runner per format behind one interface; :func:`load_runner` picks it from the artifact's suffix (and, for
+lifters, its manifest's task)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,25 @@ from mhp.runtime.base import Runner, RuntimeUnavailableError
 
 if TYPE_CHECKING:
     from mhp.export.manifest import ExportManifest
+    from mhp.runtime.lift import LiftRunner
 
 SUFFIXES = {".onnx": "onnx", ".tflite": "tflite", ".mlpackage": "coreml"}
 
 
-def load_runner(path: str | Path, *, threads: int = 1, manifest: ExportManifest | None = None) -> Runner:
-    """The runner for an exported artifact (its manifest sits beside it, or is passed already read)."""
+def load_runner(path: str | Path, *, threads: int = 1, manifest: ExportManifest | None = None) -> Runner | LiftRunner:
+    """The runner for an exported artifact (its manifest sits beside it, or is passed already read): a
+    :class:`~mhp.runtime.lift.LiftRunner` for lifters (manifest ``task: lift``), else an image :class:`Runner`."""
     path = Path(path)
     if not path.exists():
         raise MhpError(f"{path} does not exist; pass an artifact written by mhp-export")
+    if manifest is None and path.suffix in SUFFIXES:
+        from mhp.export.manifest import read_manifest
+
+        manifest = read_manifest(path)
+    if manifest is not None and manifest.task == "lift":
+        from mhp.runtime.lift import load_lift_runner
+
+        return load_lift_runner(path, manifest, threads=threads)
     kind = manifest.format if manifest is not None else SUFFIXES.get(path.suffix)
     if kind == "onnx":
         from mhp.runtime.onnx import OnnxRunner

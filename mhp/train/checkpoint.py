@@ -17,7 +17,6 @@ import torch
 
 from mhp.checkpoint import read_checkpoint, save_checkpoint
 from mhp.errors import CheckpointError
-from mhp.models.pose_model import IntegralPoseModel
 from mhp.models.state import load_state_strict
 
 
@@ -52,12 +51,14 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def save_training(
     path: Path,
-    model: IntegralPoseModel,
+    model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler,
     state: TrainState,
     config: dict[str, Any],
+    **extra: Any,
 ) -> Path:
+    """``extra``: more state dicts to keep (a GAN critic and its optimiser), restored by :func:`load_training`."""
     return save_checkpoint(
         path,
         model,
@@ -66,16 +67,19 @@ def save_training(
         scaler=scaler.state_dict(),
         train_state={k: v for k, v in vars(state).items()},
         rng=rng_state(),
+        **{name: value.state_dict() for name, value in extra.items()},
     )
 
 
 def load_training(
     path: Path,
-    model: IntegralPoseModel,
+    model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler,
+    **extra: Any,
 ) -> TrainState:
-    """Restore a training checkpoint into ``model``/``optimizer``/``scaler``; refuse one of another model."""
+    """Restore a training checkpoint into ``model``/``optimizer``/``scaler`` (and the ``extra`` objects saved
+    with :func:`save_training`); refuse one of another model."""
     content = read_checkpoint(path)
     if not isinstance(content, dict) or "train_state" not in content:
         raise CheckpointError(f"{path} is not an mhp training checkpoint (no optimiser state); start a new --out")
@@ -86,7 +90,15 @@ def load_training(
             "resume with the same model options, or start a new --out"
         )
     load_state_strict(model, content["state_dict"], source=str(path))
+    missing = [name for name in extra if not isinstance(content.get(name), dict)]
+    if missing:
+        raise CheckpointError(f"{path} lacks the {', '.join(missing)} state this run needs; start a new --out")
     optimizer.load_state_dict(content["optimizer"])
     scaler.load_state_dict(content["scaler"])
+    for name, value in extra.items():
+        if isinstance(value, torch.nn.Module):
+            load_state_strict(value, content[name], source=f"{path} ({name})")
+        else:
+            value.load_state_dict(content[name])
     set_rng_state(content["rng"])
     return TrainState(**content["train_state"])

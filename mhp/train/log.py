@@ -15,10 +15,10 @@ from mhp.fileio import DISK_FULL, disk_full_error, write_text_atomic
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
-CSV_FIELDS = ("time", "epoch", "step", "lr", "loss", "loss_geo", "images_per_s", "val_mpjpe_mm")
+CSV_FIELDS = ("time", "epoch", "step", "lr", "loss", "loss_geo", "loss_limb", "images_per_s", "val_mpjpe_mm")
 
 
-def trim_log(path: Path, last_step: int) -> None:
+def trim_log(path: Path, last_step: int, fields: tuple[str, ...] = CSV_FIELDS) -> None:
     """Make ``log.csv`` end where the checkpoint being resumed does, rewritten atomically: a row a kill cut
     short is dropped, and so are the rows of steps after ``last_step`` (they are about to be logged again)."""
     if not path.exists():
@@ -29,7 +29,7 @@ def trim_log(path: Path, last_step: int) -> None:
     if lines and not lines[-1].endswith("\n"):
         lines.pop()
     kept = io.StringIO()
-    writer = csv.DictWriter(kept, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer = csv.DictWriter(kept, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(row for row in csv.DictReader(lines) if logged_step(row) <= last_step)
     if kept.getvalue() != text:
@@ -65,19 +65,27 @@ def format_seconds(seconds: float) -> str:
 class RunLog:
     """Everything a run reports; every method is a no-op on ranks other than 0."""
 
-    def __init__(self, out: Path, *, enabled: bool, stream: TextIO | None = None, resume_step: int = 0) -> None:
+    def __init__(
+        self,
+        out: Path,
+        *,
+        enabled: bool,
+        stream: TextIO | None = None,
+        resume_step: int = 0,
+        fields: tuple[str, ...] = CSV_FIELDS,
+    ) -> None:
         """``resume_step``: the global step of the checkpoint this run continues from (0 for a new run); the
-        log's rows after it are dropped, since those steps are trained again."""
-        self.enabled, self.stream = enabled, stream or sys.stderr
+        log's rows after it are dropped, since those steps are trained again. ``fields``: the CSV columns."""
+        self.enabled, self.stream, self.fields = enabled, stream or sys.stderr, fields
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.tensorboard = None
         self.csv_path = out / "log.csv"
         if not enabled:
             return
-        trim_log(self.csv_path, resume_step)
+        trim_log(self.csv_path, resume_step, fields)
         new = not self.csv_path.exists()
         self.csv_file = open(self.csv_path, "a", newline="")  # noqa: SIM115 - open for the whole run
-        self.csv = csv.DictWriter(self.csv_file, fieldnames=CSV_FIELDS)
+        self.csv = csv.DictWriter(self.csv_file, fieldnames=fields)
         if new:
             self.csv.writeheader()
         try:
@@ -91,13 +99,15 @@ class RunLog:
                 self.stream.write("\r\033[K")
             print(text, file=self.stream, flush=True)
 
-    def progress(self, epoch: int, epochs: int, step: int, steps: int, loss: float, rate: float, eta: float) -> None:
+    def progress(
+        self, epoch: int, epochs: int, step: int, steps: int, loss: float, rate: float, eta: float, unit: str = "img"
+    ) -> None:
         if not self.enabled:
             return
         done = int(20 * step / max(steps, 1))
         line = (
             f"epoch {epoch + 1}/{epochs} [{'#' * done}{'.' * (20 - done)}] {step}/{steps} "
-            f"loss {loss:.4f} {rate:.1f} img/s ETA {format_seconds(eta)}"
+            f"loss {loss:.4f} {rate:.1f} {unit}/s ETA {format_seconds(eta)}"
         )
         if self.tty:
             self.stream.write("\r\033[K" + line)
@@ -109,7 +119,7 @@ class RunLog:
         """One CSV row and the matching TensorBoard scalars."""
         if not self.enabled:
             return
-        row = {k: values.get(k, "") for k in CSV_FIELDS}
+        row = {k: values.get(k, "") for k in self.fields}
         row["time"] = round(time.time(), 3)
         try:
             self.csv.writerow(row)

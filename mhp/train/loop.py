@@ -18,18 +18,19 @@ from torch.utils.data import DataLoader
 
 from mhp.cli.options import config_dict
 from mhp.config import TrainConfig
-from mhp.data.dataset import CropConfig, FailureMonitor, PoseDataset
+from mhp.data.dataset import CropConfig, FailureMonitor, PoseDataset, Source
 from mhp.data.mix import SkipSampler, make_sampler
 from mhp.errors import MhpError
 from mhp.evaluate import EVAL_JOINTS, predict, score_poses, voxels_to_camera
 from mhp.fileio import atomic_path, remove_stale_temps
+from mhp.limbs import LimbPrior, limb_prior, read_limb_prior
 from mhp.models import create_model, model_parameters, resolve_model_name
-from mhp.skeleton import remap_joints
+from mhp.skeleton import JointSet, remap_joints
 from mhp.train import distributed
 from mhp.train.checkpoint import TrainState, load_training, save_training
 from mhp.train.data import build_train_data, default_joint_set, training_poses
 from mhp.train.log import RunLog, format_seconds
-from mhp.train.loss import BoneRatioLoss, canonical_bone_lengths, integral_l1_loss
+from mhp.train.loss import BoneRatioLoss, LimbPriorLoss, canonical_bone_lengths, integral_l1_loss
 
 MODEL_OPTIONS = ("width_mult", "embedding_size", "activation", "input_size", "normalization")
 RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv")  # written atomically, or trimmed on resume
@@ -84,6 +85,25 @@ def validate(model: torch.nn.Module, data: PoseDataset, cfg: TrainConfig, device
     return float(scores.mpjpe.mean())
 
 
+def training_limb_prior(cfg: TrainConfig, sources_3d: list[Source], joint_set: JointSet) -> LimbPrior:
+    """``--limb-prior``'s file (for the model's joint set), else the prior of the 3D training poses."""
+    if cfg.limb_prior:
+        prior = read_limb_prior(cfg.limb_prior)
+        if prior.joint_set != joint_set.name:
+            raise MhpError(
+                f"--limb-prior {cfg.limb_prior} is for the {prior.joint_set} set but the model predicts "
+                f"{joint_set.name}; write one with mhp-data stats --joint-set {joint_set.name}"
+            )
+        return prior
+    poses = training_poses(sources_3d, joint_set).numpy()
+    # remap_joints leaves joints a source lacks at (0, 0, 0), where no camera-space joint can be
+    present = np.any(poses != 0, axis=-1)
+    try:
+        return limb_prior(poses, joint_set, present, source="the 3D training poses")
+    except MhpError as exc:
+        raise MhpError(f"--weight-limb: {exc}, or pass --limb-prior FILE (mhp-data stats)") from None
+
+
 def write_config(path: Path, cfg: TrainConfig) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(yaml.safe_dump(config_dict(cfg), sort_keys=False))
@@ -122,6 +142,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     if cfg.weight_geo > 0:
         lengths = canonical_bone_lengths(training_poses(data.sources_3d, joint_set), joint_set.num_joints)
         geo_loss = BoneRatioLoss(joint_set, lengths, (crop.depth_bins, *crop.heatmap_size[::-1])).to(device)
+    limb_loss = None
+    if cfg.weight_limb > 0:
+        prior = training_limb_prior(cfg, data.sources_3d, joint_set)
+        log.message(f"limb prior (--weight-limb {cfg.weight_limb:g}, samples with depth): {prior.source}")
+        limb_loss = LimbPriorLoss(joint_set, prior, (crop.depth_bins, *crop.heatmap_size[::-1])).to(device)
     net = distributed.wrap(model, runtime, sync_bn=cfg.sync_bn)
     sampler = make_sampler(data.train, shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank)
     monitor = FailureMonitor()
@@ -152,7 +177,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         if cfg.max_steps_per_epoch:
             steps = min(steps, cfg.max_steps_per_epoch)
         net.train()
-        window_start, window_steps, window_images, window_loss, window_geo = time.monotonic(), 0, 0, 0.0, 0.0
+        window_start, window_steps, window_images = time.monotonic(), 0, 0
+        window_loss, window_geo, window_limb = 0.0, 0.0, 0.0
         for batch in loader:
             if state.step_in_epoch >= steps:
                 break
@@ -166,7 +192,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 pred = net(images)
             loss = integral_l1_loss(pred.float(), joints, vis, has_depth)
             geo = geo_loss(pred.float(), vis, has_depth) if geo_loss is not None else torch.zeros((), device=device)
-            total = loss + cfg.weight_geo * geo
+            limb = limb_loss(pred.float(), vis, has_depth) if limb_loss is not None else torch.zeros((), device=device)
+            total = loss + cfg.weight_geo * geo + cfg.weight_limb * limb
             if distributed.any_across(not torch.isfinite(total).item(), runtime):  # all ranks stop together
                 where = f"epoch {epoch + 1} step {state.step_in_epoch}"
                 raise MhpError(
@@ -183,6 +210,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             window_images += len(images) * runtime.world_size
             window_loss += float(distributed.mean_across(loss.detach(), runtime))
             window_geo += float(distributed.mean_across(geo.detach(), runtime))
+            window_limb += float(distributed.mean_across(limb.detach(), runtime))
             now = time.monotonic()
             if state.step_in_epoch % cfg.log_every == 0 or state.step_in_epoch == steps:
                 n = window_steps
@@ -204,9 +232,11 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                     lr=lr,
                     loss=window_loss / n,
                     loss_geo=window_geo / n,
+                    loss_limb=window_limb / n,
                     images_per_s=rate,
                 )
-                window_start, window_steps, window_images, window_loss, window_geo = now, 0, 0, 0.0, 0.0
+                window_start, window_steps, window_images = now, 0, 0
+                window_loss, window_geo, window_limb = 0.0, 0.0, 0.0
             if cfg.time_limit_min is not None and distributed.any_across(
                 state.seconds + now - started >= cfg.time_limit_min * 60, runtime
             ):  # every rank stops at the same step

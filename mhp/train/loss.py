@@ -111,12 +111,15 @@ class LimbPriorLoss(torch.nn.Module):
         self.register_buffer("std", torch.tensor(prior.std_mm, dtype=torch.float32).clamp(min=1.0))
         self.register_buffer("scale", voxel_size_mm(volume, extent_mm))
 
-    def forward(self, pred: torch.Tensor, vis: torch.Tensor) -> torch.Tensor:
-        """``pred`` ``(N, J, 3)`` voxels, ``vis`` ``(N, J, 1)``; 0 when no bone is visible."""
+    def forward(self, pred: torch.Tensor, vis: torch.Tensor, has_depth: torch.Tensor | None = None) -> torch.Tensor:
+        """``pred`` ``(N, J, 3)`` voxels, ``vis`` ``(N, J, 1)``, ``has_depth`` ``(N, 1)`` (None: every sample);
+        bones of samples without depth are left out; 0 when no bone is left."""
         mm = pred * self.scale
         length = (mm[:, self.child_index] - mm[:, self.parent_index]).norm(dim=-1)
         excess = torch.relu((length - self.mean).abs() - PLAUSIBLE_SIGMAS * self.std) / self.std
         seen = vis[:, self.parent_index, 0] * vis[:, self.child_index, 0]
+        if has_depth is not None:
+            seen = seen * has_depth
         return (excess * seen).sum() / seen.sum().clamp(min=1.0)
 
 

@@ -28,7 +28,10 @@ def test_h36m_protocol_2_crops_are_scored(small_relu_checkpoint, synthetic_folde
     assert len(rows) == 1
     row = rows[0]
     assert row.format == "torch"
-    assert row.eval_data == f"h36m protocol 2 (S9, S11), 6 of {len(test_split)} crops, GT boxes"
+    crops = f"h36m protocol 2 (S9, S11), 6 of {len(test_split)} crops, GT boxes"
+    assert row.eval_data == f"{crops}; limb prior measured on their ground truth"
+    assert 0 <= row.limb_within_2sigma <= 1
+    assert row.limb_error_mm > 0
     assert row.samples == 6
     assert row.mpjpe_mm > 0
     assert row.delta_mpjpe_mm == pytest.approx(0.0, abs=1e-3)

@@ -108,6 +108,8 @@ def test_every_format_is_timed_and_scored_against_torch(bench_run):
         assert 0 < row["latency_p50_ms"] <= row["latency_p90_ms"] <= row["latency_p99_ms"]
         assert row["mpjpe_mm"] > 0
         assert row["pa_mpjpe_mm"] < row["mpjpe_mm"]
+        assert 0 <= row["limb_within_2sigma"] <= 1
+        assert row["limb_error_mm"] > 0
         assert abs(row["delta_mpjpe_mm"]) < 1.5
         assert row["peak_memory_mb"] > 0
         assert 0 < row["hardware_fraction"] < 1

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -51,7 +52,9 @@ def test_h36m_protocols(synthetic_folders, checkpoints, capsys, tmp_path, protoc
     assert report["protocol"] == protocol
     assert report["primary"] == ("rigid_mpjpe" if protocol == 1 else "mpjpe")
     assert set(report["per_group"]) == {"Directions", "Discussion"}
-    assert set(report["metrics"]) == {"mpjpe", "pa_mpjpe", "rigid_mpjpe"}
+    limbs = {"limb_within_2sigma", "limb_error_mm", "gt_limb_within_2sigma", "gt_limb_error_mm"}
+    assert set(report["metrics"]) == {"mpjpe", "pa_mpjpe", "rigid_mpjpe", *limbs}
+    assert report["limb_prior"].startswith("measured on the ")
     assert report["metrics"]["pa_mpjpe"] <= report["metrics"]["rigid_mpjpe"] <= report["metrics"]["mpjpe"]
     assert "Directions" in text
     assert "VideoPose3D protocol #1" in text
@@ -144,6 +147,44 @@ def test_synthetic_reports_the_mean_pose_baseline(checkpoints, capsys, tmp_path)
     assert m["baseline_mpjpe"] > 50
     assert m["ratio_to_baseline"] == pytest.approx(m["mpjpe"] / m["baseline_mpjpe"])
     assert "mean-pose baseline" in text
+
+
+def test_synthetic_reports_limb_plausibility_under_either_prior(checkpoints, capsys, tmp_path):
+    from mhp.config import EvalConfig
+    from mhp.data.synthetic import SyntheticHumans
+    from mhp.limbs import limb_prior, plausibility, write_limb_prior
+    from mhp.skeleton import H36M
+
+    scenes = SyntheticHumans(12, joint_set=H36M, seed=EvalConfig.synthetic_seed, image_size=(128, 128))
+    gt = np.stack([scenes.record(i).joints_cam for i in range(12)])
+    argv = ["--checkpoint", str(checkpoints["h36m"]), "--dataset", "synthetic", "--synthetic-samples", "12"]
+    argv += ["--synthetic-image-size", "128"]
+    measured = plausibility(gt, limb_prior(gt, H36M))
+    prior = limb_prior(gt[:6] * 1.1, H36M, source="larger people")
+    given = plausibility(gt, prior)
+    path = write_limb_prior(tmp_path / "prior.json", prior)
+    for extra, expected, says in (
+        ([], measured, "limb prior measured on the 12 ground-truth test poses"),
+        (["--limb-prior", str(path)], given, f"limb prior from {path} (larger people)"),
+    ):
+        code, text, _ = run(capsys, *argv, *extra, "--json", str(tmp_path / "s.json"))
+        assert code == 0
+        report = json.loads((tmp_path / "s.json").read_text())
+        m = report["metrics"]
+        assert m["gt_limb_within_2sigma"] == pytest.approx(expected["within_2sigma"])
+        assert m["gt_limb_error_mm"] == pytest.approx(expected["bone_error_mm"], rel=1e-5)
+        assert 0 <= m["limb_within_2sigma"] <= 1
+        assert m["limb_error_mm"] > 0
+        assert says in text
+        assert says.removeprefix("limb prior ") == report["limb_prior"]
+        line = f"limb plausibility: {100 * m['limb_within_2sigma']:.1f}% of bones within 2σ"
+        assert line in text
+    assert measured["within_2sigma"] > given["within_2sigma"]  # the prior of 10 % larger people fits them less
+    muco = tmp_path / "muco.json"
+    write_limb_prior(muco, limb_prior(np.random.default_rng(0).normal(size=(4, 21, 3)), mhp.skeleton.MUCO))
+    code, _, err = run(capsys, *argv, "--limb-prior", str(muco))
+    assert code == 1
+    assert "limb prior is for the MUCO set but these poses are scored as H36M" in err
 
 
 def test_errors(checkpoints, capsys, tmp_path):

@@ -38,3 +38,8 @@ def test_unknown_model_is_one_line_with_a_suggestion(capsys):
 def test_bad_numbers_are_refused(capsys):
     assert main(["LPSKI", "--repeats", "0"]) == 1
     assert "--repeats" in capsys.readouterr().err
+
+
+def test_lifters_are_not_image_model_cards(capsys):
+    assert main(["LIFT_MLP"]) == 1
+    assert "mhp-models measures image models; LIFT_MLP lifts 2D joints" in capsys.readouterr().err

@@ -78,3 +78,17 @@ def test_critic_accuracy_and_its_cap():
     assert accuracy == 6 / 8
     assert [critic_should_step(a) for a in (0.75, 0.899, 0.9, 1.0)] == [True, True, False, False]
     assert critic_should_step(0.95, cap=1.0)
+
+
+def test_scale_equivariant_lifter_scales_depths_with_the_pose():
+    from mhp.lift.losses import head_scale, renormalize, scale_equivariant
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(36, 18))
+    uv = torch.randn(3, 18, 2) * 0.05
+    uv[:, 0] = 0
+    uv = renormalize(uv, head=10)
+    assert torch.allclose(head_scale(uv, 10), torch.ones(3))
+    lift = scale_equivariant(net, head=10)
+    torch.testing.assert_close(lift(uv), net(uv))  # normalised poses: the network as it is
+    torch.testing.assert_close(lift(uv * 2.5), 2.5 * net(uv))  # a pose 2.5 times larger: 2.5 times the depths

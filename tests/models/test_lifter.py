@@ -29,3 +29,35 @@ def test_bad_options_and_inputs_are_clear_errors():
         LiftMLP(18, dropout=1.0)
     with pytest.raises(MhpError, match=r"expects 2D joints \(N, 18, 2\)"):
         LiftMLP(18, width=8)(torch.zeros(2, 17, 2))
+
+
+def test_lift_mlp_is_registered_for_the_lift_task():
+    import mhp
+    from mhp.models import model_task
+
+    assert mhp.list_models("lift") == ["LIFT_MLP"]
+    assert "LIFT_MLP" not in mhp.list_models("pose")
+    assert model_task("lift_mlp") == "lift"
+    model = mhp.create_model("LIFT_MLP", width=32, joint_set="MPII", num_joints=16)
+    assert (model.joint_set.name, model.root, model.head) == ("MPII", 6, 9)
+    with pytest.raises(MhpError, match="has 18 joints but num_joints is 16"):
+        mhp.create_model("LIFT_MLP", num_joints=16, joint_set="H36M")
+
+
+def test_lifting_model_rebuilds_depths_into_millimetres():
+    import mhp
+    from mhp.lift.geometry import lift_to_camera
+
+    torch.manual_seed(0)
+    model = mhp.create_model("LIFT_MLP", width=32, dropout=0.0, unit_mm=700.0).eval()
+    pixels = torch.rand(5, 18, 2) * 400 + 100
+    uv, _ = model.normalize(pixels)
+    assert torch.allclose(uv[:, 0], torch.zeros(5, 2))
+    assert torch.allclose(uv[:, model.head].norm(dim=-1), torch.full((5,), 0.1))  # head 1/c from the root
+    with torch.no_grad():
+        pose = model(uv)
+        lifted = lift_to_camera(uv, model.net(uv), 0)
+    torch.testing.assert_close(pose, (lifted - lifted[:, :1]) * 700.0)
+    torch.testing.assert_close(model.lift(pixels * 3 + 50), pose, rtol=1e-4, atol=1e-3)  # scale and shift free
+    xyz = mhp.create_model("LIFT_MLP", output="xyz", width=32).eval()
+    assert torch.all(xyz(uv)[:, 0] == 0)  # root-relative by construction

@@ -44,7 +44,8 @@ def test_forward_shapes(name, kwargs, _params, shape):
 
 
 def test_list_models_and_case_insensitive_names():
-    assert mhp.list_models() == ["LPSKI", "LPSKI_LARGE", "LPWO", "LPRES", "RESNET50"]
+    assert mhp.list_models("pose") == ["LPSKI", "LPSKI_LARGE", "LPWO", "LPRES", "RESNET50"]
+    assert mhp.list_models() == [*mhp.list_models("pose"), "LIFT_MLP"]
     assert mhp.create_model("lpski").model_name == "LPSKI"
 
 

@@ -100,3 +100,24 @@ def test_limb_prior_loss_penalises_only_bones_outside_two_sigma_and_only_visible
     assert loss(shifted, torch.zeros(1, 18, 1)).item() == 0.0
     with pytest.raises(MhpError, match="limb prior is for the H36M set"):
         LimbPriorLoss(MUCO, prior, volume=(32, 32, 32))
+
+
+def test_limb_prior_loss_leaves_out_samples_without_depth():
+    pose = canonical_pose()
+    prior = replace(limb_prior(pose[None].numpy().repeat(3, axis=0), H36M), std_mm=(10.0,) * len(H36M.bones))
+    loss = LimbPriorLoss(H36M, prior, volume=(32, 32, 32))
+    voxels = (pose / (2000.0 / 32))[None]
+    stretched = voxels.clone()
+    stretched[0, 13, 1] += 1.0  # the left forearm 62.5 mm too long: 4.25 std beyond 2 std
+    batch = torch.cat([voxels, stretched])  # sample 0 plausible, sample 1 stretched
+    vis = torch.ones(2, 18, 1)
+    per_bone = 4.25 / (2 * len(H36M.bones))
+    assert loss(batch, vis).item() == pytest.approx(per_bone, rel=1e-3)  # no mask: both samples count
+    assert loss(batch, vis, torch.tensor([[1.0], [1.0]])).item() == pytest.approx(per_bone, rel=1e-3)
+    assert loss(batch, vis, torch.tensor([[1.0], [0.0]])).item() == pytest.approx(0.0, abs=1e-5)  # 2D-only: out
+    # the mean is over the bones of samples with depth: one stretched sample of one counts in full
+    assert loss(batch, vis, torch.tensor([[0.0], [1.0]])).item() == pytest.approx(2 * per_bone, rel=1e-3)
+    assert loss(batch, vis, torch.zeros(2, 1)).item() == 0.0
+    pred = batch.clone().requires_grad_(True)
+    loss(pred, vis, torch.tensor([[1.0], [0.0]])).backward()
+    assert torch.all(pred.grad == 0)  # no gradient reaches the 2D-only sample (nor the plausible one)
