@@ -136,7 +136,7 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
     sampler = make_sampler(
         range(len(uv_all)), shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank
     )
-    generator = torch.Generator().manual_seed(cfg.seed)
+    generator = torch.Generator()
     config = config_dict(cfg)
     started, last_save = time.monotonic(), time.monotonic()
     stop_reason = ""
@@ -158,7 +158,6 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
             steps = min(steps, cfg.max_steps_per_epoch)
         if steps == 0:
             raise MhpError(f"{len(sampler)} training poses per process are fewer than --batch-size {cfg.batch_size}")
-        generator.manual_seed(cfg.seed * 1_000_003 + state.global_step)  # resumable angles
         net.train()
         if critic_net is not None:
             critic_net.train()
@@ -176,6 +175,8 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
                 terms["loss_3d"] = pose_l2(pose, target_all[index], visible)
                 pose_mm = pose * model.unit_mm
             else:
+                # angles from (seed, step, rank) alone: a run resumed mid-epoch turns its poses as the first did
+                generator.manual_seed((cfg.seed * 1_000_003 + state.global_step) * 1024 + runtime.rank)
                 angle = (torch.rand(len(uv), generator=generator) * 2 - 1).mul(math.pi).to(device)
                 cycle = geometric_cycle(scale_equivariant(net, model.head, c), uv, angle, root, c)
                 fake = renormalize(cycle.turned_2d, model.head, c)
