@@ -25,11 +25,11 @@ def run_keypoints(cfg: InferConfig) -> Path:
     if cfg.boxes or cfg.detector:
         raise MhpError("--boxes and --detector find people in images; drop them with --keypoints")
     if not cfg.model:
-        raise MhpError("--keypoints needs --model: a 2D->3D lifter checkpoint (LIFT_MLP, mhp-train --task lift)")
+        raise MhpError("--keypoints needs --model: a 2D->3D lifter (a LIFT_MLP checkpoint, or its export)")
     predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
     if predictor.lifter is None:
         raise MhpError(
-            f"{cfg.model} is an image pose model ({predictor.name}); --keypoints needs a 2D->3D lifter checkpoint"
+            f"{cfg.model} is an image pose model ({predictor.name}); --keypoints needs a 2D->3D lifter"
             " (LIFT_MLP); pass images as INPUT instead"
         )
     poses = read_keypoints(cfg.keypoints, predictor.lifter.joint_set)
