@@ -395,7 +395,5 @@ class StatsConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_config(
-            self,
-            {"protocol": PROTOCOL, "samples": at_least(2), "seed": SEED},  # a standard deviation needs 2 poses
-        )
+        # a standard deviation needs two poses
+        check_config(self, {"protocol": PROTOCOL, "samples": at_least(2), "seed": SEED})
