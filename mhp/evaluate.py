@@ -129,9 +129,9 @@ def score_poses(pred_cam: np.ndarray, gt_cam: np.ndarray, *, root: int, joints: 
     return Scores(**errors, groups=list(groups))
 
 
-def read_eval_prior(path: str) -> LimbPrior:
-    """A ``--limb-prior`` file, its source saying where it was read from."""
-    prior = read_limb_prior(path)
+def read_eval_prior(path: str, predicted: JointSet | None = None) -> LimbPrior:
+    """A ``--limb-prior`` file (for the ``predicted`` set, when given), its source saying where it was read from."""
+    prior = read_limb_prior(path, predicted)
     return replace(prior, source=f"from {path}" + (f" ({prior.source})" if prior.source else ""))
 
 

@@ -93,8 +93,9 @@ def write_limb_prior(path: str | Path, prior: LimbPrior) -> Path:
     return write_text_atomic(path, json.dumps(content, indent=1) + "\n")
 
 
-def read_limb_prior(path: str | Path) -> LimbPrior:
-    """A prior written by :func:`write_limb_prior`; anything else is a one-line error naming the file."""
+def read_limb_prior(path: str | Path, predicted: JointSet | None = None) -> LimbPrior:
+    """A prior written by :func:`write_limb_prior` (for the ``predicted`` set, when given: the ``--limb-prior`` of a
+    model predicting it); anything else is a one-line error naming the file."""
     fix = "write it with mhp-data stats"
     content = read_json_file(Path(path), fix=fix)
     if not isinstance(content, dict) or content.get("format") != FORMAT or content.get("version") != VERSION:
@@ -117,6 +118,11 @@ def read_limb_prior(path: str | Path) -> LimbPrior:
     values = prior.mean_mm + prior.std_mm
     if not all(math.isfinite(v) and v >= 0 for v in values) or min(prior.mean_mm) <= 0:
         raise MhpError(f"{path}: bone means must be positive and standard deviations non-negative; {fix}")
+    if predicted is not None and prior.joint_set != predicted.name:
+        raise MhpError(
+            f"--limb-prior {path} is for the {prior.joint_set} set but the model predicts {predicted.name}; "
+            f"write one with mhp-data stats --joint-set {predicted.name}"
+        )
     return prior
 
 

@@ -102,13 +102,7 @@ def evaluation_prior(cfg: BenchConfig, data: ParitySet | LiftParitySet) -> LimbP
             return limb_prior(data.gt_cam, data.joint_set, source="measured on their ground truth")
         except MhpError as exc:
             raise MhpError(f"limb plausibility: {exc} (--samples 2 or more), or pass --limb-prior FILE") from None
-    prior = read_eval_prior(cfg.limb_prior)
-    if prior.joint_set != data.joint_set.name:
-        raise MhpError(
-            f"--limb-prior {cfg.limb_prior} is for the {prior.joint_set} set but the model predicts "
-            f"{data.joint_set.name}; write one with mhp-data stats --joint-set {data.joint_set.name}"
-        )
-    return prior
+    return read_eval_prior(cfg.limb_prior, data.joint_set)
 
 
 def group_model(group: ModelGroup):

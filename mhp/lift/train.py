@@ -79,10 +79,6 @@ def pose_l2(pred: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> 
     return (per_joint * visible).sum() / visible.sum().clamp(min=1.0)
 
 
-def validate(model: LiftingModel, data: LiftData) -> dict[str, float]:
-    return score_lifter(model, data.val)
-
-
 def train_lift(cfg: TrainConfig) -> dict[str, Any]:
     """Train a lifter as ``cfg`` says; returns the run summary."""
     runtime = distributed.start(cfg.device)
@@ -232,7 +228,7 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
                 save("last.pt")
         if not stop_reason:
             state.epoch, state.step_in_epoch = epoch + 1, 0
-        scores = validate(model, data) if runtime.is_main else {}
+        scores = score_lifter(model, data.val) if runtime.is_main else {}
         distributed.barrier(runtime)
         state.seconds += time.monotonic() - started
         started = last_save = time.monotonic()

@@ -106,12 +106,7 @@ def build_lift_data(cfg: TrainConfig) -> LiftData:
 
     poses_3d = every_3d.joints_3d
     if cfg.limb_prior:
-        prior = read_limb_prior(cfg.limb_prior)
-        if prior.joint_set != joint_set.name:
-            raise DatasetError(
-                f"--limb-prior {cfg.limb_prior} is for the {prior.joint_set} set, the lifter predicts "
-                f"{joint_set.name}; write one for {joint_set.name} with mhp-data stats"
-            )
+        prior = read_limb_prior(cfg.limb_prior, joint_set)
     elif supervised:
         prior = limb_prior(poses_3d, joint_set, source="the 3D training poses")
     else:

@@ -88,13 +88,7 @@ def validate(model: torch.nn.Module, data: PoseDataset, cfg: TrainConfig, device
 def training_limb_prior(cfg: TrainConfig, sources_3d: list[Source], joint_set: JointSet) -> LimbPrior:
     """``--limb-prior``'s file (for the model's joint set), else the prior of the 3D training poses."""
     if cfg.limb_prior:
-        prior = read_limb_prior(cfg.limb_prior)
-        if prior.joint_set != joint_set.name:
-            raise MhpError(
-                f"--limb-prior {cfg.limb_prior} is for the {prior.joint_set} set but the model predicts "
-                f"{joint_set.name}; write one with mhp-data stats --joint-set {joint_set.name}"
-            )
-        return prior
+        return read_limb_prior(cfg.limb_prior, joint_set)
     poses = training_poses(sources_3d, joint_set).numpy()
     # remap_joints leaves joints a source lacks at (0, 0, 0), where no camera-space joint can be
     present = np.any(poses != 0, axis=-1)
