@@ -1,4 +1,7 @@
-# make test        create/update .venv (torch==2.13.0 CPU first, then mhp[dev,export,coreml]) and run lint + tests
+# make test        create/update .venv from the lock (torch==2.13.0 CPU first, then mhp[dev,train,export,coreml,bench])
+#                  and run lint + tests
+# make lock        re-resolve every dependency from setup.cfg in a scratch venv and rewrite the lock (constraints.txt);
+#                  then run make test with it before committing
 # make fuzz        the hypothesis fuzz tests of every user-fed parser (tests/fuzz) at 20,000 random examples each
 # make quickstart  create/update .venv, train LPSKI on built-in synthetic humans (~12 min on 2 CPU cores), evaluate,
 #                  export (ONNX, TFLite fp32/INT8) and benchmark it
@@ -10,6 +13,14 @@ STAMP := $(VENV)/.installed-dev
 TORCH := torch==2.13.0
 # onnx2tf's metadata pins an older TensorFlow/ONNX stack; installed alone it converts identically with ours.
 ONNX2TF := onnx2tf==1.29.24
+EXTRAS := dev,train,export,coreml,bench
+
+# The lock: the exact version of every package .venv gets (direct and transitive, pip and setuptools included), for
+# this kind of machine (Linux x86_64, CPython 3.11). Every install below goes through it as pip constraints, so a new
+# release on the registry changes nothing until `make lock` is run and the suite passes with its result.
+LOCK := constraints.txt
+PIP := $(BIN)/python -m pip install --quiet --constraint $(LOCK)
+LOCK_VENV := build/lock-venv
 
 # MediaPipe's BlazePose GHUM full landmark model, the peer of `make bench-peers`: it ships inside this wheel,
 # which is downloaded (not installed) and unpacked into the venv.
@@ -26,18 +37,39 @@ KOTLINC := $(TOOLS)/node_modules/kotlin-compiler/bin/kotlinc
 JVM_JARS := /usr/share/java/junit-platform-console-standalone.jar /usr/share/java/json-android.jar
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: venv test lint format fuzz quickstart bench-peers jvm-tools ios-tools clean
+.PHONY: venv lock test lint format fuzz quickstart bench-peers jvm-tools ios-tools clean
 
 venv: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+# pip, setuptools and wheel come from the lock too, and mhp is built with them (no build isolation: nothing unpinned
+# is fetched to build it).
+$(STAMP): setup.cfg pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[dev,train,export,coreml,bench]"
-	$(BIN)/python -m pip install --quiet --no-deps $(ONNX2TF)
+	$(PIP) pip setuptools wheel
+	$(PIP) $(TORCH)
+	$(PIP) --no-build-isolation -e ".[$(EXTRAS)]"
+	$(PIP) --no-deps $(ONNX2TF)
 	@if $(BIN)/python -m pip list 2>/dev/null | grep -qi nvidia; then \
 		echo "error: a CUDA (nvidia-*) package was installed into $(VENV); install $(TORCH) first"; exit 1; fi
 	touch $(STAMP)
+
+# What a fresh resolve of setup.cfg's ranges gives today, installed the way $(STAMP) installs (torch first, onnx2tf
+# without its dependencies), frozen. torch is written without its local label (+cpu), so the same lock takes the
+# CPU wheel here and the CUDA build of the same release on a GPU machine.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(LOCK_VENV)/bin/python -m pip install --quiet $(TORCH)
+	$(LOCK_VENV)/bin/python -m pip install --quiet ".[$(EXTRAS),runtime]"
+	$(LOCK_VENV)/bin/python -m pip install --quiet --no-deps $(ONNX2TF)
+	{ echo "# The lock: every package .venv gets, at the version the whole test suite passed with."; \
+	  echo "# Linux x86_64, CPython $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())'); written by make lock on $$(date -u +%Y-%m-%d); used as pip constraints."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude mhp | sed -E 's/^(torch==[^+]*)\+.*/\1/' | LC_ALL=C sort -f; \
+	} > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	rm -rf $(LOCK_VENV)
+	@echo "wrote $(LOCK); now run make test with it, and record the tested versions in the README"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -72,8 +104,9 @@ $(RUBY):
 
 ios-tools: $(RUBY)
 
+# MHP_LOCKED tells the suite that .venv was installed from the lock, so tests/test_lock.py checks every version.
 test: lint jvm-tools ios-tools
-	$(BIN)/python -m pytest
+	MHP_LOCKED=1 $(BIN)/python -m pytest
 
 quickstart: $(STAMP)
 	$(BIN)/python -m mhp.quickstart

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from mhp.cli import run_command
 from mhp.cli.eval import evaluate, format_report
-from mhp.cli.options import config_dict, resolve_config
+from mhp.cli.options import add_recipe_arguments, config_dict, resolve_config
 from mhp.config import BenchConfig, EvalConfig, ExportConfig, TrainConfig
 from mhp.fileio import write_text_atomic
+from mhp.recipes import recipe_path
 
-RECIPE = Path(__file__).resolve().parent.parent / "train" / "configs" / "quickstart_synthetic.yaml"
+RECIPE = "quickstart_synthetic"  # the shipped training recipe it runs unless told otherwise
 MAX_RATIO = 0.6  # the model must beat the mean-pose baseline clearly
 
 
@@ -28,14 +29,21 @@ def write_json(path: Path, content: dict) -> None:
     write_text_atomic(path, json.dumps(content, indent=2) + "\n")
 
 
-def body(argv: Sequence[str] | None) -> int:
+def parse_config(argv: Sequence[str] | None) -> TrainConfig:
+    """The quickstart's training config: the shipped ``quickstart_synthetic`` recipe (or ``--config`` / ``--recipe``)
+    writing to ``--out`` and continuing a run found there; nothing runs."""
     parser = argparse.ArgumentParser(prog="mhp-quickstart", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/quickstart")
-    parser.add_argument("--config", default=str(RECIPE), help="training recipe (default: quickstart_synthetic.yaml)")
+    add_recipe_arguments(parser, "train", f"a training recipe of your own (flat YAML; default: the shipped {RECIPE})")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    recipe = args.config or str(recipe_path("train", RECIPE))
+    return resolve_config(TrainConfig, yaml_path=recipe, flags={"out": args.out, "resume": "auto"})
+
+
+def body(argv: Sequence[str] | None) -> int:
+    cfg = parse_config(argv)
+    out = Path(cfg.out)
     started = time.monotonic()
-    cfg = resolve_config(TrainConfig, yaml_path=args.config, flags={"out": str(out), "resume": "auto"})
     from mhp.train.loop import train
 
     run = train(cfg)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import yaml
 
 from mhp.errors import MhpError
+from mhp.recipes import KINDS, format_recipe_list, recipe_path
 
 C = TypeVar("C")
 
@@ -78,7 +79,7 @@ def coerce(value: Any, tp: Any, key: str, source: str) -> Any:
 def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
-        raise MhpError(f"config file {path} not found; see train/configs/ for the recipes")
+        raise MhpError(f"config file {path} not found; give the path of a YAML file, or a shipped recipe by name")
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -156,6 +157,36 @@ def add_config_arguments(
             parser.add_argument(*flags, dest=f.name, nargs="*", default=None, help=text)
         else:
             parser.add_argument(*flags, dest=f.name, default=None, help=text)
+
+
+class ListRecipes(argparse.Action):
+    """``--list-recipes`` / ``--list-presets``: print the shipped recipes of one kind and exit."""
+
+    def __init__(self, option_strings: list[str], dest: str, kind: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help)
+        self.kind = kind
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: Any = None
+    ) -> None:
+        print(format_recipe_list(self.kind))
+        parser.exit()
+
+
+def add_recipe_arguments(parser: argparse.ArgumentParser, kind: str, config_help: str) -> None:
+    """``--config PATH``, or a recipe shipped in the package by name (``--recipe`` for training, ``--preset`` for
+    export; both fill ``config``), and the flag that lists the shipped ones."""
+    _, flag, list_flag = KINDS[kind]
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--config", help=config_help)
+    group.add_argument(
+        flag,
+        dest="config",
+        metavar="NAME",
+        type=lambda name: str(recipe_path(kind, name)),
+        help=f"a recipe shipped with mhp, by name ({list_flag} shows them)",
+    )
+    parser.add_argument(list_flag, action=ListRecipes, kind=kind, help=f"list the shipped {flag[2:]}s and exit")
 
 
 def config_dict(cfg: Any) -> dict[str, Any]:

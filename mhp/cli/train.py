@@ -2,8 +2,9 @@
 
 mhp-train                                                     # LPSKI on synthetic humans
 mhp-train --task lift --supervision 2d                        # a 2D->3D lifter from 2D poses only
-mhp-train --config train/configs/lpski_h36m_p2.yaml --data-3d h36m=/data/Human36M --data-2d mpii=/data/MPII
-torchrun --nproc-per-node 4 -m mhp.cli.train --config ...    # DDP on 4 GPUs
+mhp-train --recipe lpski_h36m_p2 --data-3d h36m=/data/Human36M --data-2d mpii=/data/MPII
+mhp-train --list-recipes                                      # the recipes shipped with mhp
+torchrun --nproc-per-node 4 -m mhp.cli.train --recipe ...    # DDP on 4 GPUs
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, parse_command_line
+from mhp.cli.options import add_config_arguments, add_recipe_arguments, parse_command_line
 from mhp.config import TrainConfig
 
 HELP = {
@@ -32,7 +33,7 @@ HELP = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-train", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="flat YAML recipe (train/configs/*.yaml)")
+    add_recipe_arguments(parser, "train", "a flat YAML recipe of your own (start from a shipped one)")
     add_config_arguments(parser, TrainConfig, help_text=HELP)
     return parser
 

@@ -18,10 +18,16 @@ from mhp.fileio import is_file, read_json_file
 from mhp.geometry import process_bbox
 from mhp.infer.boxes import is_box
 from mhp.infer.image_file import read_image
+from mhp.optional import installed_versions
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BOXES_FILE = "boxes.json"
 MIN_SAMPLES = 200
+# The libraries whose arithmetic makes the pixels: numpy draws the scenes, OpenCV rasterises and resamples them.
+# Another release of either may move a few pixels (OpenCV 4.14 -> 5.1 changes 6 % of them, mostly by 1), which
+# changes the sha256 but not what INT8 ranges depend on; the fingerprint below measures that.
+PIXEL_LIBRARIES = ("numpy", "opencv-python-headless")
+FINGERPRINT_GRID = 4
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,23 @@ class CalibrationSet:
         return hashlib.sha256(np.ascontiguousarray(self.pixels).tobytes()).hexdigest()
 
     def record(self) -> dict[str, Any]:
-        return {"id": self.id, "source": self.source, "samples": len(self.pixels), "sha256": self.sha256}
+        """The set's identity for a manifest, with the library versions that produced these exact pixels."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "samples": len(self.pixels),
+            "sha256": self.sha256,
+            "made_with": installed_versions(PIXEL_LIBRARIES),
+        }
+
+    def fingerprint(self, grid: int = FINGERPRINT_GRID) -> np.ndarray:
+        """The mean of each channel over each cell of a ``grid x grid`` split of every crop, float32
+        ``(N, grid, grid, 3)``: the brightness layout INT8 ranges depend on, without the exact pixels."""
+        count, size = len(self.pixels), self.pixels.shape[1]
+        if size % grid:
+            raise MhpError(f"crop size {size} does not split into a {grid} x {grid} grid")
+        cells = self.pixels.reshape(count, grid, size // grid, grid, size // grid, 3)
+        return cells.mean(axis=(2, 4), dtype=np.float64).astype(np.float32)
 
 
 def synthetic_scenes(model, config: dict[str, Any], count: int, *, seed: int | None = None) -> SyntheticHumans:

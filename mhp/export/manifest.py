@@ -25,7 +25,7 @@ VERSION = 1
 
 @dataclass(frozen=True)
 class ExportManifest:
-    """How to feed an artifact and read its outputs (see ``export/README.md`` for every field)."""
+    """How to feed an artifact and read its outputs (see ``docs/export.md`` for every field)."""
 
     artifact: str  # file or folder name, beside the manifest
     format: str  # onnx, tflite, coreml

@@ -34,7 +34,7 @@ class LiftBudget:
     delta_mpjpe_fraction: float | None = None
 
 
-# Measured on 64- to 1024-wide lifters (export/README.md, "Lifters"): fp32 differs by <= 0.002 mm (BatchNorm
+# Measured on 64- to 1024-wide lifters (docs/export.md, "Lifters"): fp32 differs by <= 0.002 mm (BatchNorm
 # folded into the linear layers); fp16 by <= 0.5 mm mean, 2 mm max; full INT8 by 8-16 % of the model's MPJPE on
 # average while its MPJPE moves by 0.4-1.2 mm: quantisation noise is nearly orthogonal to the model's own error.
 LIFT_BUDGETS = {

@@ -19,7 +19,8 @@ from mhp.errors import MhpError
 from tests.fuzz.harness import JSON_VALUES, FileSwap, damaged, fast_folder, mutated, outcome
 
 ROOT = Path(__file__).parents[2]
-RECIPES = sorted((ROOT / "train" / "configs").glob("*.yaml")) + sorted((ROOT / "export").glob("*.yaml"))
+RECIPES = sorted((ROOT / "mhp" / "recipes").glob("*/*.yaml"))  # the shipped training recipes and export presets
+assert len(RECIPES) > 20, "the recipes moved: point RECIPES at them"
 CLASSES = [c for c in vars(config).values() if dataclasses.is_dataclass(c) and c.__module__ == config.__name__]
 COMMANDS = {"data": data, "models": models, "eval": eval, "export": export, "bench": bench, "infer": infer}
 COMMANDS["train"] = train
@@ -100,7 +101,8 @@ def test_yaml_configs(folder):
 
 
 def flags_of(parser: argparse.ArgumentParser) -> list[str]:
-    return [s for a in parser._actions for s in a.option_strings if s not in ("-h", "--help")]
+    exits = ("-h", "--help", "--list-recipes", "--list-presets")
+    return [s for a in parser._actions for s in a.option_strings if s not in exits]
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -113,6 +115,7 @@ VALUES = st.one_of(
     st.floats().map(str),
     st.sampled_from(["0", "-1", "-3", "7", "nan", "inf", "-inf", "1e999", "1,2", "1,,-2", "true", "no", "", "x"]),
     st.sampled_from(["LPSKI", "h36m", "synthetic", "onnx", "tflite", "int8", "fp16", "all", "cpu", "auto"]),
+    st.sampled_from(["quickstart_synthetic", "lpski_h36m_p2", "lift_mpii_2d", "mobile", "tflite_int8"]),
     st.sampled_from(["1" * 5000, "--", "-", "=", "9" * 30]),
     st.text(max_size=10),
 )
@@ -156,8 +159,13 @@ def argvs(draw: st.DrawFn, parser: argparse.ArgumentParser, config_files: list[s
             words.append(draw(st.sampled_from(config_files)))
             continue
         words += draw(st.lists(VALUES, max_size=2))
-    words = [w for w in words if not (w.startswith("-h") or w.startswith("--h"))]  # --help exits 0 by design
-    return words
+    return [w for w in words if not exits_by_design(w)]
+
+
+def exits_by_design(word: str) -> bool:
+    """--help, --list-recipes and --list-presets (or a prefix argparse expands to one) print and exit 0."""
+    listing = len(word) >= len("--lis") and any(flag.startswith(word) for flag in ("--list-recipes", "--list-presets"))
+    return word.startswith(("-h", "--h")) or listing
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
