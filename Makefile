@@ -109,7 +109,7 @@ test: lint jvm-tools ios-tools
 	MHP_LOCKED=1 $(BIN)/python -m pytest
 
 quickstart: $(STAMP)
-	$(BIN)/python -m mhp.quickstart
+	$(BIN)/python -m mhp.cli.quickstart
 
 $(BLAZEPOSE): $(STAMP)
 	mkdir -p $(PEERS)

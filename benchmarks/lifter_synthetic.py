@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from mhp.checkpoint import load_checkpoint
 from mhp.config import EvalConfig, TrainConfig
-from mhp.fileio import write_text_atomic
-from mhp.lift.eval_run import evaluate_lifter
-from mhp.lift.train import train_lift
+from mhp.eval.lift_run import evaluate_lifter
+from mhp.models.checkpoint import load_checkpoint
+from mhp.train.lift_loop import train_lift
+from mhp.util.fileio import write_text_atomic
 
 RECIPES = {
     "supervised (3D labels)": {"supervision": "3d"},

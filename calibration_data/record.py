@@ -14,7 +14,7 @@ import numpy as np
 
 import mhp
 from mhp.export.calibration import synthetic_calibration
-from mhp.fileio import atomic_path, write_text_atomic
+from mhp.util.fileio import atomic_path, write_text_atomic
 
 FOLDER = Path(__file__).resolve().parent
 MANIFEST = FOLDER / "manifest.json"

@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 LAZY = {
     "create_model": "mhp.models",
     "list_models": "mhp.models",
-    "load_checkpoint": "mhp.checkpoint",
-    "save_checkpoint": "mhp.checkpoint",
+    "load_checkpoint": "mhp.models.checkpoint",
+    "save_checkpoint": "mhp.models.checkpoint",
     "Predictor": "mhp.infer.predictor",
 }
 

@@ -1,4 +1,5 @@
-"""Boxes, crops, cameras and unit conversions (spec sections 5, 6.1, 6.3, 9.6) as pure numpy functions.
+"""Boxes, crops, the input normalisation, cameras and unit conversions (spec sections 5, 6.1, 6.3, 6.4, 9.6) as pure
+numpy functions and constants.
 
 Units are named in the variables: ``*_img`` original-image pixels, ``*_patch`` pixels of the network input
 crop, ``*_voxel`` heatmap units (x, y in [0, W-1], z in [0, D-1]), ``*_cam`` camera-space millimetres.
@@ -14,6 +15,13 @@ from mhp.errors import MhpError
 
 BBOX_EXPANSION = 1.25
 DEPTH_RANGE_MM = 2000.0  # bbox_3d_shape[0] of the original config: the volume spans root +- 1000 mm
+
+# The input normalisation every mhp model applies to 0-255 RGB crops: pixel * scale, then (x - mean) / std.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# Pixel scale applied to 0-255 RGB before (x - mean) / std. "legacy" is the original code's (spec 6.4,
+# quirk 1: 0-255 values normalised with 0-1 ImageNet statistics); every original checkpoint expects it.
+NORMALIZATIONS = {"legacy": 1.0, "unit": 1.0 / 255.0}
 
 
 def process_bbox(

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import read_json_file, write_text_atomic
 from mhp.skeleton import JointSet, get_joint_set
+from mhp.util.fileio import read_json_file, write_text_atomic
 
 FORMAT = "mhp-limb-prior"
 VERSION = 1

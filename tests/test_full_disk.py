@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-import mhp.checkpoint
-from mhp.checkpoint import save_checkpoint
+import mhp.models.checkpoint
 from mhp.cli.export import main as export_main
 from mhp.cli.train import main as train_main
 from mhp.errors import DiskFullError
-from mhp.fileio import write_text_atomic
 from mhp.models import create_model
+from mhp.models.checkpoint import save_checkpoint
+from mhp.util.fileio import write_text_atomic
 from tests.train.conftest import tiny_flags
 
 FIX = "free space or choose another output folder"
@@ -91,7 +91,7 @@ def test_atomic_writes_raise_one_line_and_keep_the_old_file(tmp_path, monkeypatc
 def test_a_checkpoint_that_does_not_fit_keeps_the_previous_one(tmp_path, monkeypatch):
     path = save_checkpoint(tmp_path / "last.pt", tiny_model())
     before = path.read_bytes()
-    monkeypatch.setattr(mhp.checkpoint, "open", open_without_space(after=100_000), raising=False)
+    monkeypatch.setattr(mhp.models.checkpoint, "open", open_without_space(after=100_000), raising=False)
     with pytest.raises(DiskFullError, match=rf"^no space left on the device writing {path}; {FIX} \(the previous"):
         save_checkpoint(path, tiny_model())
     assert folder_bytes(tmp_path) == {"last.pt": before}
@@ -104,7 +104,7 @@ def test_training_on_a_full_disk_stops_with_one_line(tmp_path, monkeypatch, caps
     assert train_main([*flags, "--epochs", "1"]) == 0
     before = folder_bytes(out)
     capsys.readouterr()
-    monkeypatch.setattr(mhp.checkpoint, "open", open_without_space(after=100_000), raising=False)
+    monkeypatch.setattr(mhp.models.checkpoint, "open", open_without_space(after=100_000), raising=False)
     assert train_main([*flags, "--epochs", "2", "--resume", "auto"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert (

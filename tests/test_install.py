@@ -20,11 +20,11 @@ from packaging.utils import canonicalize_name
 
 from mhp.cli.export import parse_config as parse_export
 from mhp.cli.infer import main as infer_main
-from mhp.cli.options import config_dict
+from mhp.cli.quickstart import parse_config as parse_quickstart
 from mhp.cli.train import parse_config as parse_train
+from mhp.config.recipes import recipe_names
+from mhp.config.resolve import config_dict
 from mhp.data.synthetic import SyntheticHumans
-from mhp.quickstart import parse_config as parse_quickstart
-from mhp.recipes import recipe_names
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -37,8 +37,8 @@ ALONE = ("onnx2tf",)  # installed with --no-deps by the Makefile: its own depend
 PROBE = """
 import importlib, json, pkgutil, sys
 import mhp
-from mhp.cli.options import config_dict
-from mhp.recipes import recipe_names
+from mhp.config.resolve import config_dict
+from mhp.config.recipes import recipe_names
 modules = ["mhp"]
 for info in pkgutil.walk_packages(mhp.__path__, "mhp."):
     importlib.import_module(info.name)
@@ -47,7 +47,7 @@ result = {"file": mhp.__file__, "modules": sorted(modules), "recipes": {}, "pres
 if "--configs" in sys.argv:
     from mhp.cli.export import parse_config as parse_export
     from mhp.cli.train import parse_config as parse_train
-    from mhp.quickstart import parse_config as parse_quickstart
+    from mhp.cli.quickstart import parse_config as parse_quickstart
     result["recipes"] = {n: config_dict(parse_train(["--recipe", n])) for n in recipe_names("train")}
     presets = recipe_names("export")
     result["presets"] = {n: config_dict(parse_export(["--preset", n, "--checkpoint", "x.pt"])) for n in presets}
@@ -150,7 +150,11 @@ def test_the_wheel_holds_every_module_and_recipe(wheel):
     for folder in (ROOT / "mhp").rglob("*"):
         if folder.is_dir() and any(folder.glob("*.py")):
             assert (folder / "__init__.py").is_file(), f"{folder.relative_to(ROOT)} has modules but no __init__.py"
-    assert {"mhp/train/loop.py", "mhp/recipes/train/lpski_h36m_p2.yaml", "mhp/recipes/export/mobile.yaml"} <= names
+    assert {
+        "mhp/train/loop.py",
+        "mhp/config/recipes/train/lpski_h36m_p2.yaml",
+        "mhp/config/recipes/export/mobile.yaml",
+    } <= names
 
 
 def test_the_installed_wheel_works_from_any_folder(wheel, tmp_path):

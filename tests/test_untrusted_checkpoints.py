@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from mhp.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
 from mhp.cli.bench import main as bench_main
 from mhp.cli.eval import main as eval_main
 from mhp.cli.export import main as export_main
 from mhp.cli.infer import main as infer_main
+from mhp.models.checkpoint import CheckpointError, load_checkpoint, read_checkpoint
 
 MHP = Path(__file__).resolve().parents[1] / "mhp"
 

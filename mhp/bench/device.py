@@ -16,8 +16,8 @@ from typing import Any
 
 from mhp.bench.schema import NOT_SCORED, SKIPPED, BenchRow, row_from_dict
 from mhp.errors import MhpError
-from mhp.export.manifest import read_manifest
-from mhp.fileio import read_json_file, write_text_atomic
+from mhp.runtime.manifest import read_manifest
+from mhp.util.fileio import read_json_file, write_text_atomic
 
 REMOTE_DIR = "/data/local/tmp/mhp"
 BENCHMARK_TIMEOUT_S = 900.0  # benchmark_model stops each phase after 150 s by itself

@@ -19,9 +19,7 @@ from mhp.bench.machine import Machine
 from mhp.bench.memory import peak_memory_mb
 from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, NOT_SCORED, PASSED, SKIPPED, BenchRow
 from mhp.errors import MhpError
-from mhp.export.manifest import ExportManifest, read_manifest
-from mhp.fileio import path_size, read_json_file
-from mhp.lift.parity import (
+from mhp.eval.lift_parity import (
     LIFT_BUDGETS,
     LiftBudget,
     LiftParitySet,
@@ -29,11 +27,13 @@ from mhp.lift.parity import (
     compare_lift_outputs,
     lift_health_failures,
 )
+from mhp.eval.parity import BUDGETS, Budget, ParitySet, Reference, accuracy_mm, compare_outputs, health_failures
 from mhp.limbs import LimbPrior, plausibility
-from mhp.optional import MissingDependencyError
-from mhp.parity import BUDGETS, Budget, ParitySet, Reference, accuracy_mm, compare_outputs, health_failures
 from mhp.runtime import SUFFIXES, load_runner
 from mhp.runtime.base import Runner, RuntimeUnavailableError
+from mhp.runtime.manifest import ExportManifest, read_manifest
+from mhp.util.fileio import path_size, read_json_file
+from mhp.util.optional import MissingDependencyError
 
 FORMAT_RUNTIMES = {"torch": "torch", "onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml"}
 RUNTIME_EXTRAS = {"onnxruntime": "runtime", "litert": "runtime", "coreml": "coreml", "torch": ""}
@@ -122,8 +122,7 @@ def make_runner(target: Target, threads: int) -> Runner:
     """The runner for a target; raises RuntimeUnavailableError / MissingDependencyError when it cannot run."""
     if target.format == "torch":
         from mhp.bench.lift import is_lifter
-        from mhp.runtime.lift import TorchLiftRunner
-        from mhp.runtime.torch import TorchRunner
+        from mhp.models.runner import TorchLiftRunner, TorchRunner
 
         return TorchLiftRunner(target.model) if is_lifter(target.model) else TorchRunner(target.model, batch_size=1)
     if target.peer_input:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mhp.optional import installed_versions
+from mhp.util.optional import installed_versions
 
 # (flag the kernel lists, fp32 MACs per cycle per core, int8 MACs per cycle per core), widest first
 SIMD_LEVELS = (

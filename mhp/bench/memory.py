@@ -61,10 +61,9 @@ def load_and_run(kind: str, path: str, threads: int, input_size: int | None) -> 
     if kind == "torch":
         import torch
 
-        from mhp.checkpoint import load_checkpoint
         from mhp.models import model_task
-        from mhp.runtime.lift import TorchLiftRunner
-        from mhp.runtime.torch import TorchRunner
+        from mhp.models.checkpoint import load_checkpoint
+        from mhp.models.runner import TorchLiftRunner, TorchRunner
 
         torch.set_num_threads(threads)
         baseline = reset_peak()
@@ -73,15 +72,15 @@ def load_and_run(kind: str, path: str, threads: int, input_size: int | None) -> 
         runner = TorchLiftRunner(model, batch_size=1) if lifter else TorchRunner(model, batch_size=1)
     elif kind == "peer":
         from mhp.bench.peer import PeerRunner
-        from mhp.optional import require
+        from mhp.util.optional import require
 
         require("ai_edge_litert.interpreter")
         baseline = reset_peak()
         runner = PeerRunner(path, input_size=input_size, threads=threads)
     else:
-        from mhp.export.manifest import read_manifest
-        from mhp.optional import require
         from mhp.runtime import load_runner
+        from mhp.runtime.manifest import read_manifest
+        from mhp.util.optional import require
 
         require("onnxruntime" if kind == "onnx" else "ai_edge_litert.interpreter")
         manifest = read_manifest(path)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.optional import require
 from mhp.runtime.base import Runner, check_pixels
+from mhp.util.optional import require
 
 
 class PeerRunner(Runner):

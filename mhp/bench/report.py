@@ -15,8 +15,8 @@ from typing import Any
 from mhp.bench.machine import Machine
 from mhp.bench.schema import FIELDS, PASSED, BenchRow
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path, write_text_atomic
-from mhp.optional import require
+from mhp.util.fileio import atomic_path, write_text_atomic
+from mhp.util.optional import require
 
 FORMAT = "mhp-bench"
 VERSION = 1

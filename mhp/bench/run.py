@@ -15,16 +15,15 @@ from mhp.bench.host import Target, artifact_targets, benchmark_target
 from mhp.bench.lift import is_lifter, lift_evaluation_set, lift_macs
 from mhp.bench.machine import Machine, describe_machine
 from mhp.bench.schema import BenchRow
-from mhp.checkpoint import load_checkpoint_and_config
 from mhp.config import BenchConfig
 from mhp.errors import MhpError
-from mhp.evaluate import read_eval_prior
-from mhp.lift.parity import LiftParitySet, LiftReference, lift_reference
+from mhp.eval.lift_parity import LiftParitySet, LiftReference, lift_reference
+from mhp.eval.parity import HELD_OUT_SEED, ParitySet, Reference, parity_set, reference_outputs
+from mhp.eval.pose import read_eval_prior
 from mhp.limbs import LimbPrior, limb_prior
-from mhp.parity import HELD_OUT_SEED, ParitySet, Reference, parity_set, reference_outputs
+from mhp.models.checkpoint import load_checkpoint_and_config
+from mhp.models.runner import TorchLiftRunner, TorchRunner
 from mhp.runtime import SUFFIXES
-from mhp.runtime.lift import TorchLiftRunner
-from mhp.runtime.torch import TorchRunner
 
 RUNTIMES = ("torch", "onnxruntime", "litert", "coreml")
 DATA = ("synthetic", "h36m")

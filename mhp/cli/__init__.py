@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from mhp.errors import MhpError
-from mhp.fileio import DISK_FULL
+from mhp.util.fileio import DISK_FULL
 
 
 def run_command(body: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:

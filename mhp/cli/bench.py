@@ -13,8 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, config_dict, parse_command_line
+from mhp.cli.options import add_config_arguments, parse_command_line
 from mhp.config import BenchConfig
+from mhp.config.resolve import config_dict
 
 HELP = {
     "artifacts": "folders written by mhp-export (or artifact files)",

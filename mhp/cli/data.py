@@ -29,9 +29,9 @@ from mhp.data.limb_stats import dataset_limb_prior, prior_table, synthetic_limb_
 from mhp.data.show import make_grid, sample_tiles
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.writers import write_coco, write_mpii, write_muco, write_mupots
-from mhp.fileio import atomic_path
 from mhp.limbs import write_limb_prior
 from mhp.skeleton import H36M, get_joint_set
+from mhp.util.fileio import atomic_path
 
 GROUP_LABEL = {"h36m": "action", "mupots": "sequence"}
 CONFIGS = {

@@ -13,19 +13,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mhp.checkpoint import load_checkpoint, read_checkpoint
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, config_dict, parse_command_line
+from mhp.cli.options import add_config_arguments, parse_command_line
 from mhp.config import EvalConfig
+from mhp.config.resolve import config_dict
 from mhp.data import read_dataset
 from mhp.data.io import DatasetError
 from mhp.data.synthetic import SyntheticHumans
 from mhp.errors import MhpError
-from mhp.evaluate import CONVENTIONS, FLIP_MODES, read_eval_prior, run_h36m, run_mupots, run_synthetic
-from mhp.fileio import atomic_path
-from mhp.lift.evaluate import N_MPJPE
+from mhp.eval.lift import N_MPJPE
+from mhp.eval.pose import CONVENTIONS, FLIP_MODES, read_eval_prior, run_h36m, run_mupots, run_synthetic
 from mhp.models import model_task
+from mhp.models.checkpoint import load_checkpoint, read_checkpoint
 from mhp.train.distributed import resolve_device
+from mhp.util.fileio import atomic_path
 
 DATASETS = ("h36m", "mupots", "synthetic")
 LABELS = {
@@ -108,7 +109,7 @@ def report_header(cfg: EvalConfig, model, boxes: str, flip: str) -> dict[str, An
 
 def evaluate_lifter_checkpoint(cfg: EvalConfig, model) -> dict[str, Any]:
     """A lifter on ground-truth 2D (and ``--keypoints-from`` an image model's 2D), next to the baselines."""
-    from mhp.lift.eval_run import evaluate_lifter
+    from mhp.eval.lift_run import evaluate_lifter
 
     if cfg.flip_test or cfg.bbox_root:
         raise MhpError("--flip-test and --bbox-root apply to image models; a lifter takes 2D joints")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from mhp.cli import run_command
 from mhp.cli.options import add_config_arguments, add_recipe_arguments, parse_command_line
 from mhp.config import ExportConfig
-from mhp.parity import format_parity_table
+from mhp.eval.parity import format_parity_table
 
 HELP = {
     "checkpoint": "mhp checkpoint (or original snapshot with --model)",
@@ -38,7 +38,7 @@ def parse_config(argv: Sequence[str] | None) -> ExportConfig:
 def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
     if cfg.golden:
-        from mhp.golden import write_golden
+        from mhp.export.golden import write_golden
 
         print(f"wrote {write_golden(cfg.golden, cfg.golden_from)}")
         return 0

@@ -12,8 +12,9 @@ import argparse
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, resolve_config
+from mhp.cli.options import add_config_arguments
 from mhp.config import InferConfig
+from mhp.config.resolve import resolve_config
 
 HELP = {
     "input": "image, folder of images or video (or pass it as the first argument)",

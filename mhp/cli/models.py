@@ -14,10 +14,10 @@ import torch
 from mhp.cli import run_command
 from mhp.config import ModelsConfig
 from mhp.errors import MhpError
-from mhp.fileio import write_text_atomic
 from mhp.models import list_models, model_task, resolve_model_name
 from mhp.models.card import ModelCard, model_card
 from mhp.models.layers import ACTIVATIONS
+from mhp.util.fileio import write_text_atomic
 
 HEADER = ("model", "joints", "activation", "params", "GMACs", "volume J×D×H×W", "CPU ms")
 

@@ -1,138 +1,23 @@
-"""Command configuration: dataclass defaults < ``--config`` YAML (flat) < command-line flags.
-
-``add_config_arguments`` turns every field of a frozen config dataclass into a flag (``batch_size`` ->
-``--batch-size``), so the dataclass is the single list of options; ``resolve_config`` merges the three
-layers, refusing unknown keys and wrong types with a one-line error that suggests the closest key.
-"""
+"""The command line of every command: one flag per field of its config dataclass (``batch_size`` ->
+``--batch-size``), so the dataclass is the single list of options; ``--config PATH`` or a shipped recipe by name;
+parsing ends in :func:`mhp.config.resolve.resolve_config` (defaults < YAML < flags)."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
-import types
 import typing
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import yaml
-
-from mhp.errors import MhpError
-from mhp.recipes import KINDS, format_recipe_list, recipe_path
-
-C = TypeVar("C")
-
-
-def _field_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    args = typing.get_args(tp)
-    if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        return rest[0], True
-    return tp, False
-
-
-def coerce(value: Any, tp: Any, key: str, source: str) -> Any:
-    """``value`` converted to the field type ``tp``, or an MhpError naming the key and the source."""
-    base, optional = _unwrap_optional(tp)
-    if value is None:
-        if optional:
-            return None
-        raise MhpError(f"{source}: {key} cannot be empty")
-    origin = typing.get_origin(base)
-    try:
-        if origin is tuple:
-            items = value if isinstance(value, list | tuple) else [value]
-            items = [part for v in items for part in (v.split(",") if isinstance(v, str) else [v]) if part != ""]
-            item_type = typing.get_args(base)[0]
-            return tuple(coerce(v, item_type, key, source) for v in items)
-        if base is bool:
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("true", "yes", "1", "on"):
-                return True
-            if str(value).lower() in ("false", "no", "0", "off"):
-                return False
-            raise ValueError(value)
-        if base is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError(value)
-            return int(value)
-        if base is float:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value)
-        if base is str:
-            if isinstance(value, dict | list):
-                raise ValueError(value)
-            return str(value)
-    except (TypeError, ValueError, OverflowError):
-        name = getattr(base, "__name__", str(base))
-        raise MhpError(f"{source}: {key} must be {name}, got {value!r}") from None
-    return value
-
-
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise MhpError(f"config file {path} not found; give the path of a YAML file, or a shipped recipe by name")
-    try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise MhpError(f"{path}: invalid YAML{where}") from None
-    except UnicodeDecodeError as exc:
-        raise MhpError(f"{path}: not UTF-8 text (byte {exc.start}); is it really a YAML file?") from None
-    except (ValueError, RecursionError) as exc:  # a value YAML cannot build (2021-02-30), or nesting too deep
-        raise MhpError(f"{path}: invalid YAML ({type(exc).__name__}); write flat 'key: value' lines") from None
-    if content is None:
-        return {}
-    if not isinstance(content, dict):
-        raise MhpError(f"{path}: expected flat 'key: value' lines, found {type(content).__name__}")
-    return content
-
-
-def _check_keys(cls: type, keys: list[str], source: str) -> None:
-    names = [f.name for f in dataclasses.fields(cls)]
-    for key in keys:
-        if not isinstance(key, str):
-            raise MhpError(f"{source}: config key {key!r} is not a name; valid keys: {', '.join(names)}")
-        if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f"; did you mean {close[0]}?" if close else f"; valid keys: {', '.join(names)}"
-            raise MhpError(f"{source}: unknown config key {key!r}{hint}")
-
-
-def resolve_config(cls: type[C], *, yaml_path: str | None = None, flags: dict[str, Any] | None = None) -> C:
-    """The config from dataclass defaults, then the YAML file, then the flags that were given (not None)."""
-    types_ = _field_types(cls)
-    values: dict[str, Any] = {}
-    if yaml_path:
-        content = load_yaml(yaml_path)
-        _check_keys(cls, list(content), str(yaml_path))
-        values.update({k: coerce(v, types_[k], k, str(yaml_path)) for k, v in content.items()})
-    given = {k: v for k, v in (flags or {}).items() if v is not None}
-    _check_keys(cls, list(given), "command line")
-    values.update({k: coerce(v, types_[k], k, "command line") for k, v in given.items()})
-    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values and _has_no_default(f)]
-    if missing:
-        raise MhpError(f"missing required option --{missing[0].replace('_', '-')}")
-    return cls(**values)
+from mhp.config.recipes import KINDS, format_recipe_list, recipe_path
+from mhp.config.resolve import C, field_types, has_no_default, resolve_config, unwrap_optional
 
 
 def parse_command_line(parser: argparse.ArgumentParser, cls: type[C], argv: Sequence[str] | None) -> C:
     """``argv`` through ``parser`` (which has ``--config`` and ``cls``'s flags) as a checked config."""
     args = vars(parser.parse_args(argv))
     return resolve_config(cls, yaml_path=args.pop("config"), flags=args)
-
-
-def _has_no_default(f: dataclasses.Field) -> bool:
-    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
 def add_config_arguments(
@@ -143,11 +28,11 @@ def add_config_arguments(
     flag_names: dict[str, list[str]] | None = None,
 ) -> None:
     """One flag per dataclass field; every flag defaults to None so that unset flags do not override YAML."""
-    types_ = _field_types(cls)
+    types_ = field_types(cls)
     for f in dataclasses.fields(cls):
-        base, _ = _unwrap_optional(types_[f.name])
+        base, _ = unwrap_optional(types_[f.name])
         flags = (flag_names or {}).get(f.name, ["--" + f.name.replace("_", "-")])
-        default = None if _has_no_default(f) else f.default
+        default = None if has_no_default(f) else f.default
         text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
         if base is bool and flags[0].startswith("--no-"):  # argparse would read --no-check as check=False
             parser.add_argument(*flags, dest=f.name, action="store_const", const=True, default=None, help=text)
@@ -187,8 +72,3 @@ def add_recipe_arguments(parser: argparse.ArgumentParser, kind: str, config_help
         help=f"a recipe shipped with mhp, by name ({list_flag} shows them)",
     )
     parser.add_argument(list_flag, action=ListRecipes, kind=kind, help=f"list the shipped {flag[2:]}s and exit")
-
-
-def config_dict(cfg: Any) -> dict[str, Any]:
-    """The config as plain YAML/JSON-able values (tuples become lists)."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}

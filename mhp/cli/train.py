@@ -46,7 +46,7 @@ def parse_config(argv: Sequence[str] | None) -> TrainConfig:
 def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
     if cfg.task == "lift":
-        from mhp.lift.train import train_lift  # heavy imports after argument errors are reported
+        from mhp.train.lift_loop import train_lift  # heavy imports after argument errors are reported
 
         train_lift(cfg)
     else:

@@ -16,7 +16,7 @@ from mhp.data import dataset_info, read_dataset
 from mhp.data.annotations import Annotations
 from mhp.data.h36m import SUBJECTS, TEST_STRIDE, TRAIN_STRIDE, annotation_files, read_h36m
 from mhp.data.io import DatasetError, read_image
-from mhp.fileio import is_file
+from mhp.util.fileio import is_file
 
 SUBJECTS_ALL = (1, 5, 6, 7, 8, 9, 11)
 MAX_IMAGE_PROBLEMS = 20

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mhp.data import dataset_info, read_dataset
 from mhp.data.io import DatasetError
-from mhp.lift.data import pairs_from_annotations, synthetic_pairs
+from mhp.data.lift_pairs import pairs_from_annotations, synthetic_pairs
 from mhp.limbs import LimbPrior, limb_prior
 from mhp.skeleton import JointSet, get_joint_set
 

@@ -26,9 +26,9 @@ from mhp.data.io import (
     integer,
     read_json,
 )
-from mhp.fileio import is_file
 from mhp.geometry import process_bbox
 from mhp.skeleton import MPII
+from mhp.util.fileio import is_file
 
 ANNOTATION_FILE = Path("annotations") / "train.json"
 

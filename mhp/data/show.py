@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from mhp.data.dataset import PoseDataset
-from mhp.normalization import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
+from mhp.geometry import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 from mhp.skeleton import JointSet
 
 LEFT, RIGHT, CENTRE = (60, 90, 255), (255, 140, 40), (60, 220, 60)  # BGR: left warm, right cool

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mhp.geometry import DEPTH_RANGE_MM, apply_affine, crop_affine
-from mhp.normalization import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
+from mhp.geometry import DEPTH_RANGE_MM, IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS, apply_affine, crop_affine
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import numpy as np
 from mhp.data.body import joints_for, sample_camera
 from mhp.data.render import render_scene
 from mhp.data.synthetic import Person, joints_bbox, sample_person
-from mhp.fileio import atomic_path
 from mhp.geometry import cam2pixel, process_bbox
 from mhp.skeleton import COCO, MPII, MUCO, MUPOTS, JointSet
+from mhp.util.fileio import atomic_path
 
 JPEG_QUALITY = 90
 

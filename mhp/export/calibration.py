@@ -14,11 +14,11 @@ from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.transforms import NO_AUGMENTATION, sample_crop_affine, warp_patch
 from mhp.errors import MhpError
-from mhp.fileio import is_file, read_json_file
 from mhp.geometry import process_bbox
 from mhp.infer.boxes import is_box
-from mhp.infer.image_file import read_image
-from mhp.optional import installed_versions
+from mhp.util.fileio import is_file, read_json_file
+from mhp.util.image_file import read_image
+from mhp.util.optional import installed_versions
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 BOXES_FILE = "boxes.json"

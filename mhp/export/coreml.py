@@ -15,9 +15,9 @@ import torch
 from mhp.errors import MhpError
 from mhp.export.graph import ExportModule, image_type_scale_bias
 from mhp.export.onnx import INPUT_NAME
-from mhp.fileio import replace_path
 from mhp.models.pose_model import IntegralPoseModel
-from mhp.optional import require
+from mhp.util.fileio import replace_path
+from mhp.util.optional import require
 
 PRECISIONS = ("fp32", "fp16", "int8")
 LICENSE = "Apache-2.0 (mhp code); weights: see the checkpoint's training data licences"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mhp.geometry import NORMALIZATIONS
 from mhp.models.pose_model import IntegralPoseModel
-from mhp.normalization import NORMALIZATIONS
 
 OUTPUTS = ("coords", "heatmaps")
 

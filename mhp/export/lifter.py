@@ -25,17 +25,17 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_linear_bn_eval
 
 from mhp.config import ExportConfig
+from mhp.data.lift_pairs import synthetic_pairs
 from mhp.errors import MhpError
+from mhp.eval.lift_parity import LiftParitySet, LiftReference, lift_parity_set, lift_reference, normalized_keypoints
 from mhp.export import coreml as coreml_export
 from mhp.export import tflite as tflite_export
 from mhp.export.calibration import MIN_SAMPLES
-from mhp.export.manifest import ExportManifest, file_sha256, joint_records
 from mhp.export.onnx import write_onnx
-from mhp.lift.data import synthetic_pairs
-from mhp.lift.geometry import MIN_DEPTH
-from mhp.lift.parity import LiftParitySet, LiftReference, lift_parity_set, lift_reference, normalized_keypoints
-from mhp.optional import require
-from mhp.runtime.lift import TorchLiftRunner
+from mhp.models.lift_geometry import MIN_DEPTH
+from mhp.models.runner import TorchLiftRunner
+from mhp.runtime.manifest import ExportManifest, file_sha256, joint_records
+from mhp.util.optional import require
 
 INPUT_NAME = "keypoints"
 OUTPUT_NAME = "pose"

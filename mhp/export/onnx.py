@@ -10,8 +10,8 @@ import torch
 
 from mhp.errors import MhpError
 from mhp.export.graph import ExportModule
-from mhp.fileio import atomic_path
-from mhp.optional import require
+from mhp.util.fileio import atomic_path
+from mhp.util.optional import require
 
 OPSET = 17
 INPUT_NAME = "image"

@@ -14,33 +14,40 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from mhp.checkpoint import load_checkpoint_and_config
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
+from mhp.eval.lift_parity import LIFT_BUDGETS, LiftParitySet, LiftReference, compare_lift
+from mhp.eval.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
 from mhp.export import coreml as coreml_export
 from mhp.export import lifter as lifter_export
 from mhp.export import tflite as tflite_export
 from mhp.export.calibration import CalibrationSet, folder_calibration, synthetic_calibration, synthetic_scenes
+from mhp.export.contract import input_contract
 from mhp.export.graph import ExportModule
-from mhp.export.manifest import (
+from mhp.export.onnx import INPUT_NAME, export_onnx
+from mhp.models import model_task
+from mhp.models.checkpoint import load_checkpoint_and_config
+from mhp.models.runner import TorchRunner
+from mhp.runtime import load_runner
+from mhp.runtime.base import RuntimeUnavailableError
+from mhp.runtime.manifest import (
     ExportManifest,
     check_artifact_matches,
     file_sha256,
-    input_contract,
     manifest_path,
     model_records,
     read_manifest,
     write_manifest,
 )
-from mhp.export.onnx import INPUT_NAME, export_onnx
-from mhp.fileio import disk_full_cause, disk_full_error, path_size, remove_stale_temps, replace_path, write_text_atomic
-from mhp.lift.parity import LIFT_BUDGETS, LiftParitySet, LiftReference, compare_lift
-from mhp.models import model_task
-from mhp.optional import installed_versions
-from mhp.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
-from mhp.runtime import load_runner
-from mhp.runtime.base import RuntimeUnavailableError
-from mhp.runtime.torch import TorchRunner
+from mhp.util.fileio import (
+    disk_full_cause,
+    disk_full_error,
+    path_size,
+    remove_stale_temps,
+    replace_path,
+    write_text_atomic,
+)
+from mhp.util.optional import installed_versions
 
 
 @dataclass(frozen=True)

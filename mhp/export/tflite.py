@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path, disk_full_cause
-from mhp.optional import require
+from mhp.util.fileio import atomic_path, disk_full_cause
+from mhp.util.optional import require
 
 PRECISIONS = ("fp32", "fp16", "dynamic", "int8")
 # onnx2tf looks for this file in its working folder before trying to download it (offline pitfall).

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import read_json_file
+from mhp.util.fileio import read_json_file
 
 CENTRED_FRACTION = 0.8  # with the model's 1.25 crop expansion the crop is exactly the centred square
 JOINT_BOX_MARGIN = 1.2  # joints stop short of the head top and the soles: widen their hull to a person box

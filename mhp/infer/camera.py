@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mhp.errors import MhpError
-from mhp.infer.image_file import open_header
+from mhp.util.image_file import open_header
 
 DEFAULT_HORIZONTAL_FOV_DEG = 65.0  # a typical phone main camera or webcam (26 mm equivalent is ~69 degrees)
 FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)

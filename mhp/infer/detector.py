@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import is_file, read_json_file
 from mhp.infer.boxes import finite_number
-from mhp.optional import require
+from mhp.util.fileio import is_file, read_json_file
+from mhp.util.optional import require
 
 OUTPUT_FORMATS = {"xyxy_score": 5, "xyxy_score_class": 6}
 MAX_INPUT_SIDE = 8192

@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mhp.fileio import atomic_path
-from mhp.optional import require
+from mhp.util.fileio import atomic_path
+from mhp.util.optional import require
 
 LEFT, RIGHT, CENTRE = (70, 130, 255), (255, 90, 60), (60, 220, 120)  # RGB
 

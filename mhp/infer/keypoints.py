@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import is_file, read_json_file
 from mhp.infer.boxes import finite_number
 from mhp.skeleton import COCO, JOINT_SETS, JointSet, get_joint_set
+from mhp.util.fileio import is_file, read_json_file
 
 MAX_BYTES = 64 * 2**20  # about 100,000 poses of 19 scored keypoints
 MAX_COORDINATE = 1e6  # beyond any image; keeps float32 exact enough and the scale finite

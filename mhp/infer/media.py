@@ -1,5 +1,5 @@
 """Finding inputs, reading videos, writing overlays atomically; every unreadable input is one clear error (images:
-:mod:`mhp.infer.image_file`)."""
+:mod:`mhp.util.image_file`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.fileio import atomic_path
-from mhp.infer import image_file
+from mhp.util import image_file
+from mhp.util.fileio import atomic_path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}

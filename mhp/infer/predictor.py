@@ -10,7 +10,6 @@ import numpy as np
 
 from mhp.data.transforms import warp_patch
 from mhp.errors import MhpError
-from mhp.export.manifest import joint_records, read_manifest
 from mhp.geometry import (
     apply_affine,
     bbox_crop_affine,
@@ -22,11 +21,12 @@ from mhp.geometry import (
 )
 from mhp.infer.boxes import centred_box, check_box
 from mhp.infer.camera import Intrinsics, default_intrinsics
-from mhp.infer.image_file import DecodedImage
 from mhp.infer.keypoints import MAX_COORDINATE, MIN_HEAD_ROOT_FRACTION, head_root_fraction
 from mhp.runtime import SUFFIXES, load_runner
 from mhp.runtime.lift import LiftRunner, normalize_keypoints
+from mhp.runtime.manifest import joint_records, read_manifest
 from mhp.skeleton import JointSet, get_joint_set
+from mhp.util.image_file import DecodedImage
 
 RUNTIMES = {"onnx": "onnxruntime", "tflite": "litert", "coreml": "coreml"}
 LIFT_BATCH = 4096  # poses per forward pass of a lifter
@@ -98,11 +98,10 @@ class Predictor:
         else:
             if runtime not in (None, "torch"):
                 raise MhpError(f"{path.name} is a PyTorch checkpoint: it runs on torch, not {runtime}")
-            from mhp.checkpoint import load_checkpoint
-            from mhp.export.manifest import model_records
             from mhp.models import model_task
-            from mhp.runtime.lift import TorchLiftRunner
-            from mhp.runtime.torch import TorchRunner
+            from mhp.models.checkpoint import load_checkpoint
+            from mhp.models.runner import TorchLiftRunner, TorchRunner
+            from mhp.runtime.manifest import model_records
 
             network = load_checkpoint(path)
             if model_task(network.model_name) == "lift":
@@ -180,7 +179,7 @@ class Predictor:
         Root depth: ``root_depth_mm`` when given (one value, or one per box), else RootNet's k-value from the
         crop box and the focal length (the depth at which a 2 m x 2 m area fills the box). Intrinsics default
         to a 65 degree horizontal field of view with the principal point at the centre. A
-        :class:`~mhp.infer.image_file.DecodedImage` read at reduced scale takes boxes and intrinsics in its
+        :class:`~mhp.util.image_file.DecodedImage` read at reduced scale takes boxes and intrinsics in its
         original pixels and gives its results in them.
         """
         self.images_only()

@@ -12,17 +12,17 @@ import numpy as np
 
 from mhp.config import InferConfig
 from mhp.errors import MhpError
-from mhp.fileio import write_text_atomic
-from mhp.infer import image_file
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
 from mhp.infer.draw import draw_box, draw_skeleton, plot_3d
-from mhp.infer.image_file import DecodedImage, read_image
 from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, write_image
 from mhp.infer.predictor import PersonPose, Predictor
 from mhp.infer.smoothing import OneEuroFilter
-from mhp.optional import MissingDependencyError
+from mhp.util import image_file
+from mhp.util.fileio import write_text_atomic
+from mhp.util.image_file import DecodedImage, read_image
+from mhp.util.optional import MissingDependencyError
 
 FORMAT, VERSION = "mhp-infer", 1
 

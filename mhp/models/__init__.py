@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from mhp.errors import MhpError
-from mhp.lift.geometry import ROOT_DISTANCE
+from mhp.models.lift_geometry import ROOT_DISTANCE
 from mhp.models.lifter import LiftingModel, LiftMLP
 from mhp.models.lpnet import LPResConcat, LPSkiConcat, LPWoConcat
 from mhp.models.pose_model import IntegralPoseModel, resolve_joint_set

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from mhp.errors import MhpError
-from mhp.lift.geometry import ROOT_DISTANCE, lift_to_camera, normalize_2d
+from mhp.models.lift_geometry import ROOT_DISTANCE, lift_to_camera, normalize_2d
 from mhp.skeleton import JointSet
 
 HEAD_JOINTS = ("Head", "Nose")  # the first a joint set has scales its 2D poses (Chen et al. use the head)

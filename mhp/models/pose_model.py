@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from mhp.errors import MhpError
+from mhp.geometry import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 from mhp.models.head import SoftArgmax3D
-from mhp.normalization import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 from mhp.skeleton import JOINT_SETS, JointSet, get_joint_set
 
 # The joint set a joint count means when none is named (spec 8.5: 18 = Human3.6M, 21 = MuCo-3DHP).

@@ -10,8 +10,8 @@ from mhp.errors import MhpError
 from mhp.runtime.base import Runner, RuntimeUnavailableError
 
 if TYPE_CHECKING:
-    from mhp.export.manifest import ExportManifest
     from mhp.runtime.lift import LiftRunner
+    from mhp.runtime.manifest import ExportManifest
 
 SUFFIXES = {".onnx": "onnx", ".tflite": "tflite", ".mlpackage": "coreml"}
 
@@ -23,7 +23,7 @@ def load_runner(path: str | Path, *, threads: int = 1, manifest: ExportManifest 
     if not path.exists():
         raise MhpError(f"{path} does not exist; pass an artifact written by mhp-export")
     if manifest is None and path.suffix in SUFFIXES:
-        from mhp.export.manifest import read_manifest
+        from mhp.runtime.manifest import read_manifest
 
         manifest = read_manifest(path)
     if manifest is not None and manifest.task == "lift":

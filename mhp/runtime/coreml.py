@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mhp.export.manifest import ExportManifest, read_manifest
-from mhp.optional import require
 from mhp.runtime.base import Runner, RuntimeUnavailableError
+from mhp.runtime.manifest import ExportManifest, read_manifest
+from mhp.util.optional import require
 
 
 class CoremlRunner(Runner):

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.export.manifest import ExportManifest, read_manifest
-from mhp.optional import require
 from mhp.runtime.base import RuntimeUnavailableError, check_tensor, missing_tensor
+from mhp.runtime.manifest import ExportManifest, read_manifest
+from mhp.util.optional import require
 
 
 class LiftRunner(ABC):
@@ -60,28 +60,6 @@ def normalize_keypoints(points: np.ndarray, root: int, head: int, c: float) -> n
 
 def manifest_joints(manifest: ExportManifest) -> int:
     return len(manifest.joints["names"])
-
-
-class TorchLiftRunner(LiftRunner):
-    """The float32 PyTorch lifter, in batches of ``batch_size``."""
-
-    def __init__(self, model, *, batch_size: int = 4096) -> None:
-        self.model, self.batch_size = model.eval(), batch_size
-        self.num_joints = model.num_joints
-        self.name = f"torch {model.model_name or type(model).__name__} fp32"
-
-    def __call__(self, uv: np.ndarray) -> np.ndarray:
-        import torch
-
-        uv = check_keypoints(uv, self.num_joints)
-        with torch.no_grad():
-            poses = [
-                self.model(torch.from_numpy(uv[i : i + self.batch_size])) for i in range(0, len(uv), self.batch_size)
-            ]
-        return torch.cat(poses).numpy()
-
-    def run_one(self, uv: np.ndarray) -> np.ndarray:
-        return self(uv)
 
 
 class OnnxLiftRunner(LiftRunner):

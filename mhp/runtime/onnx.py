@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mhp.export.manifest import ExportManifest, read_manifest
-from mhp.optional import require
 from mhp.runtime.base import Runner, check_pixels, check_tensor, missing_tensor
+from mhp.runtime.manifest import ExportManifest, read_manifest
+from mhp.util.optional import require
 
 
 class OnnxRunner(Runner):

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from mhp.checkpoint import read_checkpoint, save_checkpoint
 from mhp.errors import CheckpointError
+from mhp.models.checkpoint import read_checkpoint, save_checkpoint
 from mhp.models.state import load_state_strict
 
 

@@ -10,7 +10,7 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mhp.fileio import DISK_FULL, disk_full_error, write_text_atomic
+from mhp.util.fileio import DISK_FULL, disk_full_error, write_text_atomic
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter

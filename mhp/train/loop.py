@@ -16,13 +16,12 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
-from mhp.cli.options import config_dict
 from mhp.config import TrainConfig
+from mhp.config.resolve import config_dict
 from mhp.data.dataset import CropConfig, FailureMonitor, PoseDataset, Source
 from mhp.data.mix import SkipSampler, make_sampler
 from mhp.errors import MhpError
-from mhp.evaluate import EVAL_JOINTS, predict, score_poses, voxels_to_camera
-from mhp.fileio import atomic_path, remove_stale_temps
+from mhp.eval.pose import EVAL_JOINTS, predict, score_poses, voxels_to_camera
 from mhp.limbs import LimbPrior, limb_prior, read_limb_prior
 from mhp.models import create_model, model_parameters, resolve_model_name
 from mhp.skeleton import JointSet, remap_joints
@@ -31,6 +30,7 @@ from mhp.train.checkpoint import TrainState, load_training, save_training
 from mhp.train.data import build_train_data, default_joint_set, training_poses
 from mhp.train.log import RunLog, format_seconds
 from mhp.train.loss import BoneRatioLoss, LimbPriorLoss, canonical_bone_lengths, integral_l1_loss
+from mhp.util.fileio import atomic_path, remove_stale_temps
 
 MODEL_OPTIONS = ("width_mult", "embedding_size", "activation", "input_size", "normalization")
 RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv")  # written atomically, or trimmed on resume

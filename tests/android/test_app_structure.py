@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from mhp.export.manifest import manifest_path
 from mhp.export.pipeline import artifact_name
+from mhp.runtime.manifest import manifest_path
 from mhp.skeleton import H36M
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mhp.bench.device import ingest_rows
-from mhp.golden import write_golden
+from mhp.export.golden import write_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 POSECORE = ROOT / "android_demo" / "posecore"

@@ -22,7 +22,7 @@ from mhp.bench.device import (
 )
 from mhp.bench.schema import NOT_SCORED, SKIPPED
 from mhp.errors import MhpError
-from mhp.export.manifest import ExportManifest, write_manifest
+from mhp.runtime.manifest import ExportManifest, write_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PIXEL_PROPS = {

@@ -13,8 +13,8 @@ from mhp.bench.report import README_BEGIN, README_END
 from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, PASSED, SKIPPED
 from mhp.cli.bench import main as bench_main
 from mhp.export.graph import ExportModule
-from mhp.export.manifest import file_sha256
-from mhp.optional import MissingDependencyError
+from mhp.runtime.manifest import file_sha256
+from mhp.util.optional import MissingDependencyError
 from tests.export.test_pipeline import broken_onnx
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]

@@ -13,9 +13,9 @@ from mhp.bench.run import collect_rows
 from mhp.bench.schema import ACCURACY_FAILED, PASSED
 from mhp.cli.bench import main as bench_main
 from mhp.config import BenchConfig, ExportConfig
+from mhp.eval.parity import HELD_OUT_SEED
 from mhp.export.lifter import export_graph
 from mhp.export.pipeline import export_checkpoint
-from mhp.parity import HELD_OUT_SEED
 from tests.export.lifter_checkpoint import train_lifter
 from tests.export.test_lifter_export import Mirrored, broken_lifter
 

@@ -16,8 +16,8 @@ from mhp.cli.bench import main as bench_main
 from mhp.config import BenchConfig
 from mhp.data.synthetic import SyntheticHumans
 from mhp.errors import MhpError
+from mhp.eval.parity import Reference, mpjpe_mm, parity_set
 from mhp.limbs import limb_prior, plausibility, write_limb_prior
-from mhp.parity import Reference, mpjpe_mm, parity_set
 from mhp.skeleton import H36M, MUCO
 
 

@@ -6,8 +6,8 @@ import pytest
 from mhp.cli.data import main
 from mhp.data import read_dataset
 from mhp.data.io import DatasetError
+from mhp.data.lift_pairs import synthetic_pairs
 from mhp.data.limb_stats import dataset_limb_prior, prior_table, synthetic_limb_prior
-from mhp.lift.data import synthetic_pairs
 from mhp.limbs import read_limb_prior
 from mhp.skeleton import H36M, MUCO, MUPOTS, remap_joints
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import torch
 
-from mhp.checkpoint import save_checkpoint
-from mhp.lift.data import synthetic_pairs
+from mhp.data.lift_pairs import synthetic_pairs
 from mhp.models import create_model
+from mhp.models.checkpoint import save_checkpoint
 from mhp.skeleton import H36M
 
 SEED = 7  # the "training seed" recorded in the config: INT8 calibration draws its poses from it

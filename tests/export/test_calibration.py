@@ -11,7 +11,7 @@ import pytest
 import mhp
 from mhp.errors import MhpError
 from mhp.export.calibration import MIN_SAMPLES, folder_calibration, synthetic_calibration
-from mhp.optional import MissingDependencyError, require
+from mhp.util.optional import MissingDependencyError, require
 
 
 def write_images(folder, count, size=(48, 64)):

@@ -12,10 +12,10 @@ import onnx
 import pytest
 import torch
 
-from mhp.checkpoint import save_checkpoint
 from mhp.errors import MhpError
-from mhp.export.manifest import file_sha256, read_manifest
 from mhp.models import create_model
+from mhp.models.checkpoint import save_checkpoint
+from mhp.runtime.manifest import file_sha256, read_manifest
 
 pytestmark = pytest.mark.slow
 

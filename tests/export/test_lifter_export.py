@@ -11,16 +11,16 @@ import torch
 import mhp
 from mhp.cli.export import main as export_main
 from mhp.config import ExportConfig
+from mhp.data.lift_pairs import synthetic_pairs
+from mhp.eval.lift_parity import LIFT_BUDGETS, LiftReference, compare_lift_outputs, lift_parity_set
+from mhp.eval.parity import HELD_OUT_SEED, accuracy_mm, format_parity_table
 from mhp.export.lifter import INPUT_NAME, OUTPUT_NAME, export_graph
-from mhp.export.manifest import read_manifest, write_manifest
 from mhp.export.onnx import write_onnx
 from mhp.export.pipeline import check_artifact, export_checkpoint
-from mhp.lift.data import synthetic_pairs
-from mhp.lift.parity import LIFT_BUDGETS, LiftReference, compare_lift_outputs, lift_parity_set
-from mhp.parity import HELD_OUT_SEED, accuracy_mm, format_parity_table
 from mhp.runtime import load_runner
 from mhp.runtime.base import RuntimeUnavailableError
 from mhp.runtime.lift import CoremlLiftRunner, OnnxLiftRunner, TfliteLiftRunner
+from mhp.runtime.manifest import read_manifest, write_manifest
 from tests.export.lifter_checkpoint import SEED, train_lifter
 
 

@@ -7,8 +7,8 @@ import pytest
 import mhp
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
-from mhp.export.manifest import ExportManifest, model_records, read_manifest, write_manifest
 from mhp.export.pipeline import plan
+from mhp.runtime.manifest import ExportManifest, model_records, read_manifest, write_manifest
 
 
 def manifest(tmp_path):

@@ -12,9 +12,9 @@ import mhp
 from mhp.cli.export import main as export_main
 from mhp.config import ExportConfig
 from mhp.export.graph import ExportModule
-from mhp.export.manifest import read_manifest, write_manifest
 from mhp.export.onnx import export_onnx
 from mhp.export.pipeline import check_artifact, export_checkpoint
+from mhp.runtime.manifest import read_manifest, write_manifest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -141,8 +141,8 @@ def test_user_errors_are_one_line(checkpoint, tmp_path, capsys):
 
 
 def test_int8_heatmap_artifact_decodes_like_the_model(checkpoint, exported):
+    from mhp.models.runner import TorchRunner
     from mhp.runtime import load_runner
-    from mhp.runtime.torch import TorchRunner
 
     out, _ = exported
     model = mhp.load_checkpoint(checkpoint)

@@ -14,17 +14,19 @@ from hypothesis import strategies as st
 
 from mhp import config
 from mhp.cli import bench, data, eval, export, infer, models, train
-from mhp.cli.options import resolve_config
+from mhp.config.resolve import resolve_config
 from mhp.errors import MhpError
 from tests.fuzz.harness import JSON_VALUES, FileSwap, damaged, fast_folder, mutated, outcome
 
 ROOT = Path(__file__).parents[2]
-RECIPES = sorted((ROOT / "mhp" / "recipes").glob("*/*.yaml"))  # the shipped training recipes and export presets
+RECIPES = sorted(
+    (ROOT / "mhp" / "config" / "recipes").glob("*/*.yaml")
+)  # the shipped training recipes and export presets
 assert len(RECIPES) > 20, "the recipes moved: point RECIPES at them"
 CLASSES = [c for c in vars(config).values() if dataclasses.is_dataclass(c) and c.__module__ == config.__name__]
 COMMANDS = {"data": data, "models": models, "eval": eval, "export": export, "bench": bench, "infer": infer}
 COMMANDS["train"] = train
-# Independent of mhp/config.py's rules: what the commands need at the very least.
+# Independent of mhp/config/checks.py's rules: what the commands need at the very least.
 AT_LEAST_ONE = {"batch_size", "epochs", "samples", "runs", "repeats", "count", "calib_samples", "parity_samples"}
 POSITIVE = {"lr", "width_mult", "focal", "root_depth"}
 

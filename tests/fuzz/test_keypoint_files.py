@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
+from mhp.data.lift_pairs import synthetic_pairs
 from mhp.infer.keypoints import (
     MAX_COORDINATE,
     MIN_HEAD_ROOT_FRACTION,
@@ -14,7 +15,6 @@ from mhp.infer.keypoints import (
     head_root_fraction,
     read_keypoints,
 )
-from mhp.lift.data import synthetic_pairs
 from mhp.skeleton import COCO, H36M
 from tests.fuzz.harness import FileSwap, fast_folder, json_variants, outcome
 

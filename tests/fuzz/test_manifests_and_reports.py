@@ -13,7 +13,7 @@ from hypothesis import given
 from mhp.bench.device import APP_PLATFORMS, ingest_rows
 from mhp.bench.host import failed_exports
 from mhp.bench.schema import EXPORT_FAILED, FIELDS, STATUSES, BenchRow
-from mhp.export.manifest import ExportManifest, manifest_path, read_manifest, write_manifest
+from mhp.runtime.manifest import ExportManifest, manifest_path, read_manifest, write_manifest
 from tests.fuzz.harness import FileSwap, fast_folder, json_variants, outcome
 
 APP_FILE = Path(__file__).parents[1] / "bench" / "fixtures" / "app_bench_ios.json"

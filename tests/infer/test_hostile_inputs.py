@@ -13,10 +13,10 @@ from mhp import geometry, metrics
 from mhp.cli.infer import main as infer_main
 from mhp.data.synthetic import SyntheticHumans
 from mhp.errors import MhpError
-from mhp.infer import image_file
 from mhp.infer.camera import Intrinsics
-from mhp.infer.image_file import read_image
 from mhp.infer.predictor import Predictor
+from mhp.util import image_file
+from mhp.util.image_file import read_image
 
 IMAGE = np.random.default_rng(5).integers(0, 256, (120, 160, 3), dtype=np.uint8)
 

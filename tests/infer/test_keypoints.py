@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from mhp.checkpoint import save_checkpoint
 from mhp.cli.infer import main as infer_main
 from mhp.config import ExportConfig
+from mhp.data.lift_pairs import synthetic_pairs
 from mhp.errors import MhpError
 from mhp.export.pipeline import export_checkpoint
 from mhp.infer import keypoints as keypoints_module
 from mhp.infer.keypoints import DEFAULT_SCORE_THRESHOLD, canonical_name, parse_keypoints, read_keypoints
 from mhp.infer.predictor import Predictor
-from mhp.lift.data import synthetic_pairs
 from mhp.models import create_model
+from mhp.models.checkpoint import save_checkpoint
 from mhp.skeleton import COCO, H36M
 
 

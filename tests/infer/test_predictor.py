@@ -14,12 +14,12 @@ import pytest
 
 import mhp
 from mhp.errors import MhpError
+from mhp.eval.parity import HELD_OUT_SEED, accuracy_mm, parity_set
 from mhp.export.calibration import synthetic_scenes
-from mhp.export.manifest import read_manifest, write_manifest
 from mhp.infer.camera import Intrinsics
 from mhp.infer.predictor import Predictor
-from mhp.parity import HELD_OUT_SEED, accuracy_mm, parity_set
 from mhp.runtime import load_runner
+from mhp.runtime.manifest import read_manifest, write_manifest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 

@@ -46,7 +46,7 @@ def test_lift_mlp_is_registered_for_the_lift_task():
 
 def test_lifting_model_rebuilds_depths_into_millimetres():
     import mhp
-    from mhp.lift.geometry import lift_to_camera
+    from mhp.models.lift_geometry import lift_to_camera
 
     torch.manual_seed(0)
     model = mhp.create_model("LIFT_MLP", width=32, dropout=0.0, unit_mm=700.0).eval()

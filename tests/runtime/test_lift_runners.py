@@ -9,10 +9,11 @@ import pytest
 import mhp
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
+from mhp.eval.lift_parity import lift_parity_set
 from mhp.export.pipeline import export_checkpoint
-from mhp.lift.parity import lift_parity_set
+from mhp.models.runner import TorchLiftRunner
 from mhp.runtime import load_runner
-from mhp.runtime.lift import OnnxLiftRunner, TorchLiftRunner, check_keypoints
+from mhp.runtime.lift import OnnxLiftRunner, check_keypoints
 from tests.export.lifter_checkpoint import train_lifter
 
 

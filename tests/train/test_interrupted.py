@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mhp.checkpoint import read_checkpoint
+from mhp.models.checkpoint import read_checkpoint
 from mhp.train.log import CSV_FIELDS, trim_log
 from tests.train.conftest import tiny_flags
 

@@ -1,0 +1,399 @@
+"""One frozen dataclass per command: the values it runs with, nothing global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mhp.config.checks import POSITIVE, PROBABILITY, PROTOCOL, Rule, at_least, check_config
+from mhp.geometry import NORMALIZATIONS
+
+THREADS = at_least(1, 1024)
+WORKERS = at_least(0, 1024)
+SEED = at_least(0)
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """``mhp-models``: the model card of every registered architecture."""
+
+    models: tuple[str, ...] = ()  # empty: every registered model
+    num_joints: int = 18
+    activation: str | None = None  # None: each model's own (prelu for LPNets)
+    repeats: int = 5
+    threads: int = 0  # 0: torch's default
+    json_out: str | None = None
+    markdown_out: str | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"num_joints": at_least(1), "repeats": at_least(1), "threads": at_least(0, 1024)},
+        )
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """``mhp-data synth``: write synthetic humans in a real dataset's layout."""
+
+    format: str
+    out: str
+    seed: int = 0
+    image_size: tuple[int, int] | None = None  # None: the format's default
+    images: int | None = None  # mpii, coco, muco
+    subjects: tuple[int, ...] | None = None  # h36m
+    actions: tuple[int, ...] | None = None  # h36m
+    cameras: tuple[int, ...] | None = None  # h36m
+    frames: int | None = None  # h36m, mupots
+    frame_step: int | None = None  # h36m
+    sequences: int | None = None  # mupots
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "seed": SEED,
+                "images": at_least(1),
+                "subjects": at_least(1),
+                "actions": at_least(2, 16),
+                "cameras": at_least(1, 4),
+                "frames": at_least(1),
+                "frame_step": at_least(1),
+                "sequences": at_least(1),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """``mhp-data check``: report every problem of a dataset folder."""
+
+    dataset: str
+    root: str
+    sample_images: int = 50
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"sample_images": at_least(0)},
+        )
+
+
+@dataclass(frozen=True)
+class InspectConfig:
+    """``mhp-data inspect``: one sample's record."""
+
+    dataset: str
+    root: str
+    split: str
+    index: int
+    protocol: int = 2
+    bbox_root: str | None = None
+    json: bool = False
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"protocol": PROTOCOL},
+        )
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    """``mhp-data show``: a PNG grid of augmented training crops with their targets drawn."""
+
+    dataset: str
+    out: str
+    root: str | None = None  # not needed for the synthetic dataset
+    split: str = "train"
+    count: int = 16
+    seed: int = 0
+    protocol: int = 2
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {"count": at_least(1), "seed": SEED, "protocol": PROTOCOL},
+        )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """``mhp-train``: model, data, optimisation and run options. Defaults follow the original (spec 7)."""
+
+    # task: pose (images -> 3D, the backbone below) or lift (2D joints -> 3D with LIFT_MLP)
+    task: str = "pose"
+    supervision: str = "3d"  # lift: 3d (2D/3D pairs, Martinez et al.) or 2d (2D poses only, Chen et al.)
+    # model
+    backbone: str = "LPSKI"
+    width_mult: float = 1.0
+    embedding_size: int = 2048
+    activation: str = "prelu"
+    input_size: int = 256
+    normalization: str = "legacy"
+    imagenet_weights: str | None = None  # RESNET50 only: torchvision ResNet-50 checkpoint
+    lift_width: int = 1024  # lift: the residual MLP's width, blocks and dropout (Martinez et al.)
+    lift_blocks: int = 2
+    lift_dropout: float = 0.5
+    # data: "NAME=ROOT" entries (h36m, muco / mpii, coco) or "synthetic"; nothing given = synthetic humans
+    data_3d: tuple[str, ...] = ()
+    data_2d: tuple[str, ...] = ()
+    val_data: str | None = None  # default: the matching test set (h36m test, or held-out synthetic)
+    joint_set: str | None = None  # default: the first 3D set's (spec 8.5); H36M for synthetic
+    protocol: int = 2
+    synthetic_samples: int = 20000
+    synthetic_val_samples: int = 500
+    synthetic_image_size: int = 384
+    # optimisation
+    epochs: int = 25
+    batch_size: int = 64  # per process
+    lr: float = 1e-3
+    lr_decay_epochs: tuple[int, ...] = (17, 21)
+    lr_decay_factor: float = 10.0
+    weight_geo: float = 0.0  # bone-length-ratio loss on 2D-only samples (Zhou et al. 2017); 0 = off
+    weight_limb: float = 0.0  # bone lengths outside the limb prior's 2 sigma (ContextPose); 0 = off
+    limb_prior: str | None = None  # mhp-data stats JSON; default: measured on the 3D training poses
+    adam_eps: float = 1e-8
+    critic_lr: float = 1e-3  # lift --supervision 2d: the 2D pose critic's Adam learning rate
+    critic_accuracy_cap: float = 0.9  # the critic skips batches it already judges this well
+    weight_adversarial: float = 1.0  # lift --supervision 2d: the loss terms of Chen et al.
+    weight_consistency: float = 1.0
+    weight_reprojection: float = 1.0
+    seed: int = 0
+    # augmentation (spec 6.2 defaults)
+    scale_factor: float = 0.25
+    rotation_factor: float = 30.0
+    rotation_prob: float = 0.6
+    flip_prob: float = 0.5
+    color_factor: float = 0.2
+    occlusion_prob: float = 0.5
+    # devices and speed
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    amp: bool = True  # CUDA only
+    channels_last: bool = True
+    sync_bn: bool = False
+    workers: int = 4
+    reduced_decode: bool = True
+    # run
+    out: str = "runs/train"
+    resume: str | None = None  # a checkpoint, or "auto" for OUT/last.pt
+    save_every_min: float = 10.0  # mid-epoch checkpoints, so a killed run loses at most this much
+    time_limit_min: float | None = None  # stop (with a checkpoint) when reached
+    max_steps_per_epoch: int | None = None
+    log_every: int = 20
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "task": Rule(choices=("pose", "lift")),
+                "supervision": Rule(choices=("3d", "2d")),
+                "width_mult": POSITIVE,
+                "embedding_size": at_least(1),
+                "lift_width": at_least(1),
+                "lift_blocks": at_least(0, 64),
+                "lift_dropout": Rule(at_least=0.0, below=1.0),
+                "input_size": at_least(32),
+                "normalization": Rule(choices=tuple(NORMALIZATIONS)),
+                "protocol": PROTOCOL,
+                "synthetic_samples": at_least(1),
+                "synthetic_val_samples": at_least(1),
+                "synthetic_image_size": at_least(64),
+                "epochs": at_least(1),
+                "batch_size": at_least(1),
+                "lr": POSITIVE,
+                "lr_decay_epochs": at_least(1),
+                "lr_decay_factor": POSITIVE,
+                "weight_geo": at_least(0),
+                "weight_limb": at_least(0),
+                "adam_eps": POSITIVE,
+                "critic_lr": POSITIVE,
+                "critic_accuracy_cap": Rule(above=0.0, at_most=1.0),
+                "weight_adversarial": at_least(0),
+                "weight_consistency": at_least(0),
+                "weight_reprojection": at_least(0),
+                "seed": SEED,
+                "scale_factor": Rule(at_least=0.0, below=1.0),
+                "rotation_factor": at_least(0, 180),
+                "rotation_prob": PROBABILITY,
+                "flip_prob": PROBABILITY,
+                "color_factor": PROBABILITY,
+                "occlusion_prob": PROBABILITY,
+                "workers": WORKERS,
+                "save_every_min": POSITIVE,
+                "time_limit_min": POSITIVE,
+                "max_steps_per_epoch": at_least(1),
+                "log_every": at_least(1),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """``mhp-eval``: a checkpoint on a test set with the protocols of spec 10."""
+
+    checkpoint: str
+    dataset: str = "h36m"  # h36m, mupots, synthetic
+    root: str | None = None
+    protocol: int = 2
+    bbox_root: str | None = None  # RootNet boxes and roots instead of the ground truth
+    flip_test: bool = False
+    flip_mode: str = "original"  # original (W - 1 - x, as published) or corrected
+    batch_size: int = 32
+    workers: int = 2
+    device: str = "auto"
+    synthetic_samples: int = 500
+    synthetic_seed: int = 1_000_003  # held out: training uses other seeds
+    synthetic_image_size: int = 384
+    json_out: str | None = None
+    keypoints_from: str | None = None  # lifters: also lift the 2D joints this image-model checkpoint predicts
+    limb_prior: str | None = None  # plausibility prior (mhp-data stats); default: measured on the test poses
+    model: str | None = None  # original snapshots only: the architecture
+    num_joints: int | None = None
+    width_mult: float | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "protocol": PROTOCOL,
+                "batch_size": at_least(1),
+                "workers": WORKERS,
+                "synthetic_samples": at_least(1),
+                "synthetic_seed": SEED,
+                "synthetic_image_size": at_least(64),
+                "num_joints": at_least(1),
+                "width_mult": POSITIVE,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """``mhp-export``: a checkpoint to ONNX / TFLite / CoreML artifacts, each with a manifest and a parity gate."""
+
+    checkpoint: str | None = None
+    target: str = "all"  # onnx, tflite, coreml, all
+    precision: tuple[str, ...] = ()  # empty: every precision the target supports (see --int8 / --fp16)
+    int8: bool = False  # shorthand for --precision int8 (full integer for TFLite, INT8 weights for CoreML)
+    fp16: bool = False  # shorthand for --precision fp16
+    calib: str | None = None  # folder of images (+ boxes.json); default: the checkpoint's training scenes
+    calib_samples: int = 256
+    parity_samples: int = 256
+    out: str | None = None  # default: export/ beside the checkpoint
+    check: str | None = None  # re-run the parity gate of an existing artifact
+    golden: str | None = None  # write the app decoders' golden files to this folder (and export nothing)
+    golden_from: str | None = None  # with --golden: a full-INT8 .tflite for the one real-model case
+    no_check: bool = False
+    threads: int = 1
+    model: str | None = None  # original snapshots only: the architecture
+    num_joints: int | None = None
+    width_mult: float | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "calib_samples": at_least(1),
+                "parity_samples": at_least(1),
+                "threads": THREADS,
+                "num_joints": at_least(1),
+                "width_mult": POSITIVE,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """``mhp-bench``: latency, memory, size and 3D accuracy of every artifact and runtime, here or on a phone."""
+
+    artifacts: tuple[str, ...] = ()  # folders written by mhp-export, or artifact files
+    checkpoint: str | None = None  # the torch float32 reference (default: the artifacts' source checkpoint)
+    runtimes: tuple[str, ...] = ("torch", "onnxruntime", "litert", "coreml")
+    threads: tuple[int, ...] = (1, 2)
+    data: str = "synthetic"  # synthetic or h36m
+    data_root: str | None = None  # h36m: the dataset root (Protocol 2 test split: S9, S11, every 64th frame)
+    samples: int = 256  # evaluation crops (evenly spaced over the split)
+    runs: int = 50
+    warmup: int = 10
+    accuracy: bool = True  # score every artifact on the evaluation crops (off: latency only, e.g. random weights)
+    memory: bool = True  # peak resident memory of each artifact, loaded alone in a child process
+    peer: tuple[str, ...] = ()  # other .tflite pose models, timed with the same settings
+    peer_input: int = 256
+    out: str = "benchmarks/results"
+    readme: str | None = None  # replace the table between the mhp-bench markers in this Markdown file
+    plots: bool = True
+    device: str | None = None  # android: run benchmark_model on a phone over adb
+    serial: str | None = None
+    benchmark_model: str | None = None  # the benchmark_model binary built for the phone
+    adb: str = "adb"
+    ingest: tuple[str, ...] = ()  # JSON files written by the iOS demo's benchmark mode
+    limb_prior: str | None = None  # plausibility prior (mhp-data stats); default: measured on the test poses
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {  # --threads: checked (with its own message) by mhp/bench/run.py
+                "samples": at_least(1),
+                "runs": at_least(1),
+                "warmup": at_least(0),
+                "peer_input": at_least(1),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class InferConfig:
+    """``mhp-infer``: 2D and metric 3D joints for an image, a folder of images or a video."""
+
+    input: str = ""
+    model: str = ""  # an exported artifact (.tflite, .onnx, .mlpackage) or a PyTorch checkpoint
+    keypoints: str | None = None  # JSON of 2D joints to lift with a LIFT_MLP model instead of images
+    runtime: str | None = None  # default: the artifact's own (litert, onnxruntime, coreml; torch for checkpoints)
+    boxes: str | None = None  # JSON: [[x, y, w, h], ...] or {"image.jpg" or frame index: [[x, y, w, h], ...]}
+    detector: str | None = None  # JSON declaring an ONNX / TFLite person detector (mhp/infer/detector.py)
+    focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree horizontal FOV
+    fov: float = 65.0  # horizontal field of view (degrees) used when neither --focal nor EXIF is known
+    root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length
+    out: str = "runs/infer"
+    threads: int = 2
+    track_confidence: float = 0.05  # videos: below this mean joint confidence the box goes back to the centre
+    smooth: bool = True  # One-Euro filtering of the joints in videos
+    min_cutoff: float = 1.0  # Hz
+    beta: float = 0.05
+    overlay: bool = True
+    plot: bool = True  # 3D skeleton PNG (matplotlib): per image, and for the middle frame of a video
+    max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        check_config(
+            self,
+            {
+                "focal": POSITIVE,
+                "fov": Rule(at_least=1.0, below=180.0),  # as mhp.infer.camera.default_intrinsics
+                "root_depth": POSITIVE,
+                "threads": THREADS,
+                "track_confidence": PROBABILITY,
+                "min_cutoff": POSITIVE,
+                "beta": at_least(0),
+                "max_frames": at_least(1),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    """``mhp-data stats``: the limb prior (per-bone mean and std in mm) of a dataset's 3D poses, saved as JSON."""
+
+    dataset: str  # h36m, muco, mupots or synthetic
+    out: str
+    root: str | None = None  # not needed for synthetic
+    split: str | None = None  # default: the dataset's first (train; test for mupots)
+    protocol: int = 2  # h36m: which subjects the split holds
+    joint_set: str | None = None  # default: the dataset's own; H36M for synthetic
+    samples: int = 2000  # synthetic poses
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # a standard deviation needs two poses
+        check_config(self, {"protocol": PROTOCOL, "samples": at_least(2), "seed": SEED})
