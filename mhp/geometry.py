@@ -1,4 +1,4 @@
-"""Boxes, crops, the input normalisation, cameras and unit conversions (spec sections 5, 6.1, 6.3, 6.4, 9.6) as pure
+"""Boxes, crops, the input normalisation, cameras and unit conversions (reference §5, §6.1, §6.3, §6.4, §9.6) as pure
 numpy functions and constants.
 
 Units are named in the variables: ``*_img`` original-image pixels, ``*_patch`` pixels of the network input
@@ -19,8 +19,8 @@ DEPTH_RANGE_MM = 2000.0  # bbox_3d_shape[0] of the original config: the volume s
 # The input normalisation every mhp model applies to 0-255 RGB crops: pixel * scale, then (x - mean) / std.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# Pixel scale applied to 0-255 RGB before (x - mean) / std. "legacy" is the original code's (spec 6.4,
-# quirk 1: 0-255 values normalised with 0-1 ImageNet statistics); every original checkpoint expects it.
+# Pixel scale applied to 0-255 RGB before (x - mean) / std. "legacy" is the original code's (reference §6.4,
+# reference Q1: 0-255 values normalised with 0-1 ImageNet statistics); every original checkpoint expects it.
 NORMALIZATIONS = {"legacy": 1.0, "unit": 1.0 / 255.0}
 
 
@@ -66,7 +66,7 @@ def crop_affine(
     scale: float = 1.0,
     rotation_deg: float = 0.0,
 ) -> np.ndarray:
-    """2x3 matrix taking image pixels to patch pixels (spec 6.3).
+    """2x3 matrix taking image pixels to patch pixels (reference §6.3).
 
     The box centre goes to the patch centre; ``centre + R(r)(0, s*h/2)`` to the bottom-edge centre and
     ``centre + R(r)(s*w/2, 0)`` to the right-edge centre. ``size`` is (w, h), ``patch_size`` (W, H).
@@ -134,7 +134,7 @@ def pixel2cam(joints_img: np.ndarray, focal: np.ndarray, principal: np.ndarray) 
 
 
 def world_to_camera(joints_world: np.ndarray, rotation: np.ndarray, translation: np.ndarray) -> np.ndarray:
-    """``X_cam = R X_world + t`` (the Human3.6M camera json convention, spec 9.1)."""
+    """``X_cam = R X_world + t`` (the Human3.6M camera json convention, reference §9.1)."""
     return np.asarray(joints_world, np.float64) @ np.asarray(rotation, np.float64).T + np.asarray(
         translation, np.float64
     ).reshape(3)
@@ -149,7 +149,7 @@ def voxel_to_patch(
 ) -> np.ndarray:
     """Voxel ``(x, y, z)`` to ``(x_patch, y_patch, dz_mm)`` with dz relative to the root.
 
-    ``heatmap_size`` and ``patch_size`` are (W, H). x and y scale with no half-pixel offset (spec 5).
+    ``heatmap_size`` and ``patch_size`` are (W, H). x and y scale with no half-pixel offset (reference §5).
     """
     v = np.asarray(joints_voxel, dtype=np.float64)
     x = v[..., 0] * patch_size[0] / heatmap_size[0]
@@ -199,7 +199,7 @@ def voxel_to_camera(
 def root_depth_from_bbox(
     bbox: np.ndarray | list[float], focal: tuple[float, float], area_mm2: float = DEPTH_RANGE_MM**2
 ) -> float:
-    """RootNet's k-value: the depth at which a ``area_mm2`` person fills the processed box (spec 9.6)."""
+    """RootNet's k-value: the depth at which a ``area_mm2`` person fills the processed box (reference §9.6)."""
     w, h = float(bbox[2]), float(bbox[3])
     if not (w > 0 and h > 0 and math.isfinite(w * h) and all(0 < f < math.inf for f in focal)):
         raise MhpError(f"the k-value depth needs a positive box size ({w} x {h}) and focal length ({focal})")
@@ -234,3 +234,16 @@ def similarity_align(pred: np.ndarray, gt: np.ndarray, *, scale: bool = True) ->
     else:
         factor = np.ones(pred.shape[:-2])
     return factor[..., None, None] * (p @ rotation) + mu_g
+
+
+def is_box(value: object) -> bool:
+    """Whether a JSON value is ``[x, y, w, h]``: four finite numbers (booleans are not numbers here)."""
+    return isinstance(value, list) and len(value) == 4 and all(finite_number(v) for v in value)
+
+
+def finite_number(value: object) -> bool:
+    """Whether a JSON value is a finite number (not a boolean)."""
+    try:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False

@@ -1,4 +1,4 @@
-"""3D pose metrics on ``(N, J, 3)`` arrays, in the units of the input (spec section 10). Pure numpy.
+"""3D pose metrics on ``(N, J, 3)`` arrays, in the units of the input (reference §10). Pure numpy.
 
 Naming follows what is computed, not a protocol number, because the protocol numbers are swapped between
 code bases (see docs): ``mpjpe`` is plain error, ``pa_mpjpe`` aligns with a similarity transform

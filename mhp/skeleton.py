@@ -1,4 +1,4 @@
-"""Joint sets of the supported datasets (spec section 8) and remapping between them by joint name."""
+"""Joint sets of the supported datasets (reference §8) and remapping between them by joint name."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ MPII = JointSet(
     has_depth=False,
 )
 
-# The 17 COCO keypoints plus Thorax and Pelvis (midpoints of shoulders / hips). The spec gives no COCO
+# The 17 COCO keypoints plus Thorax and Pelvis (midpoints of shoulders / hips). Reference §8.3 gives no COCO
 # skeleton; these are the 15 standard COCO edges, with Thorax and Pelvis left unconnected.
 COCO = JointSet(
     name="COCO",
@@ -132,7 +132,7 @@ MUPOTS = JointSet(
 
 JOINT_SETS: dict[str, JointSet] = {s.name: s for s in (H36M, MPII, COCO, MUCO, MUPOTS)}
 
-# Joints scored by the evaluation protocols: H36M drops the appended Thorax (spec 10.2).
+# Joints scored by the evaluation protocols: H36M drops the appended Thorax (reference §10.2).
 H36M_EVAL_JOINTS = tuple(range(17))
 
 
@@ -152,7 +152,7 @@ def joint_mapping(src: JointSet, dst: JointSet) -> list[tuple[int, int]]:
 def remap_joints(values: np.ndarray, src: JointSet, dst: JointSet, fill: float = 0.0) -> np.ndarray:
     """Reorder ``values[..., src.num_joints, C]`` into ``dst`` by name; joints src lacks get ``fill``.
 
-    Works for coordinates ``(..., J, 3)`` and for visibility ``(..., J, 1)`` alike (spec 6.5).
+    Works for coordinates ``(..., J, 3)`` and for visibility ``(..., J, 1)`` alike (reference §6.5).
     """
     values = np.asarray(values)
     if values.ndim < 2 or values.shape[-2] != src.num_joints:

@@ -1,4 +1,4 @@
-"""Box, crop, camera and unit conversions against the spec's test vectors (sections 5, 6.1, 6.3, 9.1, 9.6)."""
+"""Box, crop, camera and unit conversions against the test vectors of reference §5, §6.1, §6.3, §9.1, §9.6."""
 
 import math
 
@@ -80,7 +80,7 @@ def test_voxel_patch_units():
 
 
 def test_voxel_to_camera_matches_the_evaluation_formula():
-    """Spec 10.2: x_img = x/W*bw + bx, Z = (z/D*2-1)*1000 + Z_root, then pixel2cam (rotation 0, scale 1)."""
+    """Reference §10.2: x_img = x/W*bw + bx, Z = (z/D*2-1)*1000 + Z_root, then pixel2cam (rotation 0, scale 1)."""
     bbox = np.array([99.749, 72.179, 300.712, 300.712])
     rng = np.random.default_rng(2)
     vox = rng.uniform(0, 31, (18, 3))

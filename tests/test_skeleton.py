@@ -1,4 +1,4 @@
-"""Joint sets (spec section 8) and remapping by name."""
+"""Joint sets (reference §8) and remapping by name."""
 
 import numpy as np
 import pytest

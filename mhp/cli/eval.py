@@ -1,4 +1,4 @@
-"""``mhp-eval``: score a checkpoint on Human3.6M, MuPoTS-3D or held-out synthetic humans (spec section 10).
+"""``mhp-eval``: score a checkpoint on Human3.6M, MuPoTS-3D or held-out synthetic humans (reference §10).
 
 mhp-eval --checkpoint runs/lpski/best.pt --dataset h36m --root /data/Human36M --protocol 2 --flip-test
 mhp-eval --checkpoint snapshot_24.pth.tar --model LPSKI --dataset mupots --root /data/MuPoTS --json out.json

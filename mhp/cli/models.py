@@ -12,40 +12,41 @@ from pathlib import Path
 import torch
 
 from mhp.cli import run_command
+from mhp.cli.options import add_config_arguments, parse_command_line
 from mhp.config import ModelsConfig
+from mhp.config.checks import flag
 from mhp.errors import MhpError
 from mhp.models import list_models, model_task, resolve_model_name
 from mhp.models.card import ModelCard, model_card
-from mhp.models.layers import ACTIVATIONS
 from mhp.util.fileio import write_text_atomic
 
 HEADER = ("model", "joints", "activation", "params", "GMACs", "volume J×D×H×W", "CPU ms")
 
 
+HELP = {
+    "models": "models to show (default: all registered image models)",
+    "num_joints": "joints of every model",
+    "activation": "LPNet activation: prelu (the original), relu or relu6",
+    "repeats": "timed forwards per model",
+    "threads": "torch CPU threads (0: torch's default)",
+    "json_out": "also write the cards to this JSON file",
+    "markdown_out": "also write the table to this Markdown file",
+}
+OUTPUTS = ("json_out", "markdown_out")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-models", description=__doc__)
-    parser.add_argument("models", nargs="*", help="models to show (default: all registered)")
-    parser.add_argument("--num-joints", type=int, default=ModelsConfig.num_joints)
-    parser.add_argument("--activation", choices=ACTIVATIONS, help="LPNet activation (default prelu)")
-    parser.add_argument("--repeats", type=int, default=ModelsConfig.repeats, help="timed forwards per model")
-    parser.add_argument("--threads", type=int, default=ModelsConfig.threads, help="torch CPU threads (0: default)")
-    parser.add_argument("--json", dest="json_out", help="also write the cards to this JSON file")
-    parser.add_argument("--markdown", dest="markdown_out", help="also write the table to this Markdown file")
+    parser.add_argument("--config", help="flat YAML with any of the options below")
+    flags = {"json_out": ["--json"], "markdown_out": ["--markdown"]}
+    add_config_arguments(parser, ModelsConfig, help_text=HELP, flag_names=flags, positional="models")
     return parser
 
 
 def parse_config(argv: Sequence[str] | None) -> ModelsConfig:
-    """The flags as a checked config; nothing runs."""
-    args = build_parser().parse_args(argv)
-    return ModelsConfig(
-        models=tuple(resolve_model_name(m) for m in args.models),
-        num_joints=args.num_joints,
-        activation=args.activation,
-        repeats=args.repeats,
-        threads=args.threads,
-        json_out=args.json_out,
-        markdown_out=args.markdown_out,
-    )
+    """The words and flags (over their ``--config`` YAML) as a checked config, model names resolved; nothing runs."""
+    cfg = parse_command_line(build_parser(), ModelsConfig, argv)
+    return dataclasses.replace(cfg, models=tuple(resolve_model_name(m) for m in cfg.models))
 
 
 def card_row(card: ModelCard) -> tuple[str, ...]:
@@ -92,14 +93,10 @@ def command_line(cfg: ModelsConfig) -> str:
     """The ``mhp-models`` invocation that reproduces ``cfg`` (output files left out)."""
     words = ["mhp-models", *cfg.models]
     defaults = ModelsConfig()
-    for flag, value, default in (
-        ("--num-joints", cfg.num_joints, defaults.num_joints),
-        ("--activation", cfg.activation, defaults.activation),
-        ("--repeats", cfg.repeats, defaults.repeats),
-        ("--threads", cfg.threads, defaults.threads),
-    ):
-        if value != default:
-            words += [flag, str(value)]
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.name not in ("models", *OUTPUTS) and value != getattr(defaults, f.name):
+            words += [flag(f.name), str(value)]
     return " ".join(words)
 
 

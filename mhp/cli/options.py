@@ -10,6 +10,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
+from mhp.config.checks import flag
 from mhp.config.recipes import KINDS, format_recipe_list, recipe_path
 from mhp.config.resolve import C, field_types, has_no_default, resolve_config, unwrap_optional
 
@@ -26,15 +27,19 @@ def add_config_arguments(
     *,
     help_text: dict[str, str] | None = None,
     flag_names: dict[str, list[str]] | None = None,
+    positional: str | None = None,
 ) -> None:
-    """One flag per dataclass field; every flag defaults to None so that unset flags do not override YAML."""
+    """One flag per dataclass field; every flag defaults to None so that unset flags do not override YAML. The
+    tuple field ``positional`` (e.g. ``mhp-models LPSKI LPWO``) is taken from the positional words instead."""
     types_ = field_types(cls)
     for f in dataclasses.fields(cls):
         base, _ = unwrap_optional(types_[f.name])
-        flags = (flag_names or {}).get(f.name, ["--" + f.name.replace("_", "-")])
+        flags = (flag_names or {}).get(f.name, [flag(f.name)])
         default = None if has_no_default(f) else f.default
         text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
-        if base is bool and flags[0].startswith("--no-"):  # argparse would read --no-check as check=False
+        if f.name == positional:  # absent from the namespace when no word is given, so YAML still counts
+            parser.add_argument(f.name, nargs="*", default=argparse.SUPPRESS, metavar=f.name.upper(), help=text)
+        elif base is bool and flags[0].startswith("--no-"):  # argparse would read --no-check as check=False
             parser.add_argument(*flags, dest=f.name, action="store_const", const=True, default=None, help=text)
         elif base is bool:
             parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)

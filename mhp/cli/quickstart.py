@@ -9,7 +9,6 @@ parity reports under ``export/``, their benchmark (latency, memory, accuracy per
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,14 +19,10 @@ from mhp.cli.options import add_recipe_arguments
 from mhp.config import BenchConfig, EvalConfig, ExportConfig, TrainConfig
 from mhp.config.recipes import recipe_path
 from mhp.config.resolve import config_dict, resolve_config
-from mhp.util.fileio import write_text_atomic
+from mhp.util.fileio import write_json
 
 RECIPE = "quickstart_synthetic"  # the shipped training recipe it runs unless told otherwise
 MAX_RATIO = 0.6  # the model must beat the mean-pose baseline clearly
-
-
-def write_json(path: Path, content: dict) -> None:
-    write_text_atomic(path, json.dumps(content, indent=2) + "\n")
 
 
 def parse_config(argv: Sequence[str] | None) -> TrainConfig:
@@ -57,7 +52,7 @@ def body(argv: Sequence[str] | None) -> int:
         json_out=str(out / "eval.json"),
     )
     report = evaluate(eval_cfg)
-    write_json(out / "eval.json", report)
+    write_json(out / "eval.json", report, indent=2)
     print(format_report(report))
     metrics = report["metrics"]
     summary = {
@@ -75,11 +70,11 @@ def body(argv: Sequence[str] | None) -> int:
     }
     exports = export_quickstart(run["checkpoint"], out / "export")
     summary["exports"] = exports
-    write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary, indent=2)
     exported = all(e["passed"] for e in exports)
     summary["bench"], benched = bench_quickstart(out / "export", out / "bench")
     summary["pictures"] = picture_quickstart(run["checkpoint"], out / "export" / "lpski_int8.tflite", out)
-    write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary, indent=2)
     verdict = "learned" if summary["learned"] else f"did NOT learn enough (needs <= {MAX_RATIO} x baseline)"
     print(
         f"quickstart: held-out MPJPE {summary['mpjpe_mm']:.1f} mm vs mean-pose baseline "

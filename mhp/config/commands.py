@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mhp.config.checks import POSITIVE, PROBABILITY, PROTOCOL, Rule, at_least, check_config
 from mhp.geometry import NORMALIZATIONS
 
+ACTIVATIONS = ("prelu", "relu", "relu6")  # the LPNet activations (mhp.models.layers builds them)
 THREADS = at_least(1, 1024)
 WORKERS = at_least(0, 1024)
 SEED = at_least(0)
@@ -25,10 +26,8 @@ class ModelsConfig:
     markdown_out: str | None = None
 
     def __post_init__(self) -> None:
-        check_config(
-            self,
-            {"num_joints": at_least(1), "repeats": at_least(1), "threads": at_least(0, 1024)},
-        )
+        rules = {"num_joints": at_least(1), "activation": Rule(choices=ACTIVATIONS), "repeats": at_least(1)}
+        check_config(self, {**rules, "threads": at_least(0, 1024)})
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ class ShowConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """``mhp-train``: model, data, optimisation and run options. Defaults follow the original (spec 7)."""
+    """``mhp-train``: model, data, optimisation and run options. Defaults follow the original (reference §7)."""
 
     # task: pose (images -> 3D, the backbone below) or lift (2D joints -> 3D with LIFT_MLP)
     task: str = "pose"
@@ -139,7 +138,7 @@ class TrainConfig:
     data_3d: tuple[str, ...] = ()
     data_2d: tuple[str, ...] = ()
     val_data: str | None = None  # default: the matching test set (h36m test, or held-out synthetic)
-    joint_set: str | None = None  # default: the first 3D set's (spec 8.5); H36M for synthetic
+    joint_set: str | None = None  # default: the first 3D set's (reference §8.5); H36M for synthetic
     protocol: int = 2
     synthetic_samples: int = 20000
     synthetic_val_samples: int = 500
@@ -160,7 +159,7 @@ class TrainConfig:
     weight_consistency: float = 1.0
     weight_reprojection: float = 1.0
     seed: int = 0
-    # augmentation (spec 6.2 defaults)
+    # augmentation (reference §6.2 defaults)
     scale_factor: float = 0.25
     rotation_factor: float = 30.0
     rotation_prob: float = 0.6
@@ -230,7 +229,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """``mhp-eval``: a checkpoint on a test set with the protocols of spec 10."""
+    """``mhp-eval``: a checkpoint on a test set with the protocols of reference §10."""
 
     checkpoint: str
     dataset: str = "h36m"  # h36m, mupots, synthetic

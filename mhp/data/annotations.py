@@ -21,7 +21,7 @@ class Record:
     """One person sample in its dataset's own joint set.
 
     ``joints_img`` holds (x, y) in original-image pixels and z = depth relative to the root in mm (0 for 2D
-    datasets). ``bbox`` is the processed box (spec 6.1) the crop is cut from; ``bbox_raw`` the annotated or
+    datasets). ``bbox`` is the processed box (reference §6.1) the crop is cut from; ``bbox_raw`` the annotated or
     detected one. ``root_cam``, ``focal`` and ``principal`` are zeros / nominal where a dataset has none.
     """
 

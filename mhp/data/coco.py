@@ -1,4 +1,4 @@
-"""MS COCO keypoints (spec 8.3, 9.5): the 2D train set, and the RootNet-box test set used with MuCo models.
+"""MS COCO keypoints (reference §8.3, §9.5): the 2D train set, and the RootNet-box test set used with MuCo models.
 
 ```
 ROOT/annotations/person_keypoints_train2017.json   ROOT/images/train2017/<file_name>

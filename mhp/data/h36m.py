@@ -1,4 +1,4 @@
-"""Human3.6M in the 3DMPPE layout (spec 9.1).
+"""Human3.6M in the 3DMPPE layout (reference §9.1).
 
 ```
 ROOT/images/s_SS_act_AA_subact_BB_ca_CC/s_SS_act_AA_subact_BB_ca_CC_NNNNNN.jpg

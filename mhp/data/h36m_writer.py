@@ -1,4 +1,4 @@
-"""Synthetic humans in the Human3.6M layout (spec 9.1): a 4-camera studio per subject, world-space joints."""
+"""Synthetic humans in the Human3.6M layout (reference §9.1): a 4-camera studio per subject, world-space joints."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from mhp.data.body import body_to_world, interpolate_pose, joints_for, look_at, 
 from mhp.data.h36m import ACTIONS
 from mhp.data.render import random_background, sample_appearance
 from mhp.data.synthetic import Person, joints_bbox
-from mhp.data.writers import Truth, inside_image, project, render_people, rootnet_detection, write_jpeg, write_json
+from mhp.data.writers import Truth, inside_image, project, render_people, rootnet_detection, write_jpeg
 from mhp.geometry import world_to_camera
 from mhp.skeleton import H36M
+from mhp.util.fileio import write_json
 
 
 def _rig(rng: np.random.Generator, cameras: tuple[int, ...], size: tuple[int, int]) -> dict[int, tuple]:
@@ -111,13 +112,13 @@ def write_h36m(
                             detections.append(rootnet_detection(rng, image_id, bbox, image_size, joints_cam[H36M.root]))
                         image_id += 1
         base = out / "annotations" / f"Human36M_subject{subject}"
-        write_json(Path(f"{base}_data.json"), {"images": images, "annotations": annotations})
+        write_json(Path(f"{base}_data.json"), {"images": images, "annotations": annotations}, indent=None)
         cams = {
             str(c): {"R": r.tolist(), "t": t.tolist(), "f": f.tolist(), "c": p.tolist()}
             for c, (r, t, f, p) in rig.items()
         }
-        write_json(Path(f"{base}_camera.json"), cams)
-        write_json(Path(f"{base}_joint_3d.json"), joint_3d)
+        write_json(Path(f"{base}_camera.json"), cams, indent=None)
+        write_json(Path(f"{base}_joint_3d.json"), joint_3d, indent=None)
     if detections:
-        write_json(out / "bbox_root" / "bbox_root_human36m_output.json", detections)
+        write_json(out / "bbox_root" / "bbox_root_human36m_output.json", detections, indent=None)
     return truths

@@ -1,4 +1,4 @@
-"""Mixing 3D and 2D datasets 50/50 (spec 7), and samplers that are correct under DDP.
+"""Mixing 3D and 2D datasets 50/50 (reference §7), and samplers that are correct under DDP.
 
 Group A concatenates the 3D sets, group B the 2D sets; an epoch has 2 * max(|A|, |B|) samples, the first
 half from A and the second from B. The shorter group is cycled; the indices past its last whole cycle are

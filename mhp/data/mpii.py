@@ -1,4 +1,4 @@
-"""MPII Human Pose in the 3DMPPE COCO-style layout (spec 9.2): 2D only, train split.
+"""MPII Human Pose in the 3DMPPE COCO-style layout (reference §9.2): 2D only, train split.
 
 ```
 ROOT/annotations/train.json     images {id, file_name, width, height}; annotations {image_id, bbox, keypoints 16x3,

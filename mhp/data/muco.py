@@ -1,4 +1,4 @@
-"""MuCo-3DHP (spec 9.3): composited multi-person training images with 21-joint 3D ground truth.
+"""MuCo-3DHP (reference §9.3): composited multi-person training images with 21-joint 3D ground truth.
 
 ```
 ROOT/data/MuCo-3DHP.json     images {id, file_name, width, height, f, c}; annotations {image_id, keypoints_cam 21x3,

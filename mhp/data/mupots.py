@@ -1,4 +1,4 @@
-"""MuPoTS-3D (spec 9.4): the multi-person 3D test set, 17 joints (the first 17 of MuCo), 20 sequences.
+"""MuPoTS-3D (reference §9.4): the multi-person 3D test set, 17 joints (the first 17 of MuCo), 20 sequences.
 
 ```
 ROOT/data/MuPoTS-3D.json                  images {id, file_name, width, height, intrinsic [fx, fy, cx, cy]};

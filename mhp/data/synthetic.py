@@ -27,6 +27,7 @@ from mhp.geometry import cam2pixel, process_bbox
 from mhp.skeleton import H36M, JointSet
 
 BOX_MARGIN = 1.2  # the Human3.6M annotation rule: 1.2 x the extent of the projected joints
+VAL_SEED_OFFSET = 500_009  # validation scenes come from another seed than training scenes (seed + this)
 
 
 def joints_bbox(points_img: np.ndarray) -> np.ndarray:

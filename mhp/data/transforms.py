@@ -1,4 +1,4 @@
-"""The input pipeline of spec section 6: augmentation, the affine crop, targets in voxel units, normalisation.
+"""The input pipeline of reference §6: augmentation, the affine crop, targets in voxel units, normalisation.
 
 The horizontal flip is folded into the crop affine (mirror x -> W - 1 - x, then crop around the mirrored
 box centre), which is exactly the original "flip the image, then crop" but lets a JPEG be decoded at 1/2 or
@@ -18,7 +18,7 @@ from mhp.geometry import DEPTH_RANGE_MM, IMAGENET_MEAN, IMAGENET_STD, NORMALIZAT
 
 @dataclass(frozen=True)
 class AugmentConfig:
-    """Training augmentation; the defaults are the original code's probabilities and ranges (spec 6.2)."""
+    """Training augmentation; the defaults are the original code's probabilities and ranges (reference §6.2)."""
 
     scale_factor: float = 0.25  # s = clip(N(0,1), -1, 1) * factor + 1
     rotation_factor: float = 30.0  # r = clip(N(0,1), -2, 2) * factor degrees ...
@@ -47,7 +47,7 @@ NO_AUGMENTATION = Augmentation()
 def occlusion_rect(
     rng: np.random.Generator, bbox: np.ndarray, width: int, height: int, cfg: AugmentConfig
 ) -> tuple[int, int, int, int] | None:
-    """A random rectangle inside the box and the image (spec 6.2), or None if none was found."""
+    """A random rectangle inside the box and the image (reference §6.2), or None if none was found."""
     bx, by, bw, bh = (float(v) for v in bbox)
     for _ in range(cfg.occlusion_attempts):
         area = rng.random() * cfg.occlusion_max_area * bw * bh
@@ -73,7 +73,7 @@ def sample_augmentation(
 
 
 def sample_crop_affine(bbox: np.ndarray, width: int, aug: Augmentation, patch_size: int) -> np.ndarray:
-    """2x3 affine from full-resolution image pixels to patch pixels, the flip included (spec 6.3)."""
+    """2x3 affine from full-resolution image pixels to patch pixels, the flip included (reference §6.3)."""
     x, y, w, h = (float(v) for v in bbox)
     cx, cy = x + w / 2.0, y + h / 2.0
     if not aug.flip:
@@ -123,7 +123,7 @@ def build_targets(
     patch_size: int,
     depth_range_mm: float = DEPTH_RANGE_MM,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Voxel targets ``(J, 3)`` and visibility ``(J,)`` (spec 6.5).
+    """Voxel targets ``(J, 3)`` and visibility ``(J,)`` (reference §6.5).
 
     ``joints_img`` is (x_img, y_img, dz_mm); with ``flip_perm`` the left/right rows are swapped after the
     mirror. A joint stays visible only inside the patch and within root +- depth_range/2.
@@ -142,7 +142,7 @@ def build_targets(
 
 
 def to_network_input(patch_bgr: np.ndarray, color: tuple[float, float, float], normalization: str) -> np.ndarray:
-    """BGR patch -> RGB, colour gains, clip to [0, 255], normalise -> ``(3, S, S)`` float32 (spec 6.4).
+    """BGR patch -> RGB, colour gains, clip to [0, 255], normalise -> ``(3, S, S)`` float32 (reference §6.4).
 
     Fused per channel: with k = pixel_scale / std and m = mean / std, ``min(x * g, 255) * k - m`` equals the
     original clip-then-normalise for non-negative pixels and gains, in one pass instead of six.

@@ -6,7 +6,6 @@ tested on real files. Each writer returns the ground truth it wrote (:class:`Tru
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from mhp.data.render import render_scene
 from mhp.data.synthetic import Person, joints_bbox, sample_person
 from mhp.geometry import cam2pixel, process_bbox
 from mhp.skeleton import COCO, MPII, MUCO, MUPOTS, JointSet
-from mhp.util.fileio import atomic_path
+from mhp.util.fileio import atomic_path, write_json
 
 JPEG_QUALITY = 90
 
@@ -34,11 +33,6 @@ class Truth:
     bbox: np.ndarray
     joints_cam: np.ndarray | None = None  # (J, 3) mm, 3D datasets
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def write_json(path: Path, content: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(content))
 
 
 def write_jpeg(path: Path, image: np.ndarray) -> None:
@@ -158,7 +152,7 @@ def write_mpii(
         out, ".", "images/", MPII, 16, seed=seed, num_images=num_images, image_size=image_size, extra_entries=True
     )
     content["annotations"] = [a for a in content["annotations"] if not a["iscrowd"]]  # MPII has no crowds
-    write_json(out / "annotations" / "train.json", content)
+    write_json(out / "annotations" / "train.json", content, indent=None)
     return truths
 
 
@@ -183,7 +177,7 @@ def write_coco(
         image_size=image_size,
         extra_entries=True,
     )
-    write_json(out / "annotations" / "person_keypoints_train2017.json", content)
+    write_json(out / "annotations" / "person_keypoints_train2017.json", content, indent=None)
     val, _ = _write_2d(
         out,
         "images/val2017",
@@ -195,14 +189,14 @@ def write_coco(
         image_size=image_size,
         extra_entries=False,
     )
-    write_json(out / "annotations" / "person_keypoints_val2017.json", val)
+    write_json(out / "annotations" / "person_keypoints_val2017.json", val, indent=None)
     rng = np.random.default_rng([seed, 99])
     detections = [
         rootnet_detection(rng, a["image_id"], np.asarray(a["bbox"]), image_size, np.array([0.0, 0.0, 5000.0]))
         for a in val["annotations"]
         if a["num_keypoints"] >= 2
     ]
-    write_json(out / "bbox_root" / "bbox_root_coco_output.json", detections)
+    write_json(out / "bbox_root" / "bbox_root_coco_output.json", detections, indent=None)
     return truths
 
 
@@ -265,7 +259,7 @@ def write_muco(
             annotations.append({"id": len(annotations), "image_id": image_id, **entry})
             truth.file_name, truth.image_id, truth.extra = file_name, image_id, {"selected": k in kept}
             truths.append(truth)
-    write_json(out / "data" / "MuCo-3DHP.json", {"images": images, "annotations": annotations})
+    write_json(out / "data" / "MuCo-3DHP.json", {"images": images, "annotations": annotations}, indent=None)
     return truths
 
 
@@ -311,6 +305,6 @@ def write_mupots(
                 root = np.asarray(entry["keypoints_cam"][MUPOTS.root])
                 detections.append(rootnet_detection(rng, image_id, truth.bbox, image_size, root))
             image_id += 1
-    write_json(out / "data" / "MuPoTS-3D.json", {"images": images, "annotations": annotations})
-    write_json(out / "bbox_root" / "bbox_root_mupots_output.json", detections)
+    write_json(out / "data" / "MuPoTS-3D.json", {"images": images, "annotations": annotations}, indent=None)
+    write_json(out / "bbox_root" / "bbox_root_mupots_output.json", detections, indent=None)
     return truths

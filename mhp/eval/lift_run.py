@@ -16,7 +16,7 @@ from mhp.config import EvalConfig
 from mhp.data import read_dataset
 from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.lift_pairs import PosePairs, pairs_from_annotations, synthetic_pairs
-from mhp.data.synthetic import SyntheticHumans
+from mhp.data.synthetic import VAL_SEED_OFFSET, SyntheticHumans
 from mhp.errors import MhpError
 from mhp.eval.lift import lift_poses, mean_pose, score_lifted
 from mhp.eval.pose import limb_scores, predict, voxels_to_camera
@@ -27,7 +27,6 @@ from mhp.models.checkpoint import load_checkpoint, read_checkpoint
 from mhp.models.lift_geometry import lift_to_camera
 from mhp.models.lifter import LiftingModel
 from mhp.skeleton import JointSet, remap_joints
-from mhp.train.data import VAL_SEED_OFFSET
 
 BASELINE_POSES = 2000  # training poses averaged into the mean-pose baseline
 

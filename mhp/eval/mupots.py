@@ -1,6 +1,6 @@
-"""MuPoTS-3D scoring (spec 10.3): match predictions to people, rescale bones, 3DPCK@150 mm and AUC.
+"""MuPoTS-3D scoring (reference §10.3): match predictions to people, rescale bones, 3DPCK@150 mm and AUC.
 
-The published evaluation is MATLAB code whose helpers are missing from the repositories (spec 10.3), so
+The published evaluation is MATLAB code whose helpers are missing from the repositories (reference §10.3), so
 three choices here are ours and are reported with the numbers: people are matched greedily by the mean 2D
 distance over joints 1..13 (MATLAB's 2..14) and accepted under 40 px; 3DPCK and AUC are taken over the 14
 MPI-INF-3DHP joints (head top, neck, arms, legs: indices 0..13), root-relative; predicted bone lengths are

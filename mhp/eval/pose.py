@@ -1,9 +1,9 @@
-"""Run a model over a test set and score it with the protocols of spec section 10.
+"""Run a model over a test set and score it with the protocols of reference §10.
 
 Conventions (printed with every table): ``mpjpe`` is root-relative error without alignment (the
 MobileHumanPose/3DMPPE "protocol 2" number, VideoPose3D's "protocol #1"); ``pa_mpjpe`` aligns rotation,
 translation and scale (VideoPose3D's "protocol #2"); ``rigid_mpjpe`` aligns rotation and translation only,
-which is what 3DMPPE and MobileHumanPose call "PA MPJPE" / protocol 1 (quirk 2). Limb plausibility (ContextPose's
+which is what 3DMPPE and MobileHumanPose call "PA MPJPE" / protocol 1 (reference Q2). Limb plausibility (ContextPose's
 limb-length prior) is scored next to them: the share of predicted bones within 2 std of the prior's mean length and
 the mean bone-length error, for the predictions and, as the reference, for the ground truth.
 """
@@ -36,7 +36,7 @@ CONVENTIONS = {
 
 
 def flip_back(coords: torch.Tensor, flip_perm: torch.Tensor, width: int, patch_size: int, mode: str) -> torch.Tensor:
-    """Predictions on a mirrored patch mapped back to the original patch (spec 10.1).
+    """Predictions on a mirrored patch mapped back to the original patch (reference §10.1).
 
     ``original``: x -> W - 1 - x, the index mirror of the published code (biased by W/S - 1 voxel).
     ``corrected``: x -> W (S - 1) / S - x, the exact mirror of patch columns p -> S - 1 - p.
@@ -61,7 +61,7 @@ def predict(
     channels_last: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Voxel predictions ``(N, J, 3)`` in the dataset's target joint set, the crops ``(N, 2, 3)`` and the
-    source indices. ``flip`` (original / corrected) averages with the mirrored input (spec 10.1)."""
+    source indices. ``flip`` (original / corrected) averages with the mirrored input (reference §10.1)."""
     model.eval()
     flip_perm = torch.as_tensor(dataset.joint_set.flip_permutation())
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers)
@@ -116,7 +116,7 @@ class Scores:
 
 def score_poses(pred_cam: np.ndarray, gt_cam: np.ndarray, *, root: int, joints: list[int], groups: list[str]) -> Scores:
     """Root-align prediction and ground truth (each on its own root), optionally Procrustes-align over all
-    joints, then keep ``joints`` (spec 10.2: alignment uses all 18, scoring drops the Thorax)."""
+    joints, then keep ``joints`` (reference §10.2: alignment uses all 18, scoring drops the Thorax)."""
     pred = pred_cam - pred_cam[:, root : root + 1]
     gt = gt_cam - gt_cam[:, root : root + 1]
     errors = {}
@@ -185,7 +185,7 @@ def run_h36m(
     limb_prior: LimbPrior | None = None,
     **predict_kwargs,
 ) -> dict:
-    """Spec 10.2 on one Human3.6M test split: all three alignments, per action."""
+    """Reference §10.2 on one Human3.6M test split: all three alignments, per action."""
     crop = CropConfig.for_model(model)
     dataset = PoseDataset(annotations, model.joint_set, crop, train=False)
     voxel, crops, indices = predict(model, dataset, flip=flip, **predict_kwargs)
@@ -213,7 +213,7 @@ def run_mupots(
     limb_prior: LimbPrior | None = None,
     **predict_kwargs,
 ) -> dict:
-    """Spec 10.3: root-relative 3DPCK@150 mm and AUC per sequence, over all and over matched people."""
+    """Reference §10.3: root-relative 3DPCK@150 mm and AUC per sequence, over all and over matched people."""
     crop = CropConfig.for_model(model)
     dataset = PoseDataset(predictions, model.joint_set, crop, train=False)
     voxel, crops, indices = predict(model, dataset, flip=flip, **predict_kwargs)

@@ -14,8 +14,7 @@ from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.transforms import NO_AUGMENTATION, sample_crop_affine, warp_patch
 from mhp.errors import MhpError
-from mhp.geometry import process_bbox
-from mhp.infer.boxes import is_box
+from mhp.geometry import is_box, process_bbox
 from mhp.util.fileio import is_file, read_json_file
 from mhp.util.image_file import read_image
 from mhp.util.optional import installed_versions
@@ -82,7 +81,7 @@ def synthetic_calibration(model, config: dict[str, Any], count: int = 256) -> Ca
 
 def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000) -> CalibrationSet:
     """Images of ``folder`` cut at the person boxes of ``folder/boxes.json`` (``{"name.jpg": [x, y, w, h]}``);
-    without the file every whole image is one box. Boxes get the evaluation treatment (spec 6.1/6.3)."""
+    without the file every whole image is one box. Boxes get the evaluation treatment (reference §6.1/§6.3)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise MhpError(f"--calib {folder} is not a folder; pass a folder of images (and optional {BOXES_FILE})")

@@ -16,7 +16,7 @@ def input_contract(model, *, name: str, shape: list[int], layout: str, dtype: st
         "dtype": dtype,
         "color": "RGB",
         "pixel_range": [0, 255],
-        "crop": "the person box extended to the model's aspect ratio and scaled to the input size (spec 6.3)",
+        "crop": "the person box extended to the model's aspect ratio and scaled to the input size (reference §6.3)",
         "normalization": {
             "name": model.normalization,
             "inside_graph": True,

@@ -8,7 +8,6 @@ pixels through the case's crop box, and root-relative camera millimetres for the
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from mhp.infer.boxes import BoxTracker
 from mhp.infer.camera import default_intrinsics
 from mhp.runtime.decode import soft_argmax_nhwc
 from mhp.skeleton import H36M
-from mhp.util.fileio import atomic_path, write_text_atomic
+from mhp.util.fileio import atomic_path, write_json
 
 VERSION = 1
 JOINTS, DEPTH, HEIGHT, WIDTH, INPUT = 18, 8, 16, 16, 128  # small enough to commit
@@ -128,10 +127,6 @@ def tracking(rng: np.random.Generator, width: int = 640, height: int = 480) -> d
 def write_bytes(path: Path, array: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
-
-
-def write_json(path: Path, content: Any) -> None:
-    write_text_atomic(path, json.dumps(content, indent=1) + "\n")
 
 
 def write_case(folder: Path, name: str, case: dict[str, Any], input_size: int, depth_bins: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
+from mhp.geometry import is_box
 from mhp.util.fileio import read_json_file
 
 CENTRED_FRACTION = 0.8  # with the model's 1.25 crop expansion the crop is exactly the centred square
@@ -77,19 +78,6 @@ def read_boxes(path: str | Path) -> dict[str, list[list[float]]]:
         if not (isinstance(boxes, list) and all(is_box(b) for b in boxes)):
             raise MhpError(f"{path}: the boxes of {key!r} are not a list of [x, y, w, h] in pixels")
     return table
-
-
-def is_box(value: object) -> bool:
-    """Whether a JSON value is ``[x, y, w, h]``: four finite numbers (booleans are not numbers here)."""
-    return isinstance(value, list) and len(value) == 4 and all(finite_number(v) for v in value)
-
-
-def finite_number(value: object) -> bool:
-    """Whether a JSON value is a finite number (not a boolean)."""
-    try:
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    except OverflowError:  # an integer beyond the float range
-        return False
 
 
 def boxes_for(table: dict[str, list[list[float]]] | None, key: str) -> list[list[float]] | None:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.infer.boxes import finite_number
+from mhp.geometry import finite_number
 from mhp.util.fileio import is_file, read_json_file
 from mhp.util.optional import require
 

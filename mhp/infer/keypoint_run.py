@@ -12,7 +12,8 @@ from mhp.errors import MhpError
 from mhp.infer.draw import plot_3d
 from mhp.infer.keypoints import KeypointPoses, read_keypoints
 from mhp.infer.predictor import Predictor
-from mhp.infer.run import FORMAT, VERSION, write_json
+from mhp.infer.run import FORMAT, VERSION
+from mhp.util.fileio import write_json
 from mhp.util.optional import MissingDependencyError
 
 PLOT_POSES = 4  # the first poses of a file, side by side in its 3D plot

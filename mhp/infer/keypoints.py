@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
-from mhp.infer.boxes import finite_number
+from mhp.geometry import finite_number
 from mhp.skeleton import COCO, JOINT_SETS, JointSet, get_joint_set
 from mhp.util.fileio import is_file, read_json_file
 

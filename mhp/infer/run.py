@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -20,7 +18,7 @@ from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind,
 from mhp.infer.predictor import PersonPose, Predictor
 from mhp.infer.smoothing import OneEuroFilter
 from mhp.util import image_file
-from mhp.util.fileio import write_text_atomic
+from mhp.util.fileio import write_json
 from mhp.util.image_file import DecodedImage, read_image
 from mhp.util.optional import MissingDependencyError
 
@@ -47,10 +45,6 @@ def result_document(cfg: InferConfig, predictor: Predictor, kind: str, size, int
         "joints": {k: predictor.joints[k] for k in ("names", "bones", "root")},
         "frames": [],
     }
-
-
-def write_json(path: Path, document: dict[str, Any]) -> Path:
-    return write_text_atomic(path, json.dumps(document, indent=1) + "\n")
 
 
 def overlay(image: np.ndarray, people: list[PersonPose], predictor: Predictor) -> np.ndarray:

@@ -28,7 +28,7 @@ class ModelCard:
 
 
 def count_parameters(model: torch.nn.Module) -> int:
-    """Trainable parameters (BN running statistics excluded), as the spec counts them."""
+    """Trainable parameters (BN running statistics excluded), as reference §14 counts them."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 

@@ -1,4 +1,4 @@
-"""Checkpoints written by the original MobileHumanPose and 3DMPPE PoseNet code (spec section 14).
+"""Checkpoints written by the original MobileHumanPose and 3DMPPE PoseNet code (reference §14).
 
 A ``snapshot_N.pth.tar`` holds ``{epoch, network, optimizer}``; ``network`` is a DataParallel state dict
 (``module.backbone.*`` and, for PoseNet, ``module.head.*``). mhp keeps the original module names, so the
@@ -19,7 +19,7 @@ from mhp.models.pose_model import IntegralPoseModel
 from mhp.models.state import load_state_strict
 from mhp.skeleton import JOINT_SETS
 
-# Depth bins of every architecture as the original code configures it (spec 3.5).
+# Depth bins of every architecture as the original code configures it (reference §3.5).
 ORIGINAL_DEPTH_BINS = {"LPSKI": 32, "LPSKI_LARGE": 64, "LPWO": 64, "LPRES": 64, "RESNET50": 64}
 KNOWN_JOINT_COUNTS = frozenset(s.num_joints for s in JOINT_SETS.values())
 

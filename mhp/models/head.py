@@ -1,4 +1,4 @@
-"""Integral regression: soft-argmax over a 3D heatmap volume (spec section 5)."""
+"""Integral regression: soft-argmax over a 3D heatmap volume (reference §5)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Building blocks of the LPNet backbones (spec section 2).
+"""Building blocks of the LPNet backbones (reference §2).
 
 Blocks subclass ``nn.Sequential`` so their parameter names are the ones the original checkpoints use
-(``conv.0.0.weight`` and so on, spec section 14); loading author weights is then a prefix change.
+(``conv.0.0.weight`` and so on, reference §14); loading author weights is then a prefix change.
 """
 
 from __future__ import annotations
@@ -10,9 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mhp.config.commands import ACTIVATIONS
 from mhp.errors import MhpError
-
-ACTIVATIONS = ("prelu", "relu", "relu6")
 
 
 def make_activation(name: str, channels: int) -> nn.Module:
@@ -87,7 +86,7 @@ class InvertedResidual(nn.Module):
 
 
 class Upsample2x(nn.Module):
-    """Bilinear x2 with ``align_corners=True``, as ``nn.UpsamplingBilinear2d`` in the original (quirk 10)."""
+    """Bilinear x2 with ``align_corners=True``, as ``nn.UpsamplingBilinear2d`` in the original (reference Q10)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=True)
@@ -112,7 +111,7 @@ def conv1x1_concat(conv: nn.Conv2d, parts: list[torch.Tensor]) -> torch.Tensor:
 class DecoderBlock(nn.Sequential):
     """1x1 conv -> BN -> act -> 3x3 conv -> BN -> act -> bilinear x2 (the original "DeConv"; no transposed conv).
 
-    The convs carry biases although BN follows: they are part of the original state dict (quirk 9).
+    The convs carry biases although BN follows: they are part of the original state dict (reference Q9).
     """
 
     def __init__(self, in_channels: int, mid_channels: int, out_channels: int = 256, activation: str = "prelu") -> None:

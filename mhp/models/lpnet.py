@@ -1,4 +1,4 @@
-"""The three LPNet backbones of MobileHumanPose (spec sections 2, 3): skip-concat, plain, residual-concat.
+"""The three LPNet backbones of MobileHumanPose (reference §2, §3): skip-concat, plain, residual-concat.
 
 Each maps a normalised ``(N, 3, S, S)`` image to 3D-heatmap logits ``(N, J*D, S/stride, S/stride)``.
 Attribute names (``first_conv``, ``inv_residual``, ``last_conv``, ``deconv0..2``, ``final_layer``) match the
@@ -60,7 +60,7 @@ def build_encoder(
 
 
 def init_lpnet_weights(net: nn.Module) -> None:
-    """Original training init (spec 3.7): encoder and final convs N(0, 0.001) with zero bias; the decoder
+    """Original training init (reference §3.7): encoder and final convs N(0, 0.001) with zero bias; the decoder
     keeps PyTorch's default conv init; BN weight 1, bias 0; PReLU slopes 0.25 (set at construction)."""
     for part in (net.first_conv, net.inv_residual, net.last_conv, net.final_layer):
         for m in part.modules():

@@ -12,7 +12,7 @@ from mhp.geometry import IMAGENET_MEAN, IMAGENET_STD, NORMALIZATIONS
 from mhp.models.head import SoftArgmax3D
 from mhp.skeleton import JOINT_SETS, JointSet, get_joint_set
 
-# The joint set a joint count means when none is named (spec 8.5: 18 = Human3.6M, 21 = MuCo-3DHP).
+# The joint set a joint count means when none is named (reference §8.5: 18 = Human3.6M, 21 = MuCo-3DHP).
 DEFAULT_JOINT_SETS = {s.num_joints: s.name for s in JOINT_SETS.values()}
 
 

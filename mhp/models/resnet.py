@@ -1,4 +1,4 @@
-"""The 3DMPPE PoseNet baseline (spec section 4): ResNet-50 and three transposed-conv upsamplers.
+"""The 3DMPPE PoseNet baseline (reference §4): ResNet-50 and three transposed-conv upsamplers.
 
 Written without torchvision; parameter names follow torchvision's ResNet so its ImageNet checkpoints load.
 """

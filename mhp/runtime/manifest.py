@@ -162,6 +162,6 @@ def model_records(model) -> tuple[dict[str, Any], dict[str, Any]]:
         "coordinates": "voxels: x in [0, W-1], y in [0, H-1], z in [0, D-1]",
         "voxel_to_patch_pixels": model.input_size / width,
         "depth_range_mm": DEPTH_RANGE_MM,
-        "depth": "root-relative mm = (z / D * 2 - 1) * depth_range_mm / 2 (spec 5)",
+        "depth": "root-relative mm = (z / D * 2 - 1) * depth_range_mm / 2 (reference §5)",
     }
     return joints, geometry

@@ -18,11 +18,10 @@ from mhp.data.annotations import Record
 from mhp.data.dataset import CropConfig, PoseDataset, Source
 from mhp.data.io import DatasetError
 from mhp.data.mix import MixedDataset
-from mhp.data.synthetic import SyntheticHumans
+from mhp.data.synthetic import VAL_SEED_OFFSET, SyntheticHumans
 from mhp.data.transforms import AugmentConfig
 from mhp.skeleton import H36M, JointSet, get_joint_set, remap_joints
 
-VAL_SEED_OFFSET = 500_009  # validation scenes come from another seed than training scenes
 SYNTHETIC = "synthetic"
 
 
@@ -77,7 +76,7 @@ def _source(entry: str, split: str, cfg: TrainConfig, joint_set: JointSet, seed:
 
 
 def default_joint_set(cfg: TrainConfig, entries_3d: tuple[str, ...]) -> JointSet:
-    """The configured joint set, else the first 3D set's (spec 8.5), else Human3.6M's."""
+    """The configured joint set, else the first 3D set's (reference §8.5), else Human3.6M's."""
     if cfg.joint_set:
         return get_joint_set(cfg.joint_set)
     name, _ = parse_entry(entries_3d[0])

@@ -16,9 +16,10 @@ from mhp.config import TrainConfig
 from mhp.data import dataset_info, read_dataset
 from mhp.data.io import DatasetError
 from mhp.data.lift_pairs import PosePairs, pairs_from_annotations, synthetic_pairs
+from mhp.data.synthetic import VAL_SEED_OFFSET
 from mhp.limbs import LimbPrior, limb_prior, read_limb_prior
 from mhp.skeleton import H36M, JointSet, get_joint_set
-from mhp.train.data import SYNTHETIC, VAL_SEED_OFFSET, parse_entry
+from mhp.train.data import SYNTHETIC, parse_entry
 
 PRIOR_POSES = 2000  # synthetic poses measured when training on 2D poses without --limb-prior
 

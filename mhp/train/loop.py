@@ -37,7 +37,7 @@ RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv")  # written atomical
 
 
 def lr_at(epoch: int, cfg: TrainConfig) -> float:
-    """Step decay: ``lr`` divided by ``lr_decay_factor`` at each of ``lr_decay_epochs`` (spec 7: 17, 21)."""
+    """Step decay: ``lr`` divided by ``lr_decay_factor`` at each of ``lr_decay_epochs`` (reference §7: 17, 21)."""
     return cfg.lr / cfg.lr_decay_factor ** sum(epoch >= e for e in cfg.lr_decay_epochs)
 
 

@@ -1,4 +1,4 @@
-"""Training losses: the integral L1 loss of the original (spec 7) and the optional bone-length losses (the
+"""Training losses: the integral L1 loss of the original (reference §7) and the optional bone-length losses (the
 bone-length-ratio loss of Zhou et al. and the limb-length prior of ContextPose)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from mhp.errors import MhpError
 from mhp.limbs import PLAUSIBLE_SIGMAS, LimbPrior
 from mhp.skeleton import JointSet
 
-VOLUME_EXTENT_MM = 2000.0  # the 3D heatmap volume spans about a 2 m cube around the person (spec 6.1)
+VOLUME_EXTENT_MM = 2000.0  # the 3D heatmap volume spans about a 2 m cube around the person (reference §5)
 
 # Bone groups whose length ratios to the canonical skeleton should agree (Zhou et al., ICCV 2017).
 GEO_GROUPS = (
@@ -23,10 +23,10 @@ GEO_GROUPS = (
 def integral_l1_loss(
     pred: torch.Tensor, target: torch.Tensor, vis: torch.Tensor, has_depth: torch.Tensor
 ) -> torch.Tensor:
-    """``mean_{batch, joints} (|dx| v + |dy| v + |dz| v d) / 3`` in voxel units (spec 7).
+    """``mean_{batch, joints} (|dx| v + |dy| v + |dz| v d) / 3`` in voxel units (reference §7).
 
     ``pred``/``target`` ``(N, J, 3)``, ``vis`` ``(N, J, 1)``, ``has_depth`` ``(N, 1)``. Invisible joints add
-    zero but still count in the mean, as in the original (quirk 8); 2D samples have no depth term.
+    zero but still count in the mean, as in the original (reference Q8); 2D samples have no depth term.
     """
     error = (pred - target).abs() * vis
     return (error[..., 0] + error[..., 1] + error[..., 2] * has_depth).mean() / 3.0

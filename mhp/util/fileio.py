@@ -105,6 +105,11 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def write_json(path: str | Path, content: Any, *, indent: int | None = 1) -> Path:
+    """Write ``content`` as JSON (``indent`` spaces a level; None: one line) through :func:`atomic_path`."""
+    return write_text_atomic(path, json.dumps(content, indent=indent) + "\n")
+
+
 def path_size(path: Path) -> int:
     """Bytes of a file, or of every file under a folder (a CoreML ``.mlpackage``)."""
     path = Path(path)

@@ -1,4 +1,4 @@
-"""3D/2D mixing (spec 7) and distributed sampling."""
+"""3D/2D mixing (reference §7) and distributed sampling."""
 
 import numpy as np
 import pytest

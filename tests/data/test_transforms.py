@@ -1,4 +1,4 @@
-"""The input pipeline (spec 6): flip folded into the crop, reduced decoding, targets, normalisation."""
+"""The input pipeline (reference §6): flip folded into the crop, reduced decoding, targets, normalisation."""
 
 import cv2
 import numpy as np

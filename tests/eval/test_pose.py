@@ -1,4 +1,4 @@
-"""Evaluation protocols on constructed predictions (spec 10) and the flip test."""
+"""Evaluation protocols on constructed predictions (reference §10) and the flip test."""
 
 import numpy as np
 import pytest
@@ -79,7 +79,7 @@ def test_corrected_flip_is_the_exact_mirror_of_patch_columns():
         back = flip_back(mirrored_voxel, torch.tensor([0]), width, size, "corrected")
         assert back[0, 0, 0].item() == pytest.approx(p * width / size)
         original = flip_back(mirrored_voxel, torch.tensor([0]), width, size, "original")
-        assert original[0, 0, 0].item() - p * width / size == pytest.approx(width / size - 1)  # the quirk's bias
+        assert original[0, 0, 0].item() - p * width / size == pytest.approx(width / size - 1)  # reference Q3's bias
 
 
 def test_mupots_bone_rescaling_and_matching():

@@ -1,5 +1,5 @@
 """The golden files read back as an app would (raw little-endian bytes + manifest) and decode to their
-expected values with an independent float64 implementation; spec test vectors hold."""
+expected values with an independent float64 implementation; reference §5 test vectors hold."""
 
 import json
 from pathlib import Path
@@ -57,7 +57,7 @@ def test_golden_cases_decode_independently(tmp_path):
     names = [c["name"] for c in manifest["cases"]]
     assert names == ["blobs", "border_peak", "flat", "extreme_logits", "int8_zero_point", "off_centre_crop"]
     flat = json.loads((tmp_path / "flat" / "expected.json").read_text())
-    np.testing.assert_allclose(flat["coords_voxel"], [[7.5, 7.5, 3.5]] * 18)  # spec 5: ((W-1)/2, (H-1)/2, (D-1)/2)
+    np.testing.assert_allclose(flat["coords_voxel"], [[7.5, 7.5, 3.5]] * 18)  # reference §5: (W-1, H-1, D-1) / 2
     border = json.loads((tmp_path / "border_peak" / "expected.json").read_text())
     np.testing.assert_allclose(border["coords_voxel"][0], [0, 0, 0], atol=1e-6)
     assert border["argmax_voxel"][1] == [15, 15, 7]

@@ -12,18 +12,17 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhp import config
 from mhp.cli import bench, data, eval, export, infer, models, train
+from mhp.config import commands
 from mhp.config.resolve import resolve_config
 from mhp.errors import MhpError
 from tests.fuzz.harness import JSON_VALUES, FileSwap, damaged, fast_folder, mutated, outcome
 
 ROOT = Path(__file__).parents[2]
-RECIPES = sorted(
-    (ROOT / "mhp" / "config" / "recipes").glob("*/*.yaml")
-)  # the shipped training recipes and export presets
+RECIPES = sorted((ROOT / "mhp" / "config" / "recipes").glob("*/*.yaml"))  # shipped training recipes, presets
 assert len(RECIPES) > 20, "the recipes moved: point RECIPES at them"
-CLASSES = [c for c in vars(config).values() if dataclasses.is_dataclass(c) and c.__module__ == config.__name__]
+CLASSES = [c for c in vars(commands).values() if dataclasses.is_dataclass(c) and c.__module__ == commands.__name__]
+assert len(CLASSES) == 11, "one config dataclass per command"
 COMMANDS = {"data": data, "models": models, "eval": eval, "export": export, "bench": bench, "infer": infer}
 COMMANDS["train"] = train
 # Independent of mhp/config/checks.py's rules: what the commands need at the very least.

@@ -60,7 +60,7 @@ def test_root_depth_is_rootnets_k_value_of_the_crop_box(small_relu_export):
     folder, _ = small_relu_export
     predictor = Predictor(folder / "lpski_int8.tflite")
     image = np.zeros((392, 640, 3), np.uint8)
-    demo_box = [139.41, 102.25, 222.39, 241.57]  # spec 6.1 / 9.6: processed to 300.712 px, k = 9976.3 mm
+    demo_box = [139.41, 102.25, 222.39, 241.57]  # reference §6.1 / §9.6: processed to 300.712 px, k = 9976.3 mm
     (person,) = predictor.predict(image, [demo_box], Intrinsics((1500.0, 1500.0), (320.0, 196.0), "given"))
     np.testing.assert_allclose(person.crop_box, [99.749, 72.179, 300.712, 300.712], atol=1e-3)
     assert person.root_depth_mm == pytest.approx(9976.3, abs=0.1)

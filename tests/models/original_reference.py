@@ -1,4 +1,4 @@
-"""An independent, functional rendering of the original networks, written from the spec (sections 2-4, 14).
+"""An independent, functional rendering of the original networks, written from reference §2-§4 and §14.
 
 ``original_state(arch, J)`` builds a random state dict with the original snapshot's key names and shapes;
 ``original_logits(state, arch, x)`` runs the original forward pass straight off those keys with
@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-# (t, c, n) and per-variant strides, typed from spec section 2.
+# (t, c, n) and per-variant strides, typed from reference §2.
 SETTING = [(1, 64, 1), (6, 48, 2), (6, 48, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1)]
 STRIDES = {
     "LPSKI": [2, 2, 2, 2, 2, 1, 1],
@@ -217,7 +217,7 @@ def original_logits(s: dict, arch: str, x: torch.Tensor, width: float = 1.0) -> 
         z = _cbp(s, P + "last_conv", blocks(0, 17, x))
         for k in range(3):
             z = _decoder(s, f"{P}deconv{k}", z)
-    else:  # LPRES, the data flow of spec 3.4 line by line
+    else:  # LPRES, the data flow of reference §3.4 line by line
         x0 = x
         x1 = blocks(0, 1, x0)
         x2 = blocks(1, 3, torch.cat([x0, x1], 1))
@@ -254,7 +254,7 @@ def _resnet_logits(s: dict, x: torch.Tensor) -> torch.Tensor:
 
 
 def original_soft_argmax(logits: torch.Tensor, num_joints: int, depth: int) -> torch.Tensor:
-    """The original integral: marginals, then sum((i+1) * p) - 1 per axis (spec section 5, step 4)."""
+    """The original integral: marginals, then sum((i+1) * p) - 1 per axis (reference §5, step 4)."""
     n, _, h, w = logits.shape
     p = F.softmax(logits.reshape(n, num_joints, -1), dim=2).reshape(n, num_joints, depth, h, w)
     xs = (p.sum(dim=(2, 3)) * torch.arange(1, w + 1, dtype=p.dtype)).sum(2) - 1

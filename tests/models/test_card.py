@@ -1,10 +1,10 @@
-"""Model cards: MACs counted by torch agree with the spec's hand-counted convolution MACs."""
+"""Model cards: MACs counted by torch agree with the hand-counted convolution MACs of reference §3.8."""
 
 import pytest
 
 from mhp.models.card import model_card
 
-# Pure convolution MACs from spec section 3 / anchors 1b (J=18, 256x256); thop's larger figures include BN etc.
+# Pure convolution MACs from reference §3.8 (J=18, 256x256); thop's larger figures include BN etc.
 SPEC_CONV_GMACS = {"LPSKI": 0.476, "LPWO": 5.27, "LPRES": 11.1}
 
 

@@ -85,7 +85,7 @@ def test_truncated_checkpoint(tmp_path):
 def test_pickled_objects_are_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"network": {"module.x": torch.zeros(1)}, "obj": PickledThing()}, path)
-    with pytest.raises(CheckpointError, match=r"Python object \(tests\.test_checkpoint\.PickledThing\)"):
+    with pytest.raises(CheckpointError, match=r"Python object \(tests\.models\.test_checkpoint\.PickledThing\)"):
         mhp.load_checkpoint(path)
 
 

@@ -28,7 +28,7 @@ CASES = [
 @pytest.mark.parametrize(("arch", "joints", "width"), CASES)
 def test_original_snapshot_gives_original_outputs(tmp_path, arch, joints, width):
     state = original_state(arch, joints, width, seed=1)
-    assert len(state) == (338 if arch == "RESNET50" else 397)  # tensor count of spec section 14
+    assert len(state) == (338 if arch == "RESNET50" else 397)  # tensor count of reference §14
     path = write_snapshot(tmp_path / "snapshot_24.pth.tar", state)
     kwargs = {} if width == 1.0 else {"width_mult": width}
     model = mhp.load_checkpoint(path, model=arch, **kwargs)  # joint count read from the weights

@@ -1,4 +1,4 @@
-"""Soft-argmax (spec section 5): test vectors, stability, dtype and export-friendliness."""
+"""Soft-argmax (reference §5): test vectors, stability, dtype and export-friendliness."""
 
 import pytest
 import torch

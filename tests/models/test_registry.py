@@ -1,4 +1,4 @@
-"""Registry, exact parameter counts (spec section 14) and the model options."""
+"""Registry, exact parameter counts (reference §14) and the model options."""
 
 import pytest
 import torch

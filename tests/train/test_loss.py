@@ -1,4 +1,4 @@
-"""Losses and the learning-rate schedule (spec 7)."""
+"""Losses and the learning-rate schedule (reference §7)."""
 
 from dataclasses import replace
 
@@ -21,7 +21,7 @@ def test_l1_loss_masks_invisible_joints_and_2d_depth():
     loss = integral_l1_loss(pred, target, vis, has_depth)
     # sample 1: (1 + 2 + 3) / 3 = 2 per joint; sample 2 (no depth term): (1 + 2) / 3 = 1 per joint
     assert loss.item() == pytest.approx((2.0 + 1.0) / 2)
-    vis[0, 0] = 0.0  # an invisible joint adds nothing but still counts in the mean (quirk 8)
+    vis[0, 0] = 0.0  # an invisible joint adds nothing but still counts in the mean (reference Q8)
     assert integral_l1_loss(pred, target, vis, has_depth).item() == pytest.approx((2.0 * 2 + 1.0 * 3) / 6)
 
 

@@ -31,7 +31,7 @@ public struct Affine {
     }
 }
 
-/// Person box -> square crop and back (spec 6.1 / 6.3), and model voxels -> pixels -> camera millimetres (spec 5).
+/// Person box -> square crop and back (reference §6.1 / §6.3), and model voxels -> pixels -> camera millimetres (reference §5).
 public enum CropMath {
     public static let expansion = 1.25
     public static let depthRangeMm = 2000.0

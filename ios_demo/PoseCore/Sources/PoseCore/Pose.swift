@@ -17,7 +17,7 @@ public struct Pose {
     }
 }
 
-/// Voxels -> crop pixels -> frame pixels and camera millimetres, for one model's geometry (spec 5, 6.3, 9.6).
+/// Voxels -> crop pixels -> frame pixels and camera millimetres, for one model's geometry (reference §5, §6.3, §9.6).
 public struct PoseAssembler {
     private let inputSize: Int
     private let heatmapWidth: Int

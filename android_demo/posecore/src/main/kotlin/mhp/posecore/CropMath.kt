@@ -28,7 +28,7 @@ class Affine(val m: DoubleArray) {
     }
 }
 
-/** Person box -> square crop and back (spec 6.1 / 6.3), and model voxels -> pixels -> camera millimetres (spec 5). */
+/** Person box -> square crop and back (reference §6.1 / §6.3), and model voxels -> pixels -> camera millimetres (reference §5). */
 object CropMath {
     const val EXPANSION = 1.25
     const val DEPTH_RANGE_MM = 2000.0

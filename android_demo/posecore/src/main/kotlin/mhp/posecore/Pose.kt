@@ -11,7 +11,7 @@ class Pose(
     val cropBox: DoubleArray,
 )
 
-/** Voxels -> crop pixels -> frame pixels and camera millimetres, for one model's geometry (spec 5, 6.3, 9.6). */
+/** Voxels -> crop pixels -> frame pixels and camera millimetres, for one model's geometry (reference §5, §6.3, §9.6). */
 class PoseAssembler(
     private val inputSize: Int,
     private val heatmapWidth: Int,
