@@ -19,15 +19,15 @@ from mhp.bench.machine import Machine
 from mhp.bench.memory import peak_memory_mb
 from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, NOT_SCORED, PASSED, SKIPPED, BenchRow
 from mhp.errors import MhpError
-from mhp.eval.lift_parity import (
-    LIFT_BUDGETS,
-    LiftBudget,
+from mhp.eval.parity import (
+    Budget,
     LiftParitySet,
-    LiftReference,
-    compare_lift_outputs,
-    lift_health_failures,
+    ParitySet,
+    Reference,
+    accuracy_mm,
+    compare_outputs,
+    health_failures,
 )
-from mhp.eval.parity import BUDGETS, Budget, ParitySet, Reference, accuracy_mm, compare_outputs, health_failures
 from mhp.limbs import LimbPrior, plausibility
 from mhp.runtime import SUFFIXES, load_runner
 from mhp.runtime.base import Runner, RuntimeUnavailableError
@@ -238,7 +238,7 @@ def scored_row(
     row: BenchRow,
     coords: np.ndarray,
     data: ParitySet | LiftParitySet,
-    reference: Reference | LiftReference | None,
+    reference: Reference | Reference | None,
     label: str,
     prior: LimbPrior,
 ) -> BenchRow:
@@ -246,8 +246,7 @@ def scored_row(
     the precision's parity verdict."""
     row = replace(row, eval_data=label, samples=len(coords))
     if reference is None:
-        check = lift_health_failures if isinstance(data, LiftParitySet) else health_failures
-        failures = check(coords, coords)  # NaN or constant (collapse needs a reference)
+        failures = health_failures(coords, coords, data)  # NaN or constant (collapse needs a reference)
         if failures:
             return replace(row, status=ACCURACY_FAILED, reason="; ".join(failures))
         camera = data.to_camera(coords)
@@ -255,12 +254,8 @@ def scored_row(
         reason = "no torch float32 reference: pass --checkpoint for ΔMPJPE"
         row = replace(row, mpjpe_mm=scores["mpjpe"], pa_mpjpe_mm=scores["pa_mpjpe"], status=NOT_SCORED, reason=reason)
         return with_limbs(row, camera, prior)
-    if isinstance(data, LiftParitySet):
-        budget = LiftBudget() if row.format == "torch" else LIFT_BUDGETS.get(row.precision, LiftBudget())
-        report = compare_lift_outputs(reference, coords, row.artifact, data, budget)
-    else:
-        budget = Budget() if row.format == "torch" else BUDGETS.get(row.precision, Budget())
-        report = compare_outputs(reference, coords, row.artifact, data, budget)
+    budget = Budget() if row.format == "torch" else data.budgets.get(row.precision, Budget())
+    report = compare_outputs(reference, coords, row.artifact, data, budget)
     if "mpjpe_candidate_mm" not in report:  # NaN, constant or collapsed: nothing to score
         return replace(row, status=ACCURACY_FAILED, reason="; ".join(report["failures"]))
     row = replace(
@@ -286,7 +281,7 @@ def benchmark_target(
     machine: Machine,
     *,
     data: ParitySet | LiftParitySet,
-    reference: Reference | LiftReference | None,
+    reference: Reference | Reference | None,
     data_label: str,
     gmacs: float | None,
     warmup: int,

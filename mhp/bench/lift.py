@@ -13,7 +13,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mhp.config import BenchConfig
 from mhp.data.lift_pairs import pairs_from_annotations
 from mhp.errors import MhpError
-from mhp.eval.lift_parity import LiftParitySet, lift_parity_set, normalized_keypoints
+from mhp.eval.parity import LiftParitySet, lift_parity_set, normalized_keypoints
 from mhp.models import model_task
 
 

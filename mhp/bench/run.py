@@ -17,8 +17,7 @@ from mhp.bench.machine import Machine, describe_machine
 from mhp.bench.schema import BenchRow
 from mhp.config import BenchConfig
 from mhp.errors import MhpError
-from mhp.eval.lift_parity import LiftParitySet, LiftReference, lift_reference
-from mhp.eval.parity import HELD_OUT_SEED, ParitySet, Reference, parity_set, reference_outputs
+from mhp.eval.parity import HELD_OUT_SEED, LiftParitySet, ParitySet, Reference, parity_set, reference_outputs
 from mhp.eval.pose import read_eval_prior
 from mhp.limbs import LimbPrior, limb_prior
 from mhp.models.checkpoint import load_checkpoint_and_config
@@ -153,13 +152,10 @@ def host_rows(cfg: BenchConfig, machine: Machine, *, progress: Callable[[BenchRo
         label = f"{label}; limb prior {prior.source}"
         lifter = is_lifter(model)
         gmacs = (lift_macs(model) if lifter else count_macs(model)) / 1e9
-        reference: Reference | LiftReference | None = None
+        reference: Reference | Reference | None = None
         items = [t for t in group.targets if t.runtime in cfg.runtimes]
         if group.checkpoint and cfg.accuracy:
-            if lifter:
-                reference = lift_reference(TorchLiftRunner(model), data)
-            else:
-                reference = reference_outputs(TorchRunner(model), data)
+            reference = reference_outputs(TorchLiftRunner(model) if lifter else TorchRunner(model), data)
         if group.checkpoint and "torch" in cfg.runtimes:
             items.insert(0, Target(model.model_name, "torch", "fp32", path=Path(group.checkpoint), model=model))
         for target in items:

@@ -27,7 +27,7 @@ from torch.nn.utils.fusion import fuse_linear_bn_eval
 from mhp.config import ExportConfig
 from mhp.data.lift_pairs import synthetic_pairs
 from mhp.errors import MhpError
-from mhp.eval.lift_parity import LiftParitySet, LiftReference, lift_parity_set, lift_reference, normalized_keypoints
+from mhp.eval.parity import LiftParitySet, Reference, lift_parity_set, normalized_keypoints, reference_outputs
 from mhp.export import coreml as coreml_export
 from mhp.export import tflite as tflite_export
 from mhp.export.calibration import MIN_SAMPLES
@@ -168,10 +168,10 @@ def lift_calibration(cfg: ExportConfig, model, config: dict[str, Any]) -> LiftCa
     return LiftCalibration(keypoints, f"synthetic-pairs-seed{seed}-n{cfg.calib_samples}", "synthetic 2D poses")
 
 
-def lift_parity_inputs(model, samples: int) -> tuple[LiftParitySet, LiftReference]:
+def lift_parity_inputs(model, samples: int) -> tuple[LiftParitySet, Reference]:
     """Held-out synthetic pairs and the float32 torch lifter's poses on them."""
     data = lift_parity_set(model, samples)
-    return data, lift_reference(TorchLiftRunner(model), data)
+    return data, reference_outputs(TorchLiftRunner(model), data)
 
 
 def write_lift_artifact(

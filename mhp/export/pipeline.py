@@ -16,8 +16,15 @@ from typing import Any
 
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
-from mhp.eval.lift_parity import LIFT_BUDGETS, LiftParitySet, LiftReference, compare_lift
-from mhp.eval.parity import BUDGETS, HELD_OUT_SEED, ParitySet, Reference, compare, parity_set, reference_outputs
+from mhp.eval.parity import (
+    HELD_OUT_SEED,
+    LiftParitySet,
+    ParitySet,
+    Reference,
+    compare,
+    parity_set,
+    reference_outputs,
+)
 from mhp.export import coreml as coreml_export
 from mhp.export import lifter as lifter_export
 from mhp.export import tflite as tflite_export
@@ -176,10 +183,7 @@ def gate(
         candidate = load_runner(path, threads=threads, manifest=manifest)
     except RuntimeUnavailableError as exc:
         return {"status": "not run: needs macOS", "passed": None, "reason": str(exc)}
-    if manifest.task == "lift":
-        report = compare_lift(reference, candidate, data, LIFT_BUDGETS[manifest.precision])
-    else:
-        report = compare(reference, candidate, data, BUDGETS[manifest.precision])
+    report = compare(reference, candidate, data, data.budgets[manifest.precision])
     return {**report, "status": "passed" if report["passed"] else "FAILED"}
 
 
@@ -191,7 +195,7 @@ def parity_data(model, config: dict[str, Any], samples: int) -> ParitySet:
 
 def parity_inputs(
     model, config: dict[str, Any], samples: int
-) -> tuple[ParitySet, Reference] | tuple[LiftParitySet, LiftReference]:
+) -> tuple[ParitySet, Reference] | tuple[LiftParitySet, Reference]:
     """Held-out data and the float32 torch model's outputs on it (crops for image models, 2D poses for lifters)."""
     if model_task(model.model_name) == "lift":
         return lifter_export.lift_parity_inputs(model, samples)

@@ -12,8 +12,15 @@ import mhp
 from mhp.cli.export import main as export_main
 from mhp.config import ExportConfig
 from mhp.data.lift_pairs import synthetic_pairs
-from mhp.eval.lift_parity import LIFT_BUDGETS, LiftReference, compare_lift_outputs, lift_parity_set
-from mhp.eval.parity import HELD_OUT_SEED, accuracy_mm, format_parity_table
+from mhp.eval.parity import (
+    HELD_OUT_SEED,
+    LIFT_BUDGETS,
+    Reference,
+    accuracy_mm,
+    compare_outputs,
+    format_parity_table,
+    lift_parity_set,
+)
 from mhp.export.lifter import INPUT_NAME, OUTPUT_NAME, export_graph
 from mhp.export.onnx import write_onnx
 from mhp.export.pipeline import check_artifact, export_checkpoint
@@ -95,7 +102,7 @@ def reference_on(n=256):
     pose = gt + np.random.default_rng(0).normal(0, 35, gt.shape)
     pose -= pose[:, :1]
     scores = accuracy_mm(data, pose)
-    return data, LiftReference("torch", pose, scores["mpjpe"], scores["pa_mpjpe"])
+    return data, Reference("torch", pose, pose, scores["mpjpe"], scores["pa_mpjpe"])
 
 
 @pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
@@ -104,27 +111,27 @@ def test_gates_pass_close_candidates_and_fail_perturbed_ones(precision):
     budget = LIFT_BUDGETS[precision]
     rng = np.random.default_rng(1)
     close = {"fp32": 0.005, "fp16": 0.3, "int8": 4.0}[precision]  # per-axis noise (mm) each precision may add
-    good = compare_lift_outputs(
-        reference, reference.pose + rng.normal(0, close, reference.pose.shape), "c", data, budget
+    good = compare_outputs(
+        reference, reference.outputs + rng.normal(0, close, reference.outputs.shape), "c", data, budget
     )
     assert good["passed"], good
-    mirrored = reference.pose[:, data.joint_set.flip_permutation()]
+    mirrored = reference.outputs[:, data.joint_set.flip_permutation()]
     broken = {
         "mirrored": mirrored,
-        "noisy": reference.pose + rng.normal(0, 40, reference.pose.shape),
-        "nan": np.where(np.arange(18)[None, :, None] == 3, np.nan, reference.pose),
-        "constant": np.broadcast_to(reference.pose[:1], reference.pose.shape).copy(),
-        "metres": reference.pose / 1000,
+        "noisy": reference.outputs + rng.normal(0, 40, reference.outputs.shape),
+        "nan": np.where(np.arange(18)[None, :, None] == 3, np.nan, reference.outputs),
+        "constant": np.broadcast_to(reference.outputs[:1], reference.outputs.shape).copy(),
+        "metres": reference.outputs / 1000,
     }
     for name, pose in broken.items():
-        report = compare_lift_outputs(reference, pose, name, data, budget)
+        report = compare_outputs(reference, pose, name, data, budget)
         assert report["passed"] is False, (precision, name)
         assert report["failures"], (precision, name)
 
 
 def test_int8_budget_scales_with_the_reference_mpjpe():
     data, reference = reference_on()
-    report = compare_lift_outputs(reference, reference.pose, "same", data, LIFT_BUDGETS["int8"])
+    report = compare_outputs(reference, reference.outputs, "same", data, LIFT_BUDGETS["int8"])
     limit = max(1.5, 0.02 * reference.mpjpe_mm)
     assert report["budget"]["delta_mpjpe_mm"] == pytest.approx(limit)
     assert report["budget"]["mean_mm"] == pytest.approx(0.35 * reference.mpjpe_mm)

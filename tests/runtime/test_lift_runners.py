@@ -9,7 +9,7 @@ import pytest
 import mhp
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
-from mhp.eval.lift_parity import lift_parity_set
+from mhp.eval.parity import lift_parity_set
 from mhp.export.pipeline import export_checkpoint
 from mhp.models.runner import TorchLiftRunner
 from mhp.runtime import load_runner
