@@ -10,14 +10,11 @@ input (2D reprojection). Same checkpoints, logging, resume and DDP as image trai
 from __future__ import annotations
 
 import math
-import time
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from mhp.config import TrainConfig
-from mhp.config.resolve import config_dict
 from mhp.data.mix import SkipSampler, make_sampler
 from mhp.errors import MhpError
 from mhp.eval.lift import METRICS, score_lifter, score_mean_pose
@@ -25,7 +22,6 @@ from mhp.limbs import path_length_mm
 from mhp.models import create_model
 from mhp.models.lifter import LiftingModel, PoseCritic, head_joint
 from mhp.train import distributed
-from mhp.train.checkpoint import TrainState, load_training, save_training
 from mhp.train.lift_data import LiftData, build_lift_data
 from mhp.train.lift_losses import (
     consistency_losses,
@@ -36,10 +32,9 @@ from mhp.train.lift_losses import (
     renormalize,
     scale_equivariant,
 )
-from mhp.train.log import RunLog, format_seconds
-from mhp.train.loop import MODEL_OPTIONS, RUN_FILES, lr_at, resume_path, write_config
+from mhp.train.loop import MODEL_OPTIONS
 from mhp.train.loss import LimbPriorLoss
-from mhp.util.fileio import remove_stale_temps
+from mhp.train.run import TrainingRun
 
 LIFTER = "LIFT_MLP"
 MM_PER_UNIT_3D = 1000.0  # an xyz lifter predicts metres: values near 1 for a network
@@ -81,17 +76,10 @@ def pose_l2(pred: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> 
 
 def train_lift(cfg: TrainConfig) -> dict[str, Any]:
     """Train a lifter as ``cfg`` says; returns the run summary."""
-    runtime = distributed.start(cfg.device)
-    out = Path(cfg.out)
-    start_from = resume_path(cfg, out)
-    if runtime.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(out, RUN_FILES)
-    torch.manual_seed(cfg.seed)
-
+    run = TrainingRun(cfg)
     data = build_lift_data(cfg)
     model = build_lifter(cfg, data)
-    device = runtime.device
+    device = run.device
     model.to(device)
     supervised = cfg.supervision == "3d"
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
@@ -102,22 +90,18 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
         critic = PoseCritic(model.num_joints, width=cfg.lift_width, blocks=cfg.lift_blocks).to(device)
         critic_optimizer = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, eps=cfg.adam_eps)
         extra = {"critic": critic, "critic_optimizer": critic_optimizer}
-    state = TrainState() if start_from is None else load_training(start_from, model, optimizer, scaler, **extra)
-    log = RunLog(out, enabled=runtime.is_main, resume_step=state.global_step, fields=CSV_FIELDS)
-    log.message(data.description)
-    log.message(
+    run.begin(model, optimizer, scaler, fields=CSV_FIELDS, unit="poses", **extra)
+    run.message(data.description)
+    run.message(
         f"limb prior: {data.prior.source}; {model.output} lifter, 1 unit = {model.unit_mm:.0f} mm, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters"
     )
     if data.mean_pose_mm is not None:
         baseline = score_mean_pose(data.mean_pose_mm, data.val)
-        log.message("mean-pose baseline on validation: " + ", ".join(f"{k} {v:.1f} mm" for k, v in baseline.items()))
-    if start_from is not None:
-        log.message(f"resumed {start_from} at epoch {state.epoch + 1} step {state.step_in_epoch}")
-    if runtime.is_main:
-        write_config(out / "config.yaml", cfg)
+        run.message("mean-pose baseline on validation: " + ", ".join(f"{k} {v:.1f} mm" for k, v in baseline.items()))
+    run.ready()
 
-    joint_set, root, c = data.joint_set, model.root, model.root_distance
+    joint_set, root, c, runtime = data.joint_set, model.root, model.root_distance, run.runtime
     limb_loss = None
     if cfg.weight_limb > 0:  # mm in, mm out: a one-voxel volume spanning 1 mm
         limb_loss = LimbPriorLoss(joint_set, data.prior, volume=(1, 1, 1), extent_mm=1.0).to(device)
@@ -133,34 +117,19 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
         range(len(uv_all)), shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank
     )
     generator = torch.Generator()
-    config = config_dict(cfg)
-    started, last_save = time.monotonic(), time.monotonic()
-    stop_reason = ""
     metric = "mpjpe" if supervised else "n_mpjpe"  # a lifter that never saw 3D knows its poses up to scale
 
-    def save(name: str) -> None:
-        if runtime.is_main:
-            save_training(out / name, model, optimizer, scaler, state, config, **extra)
-
-    while state.epoch < cfg.epochs and not stop_reason:
-        epoch = state.epoch
-        lr = lr_at(epoch, cfg)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+    for epoch, _ in run.epochs():
         sampler.set_epoch(epoch)
-        order = torch.as_tensor(list(SkipSampler(sampler, state.step_in_epoch * cfg.batch_size)))
-        steps = len(sampler) // cfg.batch_size
-        if cfg.max_steps_per_epoch:
-            steps = min(steps, cfg.max_steps_per_epoch)
+        order = torch.as_tensor(list(SkipSampler(sampler, run.state.step_in_epoch * cfg.batch_size)))
+        steps = run.steps_per_epoch(len(sampler))
         if steps == 0:
             raise MhpError(f"{len(sampler)} training poses per process are fewer than --batch-size {cfg.batch_size}")
         net.train()
         if critic_net is not None:
             critic_net.train()
-        window: dict[str, float] = {}
-        window_start, window_steps = time.monotonic(), 0
         for batch_start in range(0, len(order) - cfg.batch_size + 1, cfg.batch_size):
-            if state.step_in_epoch >= steps:
+            if run.state.step_in_epoch >= steps:
                 break
             index = order[batch_start : batch_start + cfg.batch_size].to(device)
             uv, visible = uv_all[index], visible_all[index]
@@ -172,7 +141,7 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
                 pose_mm = pose * model.unit_mm
             else:
                 # angles from (seed, step, rank) alone: a run resumed mid-epoch turns its poses as the first did
-                generator.manual_seed((cfg.seed * 1_000_003 + state.global_step) * 1024 + runtime.rank)
+                generator.manual_seed((cfg.seed * 1_000_003 + run.state.global_step) * 1024 + runtime.rank)
                 angle = (torch.rand(len(uv), generator=generator) * 2 - 1).mul(math.pi).to(device)
                 cycle = geometric_cycle(scale_equivariant(net, model.head, c), uv, angle, root, c)
                 fake = renormalize(cycle.turned_2d, model.head, c)
@@ -184,11 +153,7 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
             if limb_loss is not None:
                 terms["loss_limb"] = cfg.weight_limb * limb_loss(pose_mm, visible[..., None])
             total = sum(terms.values())
-            if distributed.any_across(not torch.isfinite(total).item(), runtime):
-                raise MhpError(
-                    f"loss became non-finite ({total.item()} here) at epoch {epoch + 1} step {state.step_in_epoch}; "
-                    f"lower --lr (the last checkpoint in {out} is intact)"
-                )
+            run.check_finite(total, "lower --lr")
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
@@ -201,67 +166,7 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
                     critic_optimizer.step()
                 terms["loss_critic"], terms["critic_accuracy"] = loss_critic.detach(), torch.tensor(accuracy)
             terms["loss"] = total.detach()
-            for key, value in terms.items():
-                window[key] = window.get(key, 0.0) + float(distributed.mean_across(value.detach().to(device), runtime))
-            state.step_in_epoch += 1
-            state.global_step += 1
-            window_steps += 1
-            now = time.monotonic()
-            if state.step_in_epoch % cfg.log_every == 0 or state.step_in_epoch == steps:
-                rate = window_steps * cfg.batch_size * runtime.world_size / max(now - window_start, 1e-9)
-                remaining = (steps - state.step_in_epoch + (cfg.epochs - epoch - 1) * steps) * cfg.batch_size
-                means = {k: v / window_steps for k, v in window.items()}
-                eta = remaining * runtime.world_size / rate
-                log.progress(epoch, cfg.epochs, state.step_in_epoch, steps, means["loss"], rate, eta, unit="poses")
-                log.scalars(
-                    state.global_step, epoch=epoch + 1, step=state.global_step, lr=lr, poses_per_s=rate, **means
-                )
-                window, window_start, window_steps = {}, now, 0
-            if cfg.time_limit_min is not None and distributed.any_across(
-                state.seconds + now - started >= cfg.time_limit_min * 60, runtime
-            ):
-                stop_reason = f"time limit of {cfg.time_limit_min:g} min reached"
+            if run.step_done(len(index), terms, steps):
                 break
-            if now - last_save >= cfg.save_every_min * 60 and state.step_in_epoch < steps:
-                state.seconds += now - started
-                started = last_save = now
-                save("last.pt")
-        if not stop_reason:
-            state.epoch, state.step_in_epoch = epoch + 1, 0
-        scores = score_lifter(model, data.val) if runtime.is_main else {}
-        distributed.barrier(runtime)
-        state.seconds += time.monotonic() - started
-        started = last_save = time.monotonic()
-        val = scores.get(metric, float("nan"))
-        val_scores = {f"val_{k}_mm": v for k, v in scores.items()}
-        state.history.append({"epoch": epoch + 1, "lr": lr, **val_scores, "seconds": round(state.seconds, 1)})
-        log.message(
-            f"epoch {epoch + 1}/{cfg.epochs}: val "
-            + ", ".join(f"{k.upper().replace('_', '-')} {v:.1f} mm" for k, v in scores.items())
-            + f" ({data.val_name})"
-        )
-        log.scalars(state.global_step, epoch=epoch + 1, step=state.global_step, lr=lr, **val_scores)
-        is_best = val < state.best_val
-        if is_best:
-            state.best_val = val
-        save("last.pt")
-        if is_best:
-            save("best.pt")
-        distributed.barrier(runtime)
-
-    summary = {
-        "epochs": state.epoch,
-        "train_seconds": round(state.seconds, 1),
-        "best_val_metric": metric,
-        f"best_val_{metric}_mm": state.best_val,
-        "checkpoint": str(out / "best.pt"),
-        "last": str(out / "last.pt"),
-        "stopped": stop_reason or "completed",
-    }
-    log.message(
-        f"done: {state.epoch} epoch(s) in {format_seconds(state.seconds)}, best val {metric.upper()} "
-        f"{state.best_val:.1f} mm, {summary['stopped']} -> {summary['checkpoint']}"
-    )
-    log.close()
-    distributed.stop(runtime)
-    return summary
+        run.end_epoch(lambda: score_lifter(model, data.val), metric, data.val_name)
+    return run.finish(metric)

@@ -9,8 +9,8 @@ from mhp.config import TrainConfig
 from mhp.errors import MhpError
 from mhp.limbs import limb_prior
 from mhp.skeleton import H36M, MUCO
-from mhp.train.loop import lr_at
 from mhp.train.loss import BoneRatioLoss, LimbPriorLoss, canonical_bone_lengths, geo_bones, integral_l1_loss
+from mhp.train.run import lr_at
 
 
 def test_l1_loss_masks_invisible_joints_and_2d_depth():
