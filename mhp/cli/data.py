@@ -19,7 +19,9 @@ import cv2
 import numpy as np
 
 from mhp.cli import run_command
+from mhp.cli.options import add_config_arguments
 from mhp.config import CheckConfig, InspectConfig, ShowConfig, StatsConfig, SynthConfig
+from mhp.config.resolve import resolve_config
 from mhp.data import DATASETS, read_dataset
 from mhp.data.check import check_dataset
 from mhp.data.dataset import CropConfig, PoseDataset
@@ -58,13 +60,6 @@ WRITER_OPTIONS = {
 }
 
 
-def _ints(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
 def _size(text: str) -> tuple[int, int]:
     parts = text.lower().split("x")
     try:
@@ -76,51 +71,54 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+SUBCOMMANDS = {
+    "synth": "write synthetic humans in a real dataset's on-disk layout",
+    "check": "list every problem of a dataset folder",
+    "inspect": "print one sample's record",
+    "show": "write a PNG grid of augmented training crops with the targets drawn",
+    "stats": "per-bone mean and std (mm) of a dataset's 3D poses: the limb prior",
+}
+HELP = {
+    "image_size": "WIDTHxHEIGHT (default: the format's)",
+    "images": "images to write (mpii, coco, muco)",
+    "subjects": "h36m subject ids, e.g. 1,5,9,11",
+    "actions": "h36m action indices 2..16",
+    "cameras": "h36m cameras 1..4",
+    "frames": "frames per sequence (h36m, mupots)",
+    "frame_step": "h36m: frame index step between written frames",
+    "sequences": "mupots: number of TS sequences",
+    "overwrite": "allow writing into a non-empty folder",
+    "root": "dataset folder (not needed for synthetic)",
+    "bbox_root": "RootNet bbox_root JSON for test splits",
+    "json": "print JSON",
+    "split": "train or test (stats: default the dataset's first; mupots: test)",
+    "joint_set": "bones of this joint set (default: the dataset's own; synthetic: H36M)",
+    "samples": "synthetic poses to measure",
+}
+
+
+OUT_HELP = {"synth": "new or empty output folder", "show": "PNG file to write", "stats": "limb prior JSON to write"}
+
+
+def choices(command: str) -> dict[str, list[str]]:
+    """The words each flag of ``command`` accepts, listed by argparse."""
+    datasets = sorted(DATASETS) if command in ("check", "inspect") else sorted([*DATASETS, "synthetic"])
+    return {"format": sorted(WRITERS), "dataset": datasets, "split": ["train", "test"]}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mhp-data", description="Datasets: synthesise, check, inspect, show, stats.")
     sub = parser.add_subparsers(dest="command", required=True)
-    synth = sub.add_parser("synth", help="write synthetic humans in a real dataset's on-disk layout")
-    synth.add_argument("--format", required=True, choices=sorted(WRITERS))
-    synth.add_argument("--out", required=True, help="new or empty output folder")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--image-size", type=_size, help="WIDTHxHEIGHT (default: the format's)")
-    synth.add_argument("--images", type=int, help="images to write (mpii, coco, muco)")
-    synth.add_argument("--subjects", type=_ints, help="h36m subject ids, e.g. 1,5,9,11")
-    synth.add_argument("--actions", type=_ints, help="h36m action indices 2..16")
-    synth.add_argument("--cameras", type=_ints, help="h36m cameras 1..4")
-    synth.add_argument("--frames", type=int, help="frames per sequence (h36m, mupots)")
-    synth.add_argument("--frame-step", type=int, help="h36m: frame index step between written frames")
-    synth.add_argument("--sequences", type=int, help="mupots: number of TS sequences")
-    synth.add_argument("--overwrite", action="store_true", help="allow writing into a non-empty folder")
-    check = sub.add_parser("check", help="list every problem of a dataset folder")
-    check.add_argument("--dataset", required=True, choices=sorted(DATASETS))
-    check.add_argument("--root", required=True)
-    check.add_argument("--sample-images", type=int, default=CheckConfig.sample_images)
-    inspect = sub.add_parser("inspect", help="print one sample's record")
-    inspect.add_argument("--dataset", required=True, choices=sorted(DATASETS))
-    inspect.add_argument("--root", required=True)
-    inspect.add_argument("--split", required=True, choices=("train", "test"))
-    inspect.add_argument("--protocol", type=int, default=2, choices=(1, 2))
-    inspect.add_argument("--bbox-root", help="RootNet bbox_root JSON for test splits")
-    inspect.add_argument("--index", type=int, required=True)
-    inspect.add_argument("--json", action="store_true", help="print JSON")
-    show = sub.add_parser("show", help="write a PNG grid of augmented training crops with the targets drawn")
-    show.add_argument("--dataset", required=True, choices=sorted([*DATASETS, "synthetic"]))
-    show.add_argument("--root", help="dataset folder (not needed for synthetic)")
-    show.add_argument("--split", default="train", choices=("train", "test"))
-    show.add_argument("--protocol", type=int, default=2, choices=(1, 2))
-    show.add_argument("--count", type=int, default=ShowConfig.count)
-    show.add_argument("--seed", type=int, default=0)
-    show.add_argument("--out", required=True, help="PNG file to write")
-    stats = sub.add_parser("stats", help="per-bone mean and std (mm) of a dataset's 3D poses: the limb prior")
-    stats.add_argument("--dataset", required=True, choices=sorted([*DATASETS, "synthetic"]))
-    stats.add_argument("--root", help="dataset folder (not needed for synthetic)")
-    stats.add_argument("--split", choices=("train", "test"), help="default: the dataset's first (mupots: test)")
-    stats.add_argument("--protocol", type=int, default=2, choices=(1, 2))
-    stats.add_argument("--joint-set", help="bones of this joint set (default: the dataset's own; synthetic: H36M)")
-    stats.add_argument("--samples", type=int, default=StatsConfig.samples, help="synthetic poses to measure")
-    stats.add_argument("--seed", type=int, default=0)
-    stats.add_argument("--out", required=True, help="limb prior JSON to write")
+    for command, text in SUBCOMMANDS.items():
+        subparser = sub.add_parser(command, help=text, description=text)
+        subparser.add_argument("--config", help="flat YAML with any of the options below")
+        add_config_arguments(
+            subparser,
+            CONFIGS[command],
+            help_text={**HELP, "out": OUT_HELP.get(command, "")},
+            choices=choices(command),
+            parsers={"image_size": _size},
+        )
     return parser
 
 
@@ -219,9 +217,9 @@ Config = SynthConfig | CheckConfig | InspectConfig | ShowConfig | StatsConfig
 
 
 def parse_config(argv: Sequence[str] | None) -> Config:
-    """The subcommand's flags as its checked config; nothing runs."""
+    """The subcommand's flags (over their ``--config`` YAML) as its checked config; nothing runs."""
     args = vars(build_parser().parse_args(argv))
-    return CONFIGS[args.pop("command")](**args)
+    return resolve_config(CONFIGS[args.pop("command")], yaml_path=args.pop("config"), flags=args)
 
 
 def body(argv: Sequence[str] | None) -> int:

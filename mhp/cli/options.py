@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mhp.config.checks import flag
@@ -28,25 +28,31 @@ def add_config_arguments(
     help_text: dict[str, str] | None = None,
     flag_names: dict[str, list[str]] | None = None,
     positional: str | None = None,
+    choices: dict[str, Sequence[str]] | None = None,
+    parsers: dict[str, Callable[[str], Any]] | None = None,
 ) -> None:
     """One flag per dataclass field; every flag defaults to None so that unset flags do not override YAML. The
-    tuple field ``positional`` (e.g. ``mhp-models LPSKI LPWO``) is taken from the positional words instead."""
+    tuple field ``positional`` (e.g. ``mhp-models LPSKI LPWO``) is taken from the positional words instead;
+    ``choices`` restrict a flag's words (argparse lists them), ``parsers`` read one word in a field's own syntax."""
     types_ = field_types(cls)
     for f in dataclasses.fields(cls):
         base, _ = unwrap_optional(types_[f.name])
         flags = (flag_names or {}).get(f.name, [flag(f.name)])
         default = None if has_no_default(f) else f.default
         text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
+        words = {"choices": (choices or {})[f.name]} if f.name in (choices or {}) else {}
+        if f.name in (parsers or {}):
+            words["type"] = (parsers or {})[f.name]
         if f.name == positional:  # absent from the namespace when no word is given, so YAML still counts
             parser.add_argument(f.name, nargs="*", default=argparse.SUPPRESS, metavar=f.name.upper(), help=text)
         elif base is bool and flags[0].startswith("--no-"):  # argparse would read --no-check as check=False
             parser.add_argument(*flags, dest=f.name, action="store_const", const=True, default=None, help=text)
         elif base is bool:
             parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=text)
-        elif typing.get_origin(base) is tuple:
-            parser.add_argument(*flags, dest=f.name, nargs="*", default=None, help=text)
+        elif typing.get_origin(base) is tuple and "type" not in words:
+            parser.add_argument(*flags, dest=f.name, nargs="*", default=None, help=text, **words)
         else:
-            parser.add_argument(*flags, dest=f.name, default=None, help=text)
+            parser.add_argument(*flags, dest=f.name, default=None, help=text, **words)
 
 
 class ListRecipes(argparse.Action):
