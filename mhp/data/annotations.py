@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mhp.data.io import read_image
 from mhp.skeleton import JointSet
+from mhp.util.image_file import decode
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Annotations:
 
     def load_image(self, i: int, reduce: int = 1) -> np.ndarray | None:
         """The image of sample ``i`` as BGR uint8 (at 1/``reduce`` scale), or None if it cannot be read."""
-        return read_image(self.image_path(i), reduce)
+        return decode(self.image_path(i), reduce, upright=False)
 
     def record(self, i: int) -> Record:
         return Record(

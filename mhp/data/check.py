@@ -15,8 +15,9 @@ import numpy as np
 from mhp.data import dataset_info, read_dataset
 from mhp.data.annotations import Annotations
 from mhp.data.h36m import SUBJECTS, TEST_STRIDE, TRAIN_STRIDE, annotation_files, read_h36m
-from mhp.data.io import DatasetError, read_image
+from mhp.data.io import DatasetError
 from mhp.util.fileio import is_file
+from mhp.util.image_file import decode
 
 SUBJECTS_ALL = (1, 5, 6, 7, 8, 9, 11)
 MAX_IMAGE_PROBLEMS = 20
@@ -64,7 +65,7 @@ def _check_images(annotations: Annotations, report: CheckReport, sample: int, rn
         if not is_file(path):
             problem = f"{path}: image file missing; download/extract the images into {annotations.root}"
         else:
-            image = read_image(path)
+            image = decode(path, upright=False)
             expected = tuple(int(v) for v in annotations.image_sizes[i])
             if image is None:
                 problem = f"{path}: cannot be decoded (corrupt or not an image); re-extract it"

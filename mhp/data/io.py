@@ -7,12 +7,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from mhp.errors import MhpError
 
-REDUCED_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4}
 INT32_MAX, INT64_MAX = 2**31 - 1, 2**63 - 1
 
 
@@ -136,12 +134,3 @@ def image_size(img: Any, where: str) -> tuple[int, int]:
     """(width, height) of an ``images`` entry: whole numbers of pixels, at least 1."""
     width, height = (integer(field(img, k, where), f"{where} {k}", 1, INT32_MAX) for k in ("width", "height"))
     return width, height
-
-
-def read_image(path: str | Path, reduce: int = 1) -> np.ndarray | None:
-    """Decode an image as BGR uint8, optionally at 1/2 or 1/4 scale (JPEG DCT scaling); None if unreadable."""
-    flags = REDUCED_FLAGS[reduce] | cv2.IMREAD_IGNORE_ORIENTATION
-    try:
-        return cv2.imread(str(path), flags)
-    except cv2.error:
-        return None

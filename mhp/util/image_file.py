@@ -1,5 +1,8 @@
-"""Image files read in bounded memory: the header first (size, format; nothing decoded), then a whole or
-reduced-scale decode, refusing what cannot be decoded within :data:`MAX_PIXELS` and truncated files."""
+"""The one image reader. :func:`decode` is the only place an image file is decoded (BGR, whole or at 1/2, 1/4,
+1/8 by JPEG DCT scaling, EXIF orientation applied or not): dataset samples use it directly, their sizes known from
+the annotations. :func:`read_image` reads a user's file in bounded memory: the header first (size, format; nothing
+decoded), then a whole or reduced decode, refusing what cannot be decoded within :data:`MAX_PIXELS` and truncated
+files."""
 
 from __future__ import annotations
 
@@ -156,6 +159,16 @@ def is_complete(path: Path, header: ImageHeader) -> bool:
     return png_is_complete(path) if header.format == "PNG" else True
 
 
+def decode(path: str | Path, scale: int = 1, *, upright: bool = True) -> np.ndarray | None:
+    """The image as BGR uint8 at 1/``scale`` (1, 2, 4 or 8), turned by its EXIF orientation when ``upright`` (dataset
+    annotations refer to the stored pixels: they pass False); None when it cannot be decoded."""
+    flags = REDUCED_FLAGS[scale] | (0 if upright else cv2.IMREAD_IGNORE_ORIENTATION)
+    try:
+        return cv2.imread(str(path), flags)
+    except cv2.error:
+        return None
+
+
 def read_image(path: Path, max_pixels: int | None = None) -> DecodedImage:
     """The image as RGB uint8, at reduced scale when it is a JPEG over ``max_pixels`` (default
     :data:`MAX_PIXELS`); grey, palette, RGBA (alpha dropped) and 16-bit (scaled to 8-bit) images become RGB."""
@@ -164,10 +177,7 @@ def read_image(path: Path, max_pixels: int | None = None) -> DecodedImage:
     if not is_complete(path, header):
         kind = "JPEG" if header.format in JPEG_FORMATS else header.format
         raise MhpError(f"{path} is a truncated {kind} (it ends before its end-of-image marker); copy it again")
-    try:
-        bgr = cv2.imread(str(path), REDUCED_FLAGS[scale])
-    except cv2.error:
-        bgr = None
+    bgr = decode(path, scale)
     if bgr is None:
         raise MhpError(f"cannot read {path}: not an image, or a corrupt one")
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
