@@ -18,6 +18,8 @@ LAZY = {
     "load_checkpoint": "mhp.models.checkpoint",
     "save_checkpoint": "mhp.models.checkpoint",
     "Predictor": "mhp.infer.predictor",
+    "convert": "mhp.export.api",
+    "benchmark": "mhp.bench.api",
 }
 
 __all__ = [
@@ -25,6 +27,8 @@ __all__ = [
     "MhpError",
     "Predictor",
     "__version__",
+    "benchmark",
+    "convert",
     "create_model",
     "geometry",
     "list_models",
