@@ -1,6 +1,6 @@
 """``mhp-eval``: score a checkpoint on Human3.6M, MuPoTS-3D or held-out synthetic humans (reference §10).
 
-mhp-eval --checkpoint runs/lpski/best.pt --dataset h36m --root /data/Human36M --protocol 2 --flip-test
+mhp-eval --checkpoint runs/lpski/best.pt --dataset h36m --root /data/Human36M --protocol 2   # flip test on
 mhp-eval --checkpoint snapshot_24.pth.tar --model LPSKI --dataset mupots --root /data/MuPoTS --json out.json
 """
 
@@ -55,6 +55,36 @@ def training_source(checkpoint: str, joint_set) -> SyntheticHumans:
     )
 
 
+def trained_unflipped(checkpoint: str) -> str | None:
+    """Why the checkpoint's model never saw a mirrored person in training, or None when it did (or, like an original
+    snapshot, records no training config: the original trains with flip augmentation)."""
+    content = read_checkpoint(checkpoint)
+    config = (content.get("config") if isinstance(content, dict) else None) or {}
+    if not config:
+        return None
+    if float(config.get("flip_prob", 0.5)) == 0:
+        return "it was trained with --flip-prob 0"
+    data = [*config.get("data_3d", []), *config.get("data_2d", [])] or ["synthetic"]
+    if all(str(entry).split("=")[0] == "synthetic" for entry in data):
+        return "it was trained on synthetic humans only, whose left/right colour coding forbids flipping"
+    return None
+
+
+def flip_setting(cfg: EvalConfig) -> tuple[str | None, str]:
+    """The flip-test mode to run (None: off) and what the report says about it."""
+    unflipped = trained_unflipped(cfg.checkpoint)
+    if cfg.flip_test and unflipped:
+        raise MhpError(
+            f"--flip-test: {cfg.checkpoint} never saw a mirrored person ({unflipped}); averaging with its mirrored "
+            "prediction would only add error. Leave the flip test off"
+        )
+    if cfg.flip_test is False:
+        return None, "off"
+    if unflipped:
+        return None, f"off ({unflipped})"
+    return cfg.flip_mode, cfg.flip_mode
+
+
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     if cfg.dataset not in DATASETS:
         raise MhpError(f"--dataset must be one of {', '.join(DATASETS)}, not {cfg.dataset!r}")
@@ -71,7 +101,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         raise MhpError(f"{cfg.checkpoint} has {model.num_joints} joints, which no evaluation protocol defines")
     device = resolve_device(cfg.device)
     model.to(device)
-    flip = cfg.flip_mode if cfg.flip_test else None
+    flip, flip_note = flip_setting(cfg)
     prior = read_eval_prior(cfg.limb_prior) if cfg.limb_prior else None
     kwargs = {"batch_size": cfg.batch_size, "device": device, "workers": cfg.workers, "limb_prior": prior}
     boxes = f"RootNet ({cfg.bbox_root})" if cfg.bbox_root else "ground truth"
@@ -90,7 +120,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         )
         report = run_synthetic(model, source, training_source(cfg.checkpoint, model.joint_set), flip=flip, **kwargs)
         boxes = "ground truth"
-    return {**report_header(cfg, model, boxes, flip or "off"), **report}
+    return {**report_header(cfg, model, boxes, flip_note), **report}
 
 
 def report_header(cfg: EvalConfig, model, boxes: str, flip: str) -> dict[str, Any]:

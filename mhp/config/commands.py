@@ -130,7 +130,8 @@ class TrainConfig:
     activation: str = "prelu"
     input_size: int = 256
     normalization: str = "legacy"
-    imagenet_weights: str | None = None  # RESNET50 only: torchvision ResNet-50 checkpoint
+    imagenet_weights: str | None = None  # RESNET50 only: torchvision ResNet-50 checkpoint (the paper's start)
+    allow_random_init: bool = False  # RESNET50 without imagenet_weights: random weights, not the paper's baseline
     lift_width: int = 1024  # lift: the residual MLP's width, blocks and dropout (Martinez et al.)
     lift_blocks: int = 2
     lift_dropout: float = 0.5
@@ -168,7 +169,7 @@ class TrainConfig:
     occlusion_prob: float = 0.5
     # devices and speed
     device: str = "auto"  # auto, cpu, cuda, cuda:N
-    amp: bool = True  # CUDA only
+    amp: bool = False  # CUDA only: mixed precision; the original trains in float32
     channels_last: bool = True
     sync_bn: bool = False
     workers: int = 4
@@ -236,7 +237,7 @@ class EvalConfig:
     root: str | None = None
     protocol: int = 2
     bbox_root: str | None = None  # RootNet boxes and roots instead of the ground truth
-    flip_test: bool = False
+    flip_test: bool | None = None  # None: on (the original test config) unless the model was trained unflipped
     flip_mode: str = "original"  # original (W - 1 - x, as published) or corrected
     batch_size: int = 32
     workers: int = 2

@@ -40,10 +40,16 @@ def build_model(cfg: TrainConfig, num_joints: int, joint_set: str):
             kwargs[option] = value
         elif value != getattr(TrainConfig, option):
             raise MhpError(f"--{option.replace('_', '-')} does not apply to {name}")
+    if cfg.imagenet_weights and name != "RESNET50":
+        raise MhpError("--imagenet-weights applies to RESNET50 only")
+    if name == "RESNET50" and not cfg.imagenet_weights and not cfg.allow_random_init:
+        raise MhpError(
+            "RESNET50 starts from ImageNet weights in the paper (3DMPPE: 53.3 mm on protocol 2): pass "
+            "--imagenet-weights resnet50-0676ba61.pth (torchvision's ResNet-50 state dict; mhp downloads nothing), "
+            "or --allow-random-init to train from random weights"
+        )
     model = create_model(name, **kwargs)
     if cfg.imagenet_weights:
-        if name != "RESNET50":
-            raise MhpError("--imagenet-weights applies to RESNET50 only")
         model.backbone.load_imagenet(cfg.imagenet_weights)
     return model
 

@@ -64,10 +64,10 @@ def test_flip_test_modes_and_rootnet_boxes(synthetic_folders, checkpoints, capsy
     root = synthetic_folders["h36m"][0]
     results = {}
     for extra in (
-        [],
+        ["--no-flip-test"],
         ["--flip-test"],
         ["--flip-test", "--flip-mode", "corrected"],
-        ["--bbox-root", str(root / "bbox_root" / "bbox_root_human36m_output.json")],
+        ["--bbox-root", str(root / "bbox_root" / "bbox_root_human36m_output.json"), "--no-flip-test"],
     ):
         out = tmp_path / "r.json"
         code, _, _ = run(
@@ -89,6 +89,24 @@ def test_flip_test_modes_and_rootnet_boxes(synthetic_folders, checkpoints, capsy
     values = [r["metrics"]["mpjpe"] for r in results.values()]
     assert len(set(values)) == 4  # each option changes the predictions or the roots
     assert list(results.values())[-1]["boxes_and_roots"].startswith("RootNet")
+
+
+def test_the_flip_test_follows_how_the_model_was_trained(synthetic_folders, checkpoints, capsys, tmp_path):
+    root = synthetic_folders["h36m"][0]
+    argv = ["--dataset", "h36m", "--root", str(root), "--json", str(tmp_path / "r.json")]
+    assert run(capsys, "--checkpoint", str(checkpoints["h36m"]), *argv)[0] == 0
+    assert json.loads((tmp_path / "r.json").read_text())["flip_test"] == "original"  # the original test config
+    model = mhp.load_checkpoint(checkpoints["h36m"])
+    synthetic = mhp.save_checkpoint(tmp_path / "synthetic.pt", model, config={"data_3d": [], "flip_prob": 0.5})
+    assert run(capsys, "--checkpoint", str(synthetic), *argv)[0] == 0
+    note = json.loads((tmp_path / "r.json").read_text())["flip_test"]
+    assert note == "off (it was trained on synthetic humans only, whose left/right colour coding forbids flipping)"
+    code, _, err = run(capsys, "--checkpoint", str(synthetic), *argv, "--flip-test")
+    assert code == 1
+    assert "never saw a mirrored person (it was trained on synthetic humans only" in err
+    unflipped = mhp.save_checkpoint(tmp_path / "noflip.pt", model, config={"data_3d": ["h36m=x"], "flip_prob": 0.0})
+    assert run(capsys, "--checkpoint", str(unflipped), *argv)[0] == 0
+    assert json.loads((tmp_path / "r.json").read_text())["flip_test"] == "off (it was trained with --flip-prob 0)"
 
 
 def test_mupots_all_and_matched(synthetic_folders, checkpoints, capsys, tmp_path):

@@ -13,7 +13,9 @@ import torch
 
 import mhp
 from mhp.cli.train import main
-from mhp.train.loop import train
+from mhp.config import TrainConfig
+from mhp.errors import MhpError
+from mhp.train.loop import build_model, train
 from tests.train.conftest import tiny_flags
 
 pytestmark = pytest.mark.slow
@@ -117,3 +119,13 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_checkpoint(tiny_conf
     with pytest.raises(MhpError, match=r"loss became non-finite \(nan here\) at epoch 2 step 2; lower --lr"):
         train(tiny_config(epochs=2, resume="auto"))
     assert (Path(cfg.out) / "last.pt").read_bytes() == before
+
+
+def test_resnet50_needs_imagenet_weights_unless_random_init_is_asked_for():
+    with pytest.raises(MhpError, match=r"pass --imagenet-weights .* or --allow-random-init"):
+        build_model(TrainConfig(backbone="RESNET50"), 18, "H36M")
+    model = build_model(TrainConfig(backbone="RESNET50", allow_random_init=True), 18, "H36M")
+    assert model.model_name == "RESNET50"
+    with pytest.raises(MhpError, match="applies to RESNET50 only"):
+        build_model(TrainConfig(imagenet_weights="w.pth"), 18, "H36M")
+    assert TrainConfig().amp is False  # the original trains in float32; --amp opts in
