@@ -63,7 +63,7 @@ def main() -> None:
         write_seconds = time.perf_counter() - start
         annotations = read_dataset("h36m", tmp, "train", protocol=2)
         for reduced in (False, True):
-            dataset = PoseDataset(annotations, H36M, CropConfig(), train=True, reduced_decode=reduced)
+            dataset = PoseDataset(annotations, H36M, CropConfig(), train=True, fast_decode=reduced)
             for workers in (0, 1, 2):
                 rate = epoch_rate(dataset, workers, args.epochs)
                 results.append(

@@ -107,12 +107,12 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     boxes = f"RootNet ({cfg.bbox_root})" if cfg.bbox_root else "ground truth"
     if cfg.dataset == "h36m":
         annotations = read_dataset("h36m", cfg.root, "test", protocol=cfg.protocol, bbox_root=cfg.bbox_root)
-        report = run_h36m(model, annotations, protocol=cfg.protocol, flip=flip, **kwargs)
+        report = run_h36m(model, annotations, protocol=cfg.protocol, flip=flip, fast_decode=cfg.fast_decode, **kwargs)
         report["subjects"] = sorted({int(s) for s in annotations.subjects})
     elif cfg.dataset == "mupots":
         gt = read_dataset("mupots", cfg.root, "test")
         predictions = gt if cfg.bbox_root is None else read_dataset("mupots", cfg.root, "test", bbox_root=cfg.bbox_root)
-        report = run_mupots(model, gt, predictions, flip=flip, **kwargs)
+        report = run_mupots(model, gt, predictions, flip=flip, fast_decode=cfg.fast_decode, **kwargs)
     else:
         size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
         source = SyntheticHumans(

@@ -173,7 +173,7 @@ class TrainConfig:
     channels_last: bool = True
     sync_bn: bool = False
     workers: int = 4
-    reduced_decode: bool = True
+    fast_decode: bool = False  # big JPEGs at 1/2 or 1/4 scale: faster input, patches ~11/255 off (docs/fidelity)
     # run
     out: str = "runs/train"
     resume: str | None = None  # a checkpoint, or "auto" for OUT/last.pt
@@ -239,6 +239,7 @@ class EvalConfig:
     bbox_root: str | None = None  # RootNet boxes and roots instead of the ground truth
     flip_test: bool | None = None  # None: on (the original test config) unless the model was trained unflipped
     flip_mode: str = "original"  # original (W - 1 - x, as published) or corrected
+    fast_decode: bool = False  # big JPEGs at 1/2 or 1/4 scale (faster, not the original evaluation)
     batch_size: int = 32
     workers: int = 2
     device: str = "auto"

@@ -72,13 +72,13 @@ class PoseDataset(Dataset):
         train: bool,
         augment: AugmentConfig | None = None,
         seed: int = 0,
-        reduced_decode: bool = True,
+        fast_decode: bool = False,
         max_consecutive_failures: int = 10,
     ) -> None:
         self.source, self.joint_set, self.crop, self.train = source, joint_set, crop, train
         self.augment = augment or AugmentConfig()
         self.seed, self.epoch = seed, 0
-        self.reduced_decode = reduced_decode
+        self.fast_decode = fast_decode
         self.max_consecutive_failures = max_consecutive_failures
         self.flip_perm = source.joint_set.flip_permutation()
 
@@ -108,7 +108,7 @@ class PoseDataset(Dataset):
         """
         record = self.source.record(i)
         affine = sample_crop_affine(record.bbox, record.width, NO_AUGMENTATION, self.crop.patch_size)
-        reduce = decode_reduction(record.bbox, NO_AUGMENTATION, self.crop.patch_size) if self.reduced_decode else 1
+        reduce = decode_reduction(record.bbox, NO_AUGMENTATION, self.crop.patch_size) if self.fast_decode else 1
         image = self.source.load_image(i, reduce)
         if image is None:
             return None
@@ -122,7 +122,7 @@ class PoseDataset(Dataset):
         if self.train:
             aug = sample_augmentation(rng, self.augment, record.bbox, record.width, record.height)
         affine = sample_crop_affine(record.bbox, record.width, aug, self.crop.patch_size)
-        reduce = decode_reduction(record.bbox, aug, self.crop.patch_size) if self.reduced_decode else 1
+        reduce = decode_reduction(record.bbox, aug, self.crop.patch_size) if self.fast_decode else 1
         image = self.source.load_image(i, reduce)
         if image is None:
             return None

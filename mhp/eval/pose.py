@@ -183,11 +183,12 @@ def run_h36m(
     protocol: int,
     flip: str | None,
     limb_prior: LimbPrior | None = None,
+    fast_decode: bool = False,
     **predict_kwargs,
 ) -> dict:
     """Reference §10.2 on one Human3.6M test split: all three alignments, per action."""
     crop = CropConfig.for_model(model)
-    dataset = PoseDataset(annotations, model.joint_set, crop, train=False)
+    dataset = PoseDataset(annotations, model.joint_set, crop, train=False, fast_decode=fast_decode)
     voxel, crops, indices = predict(model, dataset, flip=flip, **predict_kwargs)
     pred = voxels_to_camera(voxel, crops, annotations, indices, crop)[:, remap_indices(model.joint_set, H36M)]
     gt = annotations.joints_cam[indices].astype(np.float64)
@@ -211,11 +212,12 @@ def run_mupots(
     *,
     flip: str | None,
     limb_prior: LimbPrior | None = None,
+    fast_decode: bool = False,
     **predict_kwargs,
 ) -> dict:
     """Reference §10.3: root-relative 3DPCK@150 mm and AUC per sequence, over all and over matched people."""
     crop = CropConfig.for_model(model)
-    dataset = PoseDataset(predictions, model.joint_set, crop, train=False)
+    dataset = PoseDataset(predictions, model.joint_set, crop, train=False, fast_decode=fast_decode)
     voxel, crops, indices = predict(model, dataset, flip=flip, **predict_kwargs)
     keep = remap_indices(model.joint_set, MUPOTS)
     pred_cam = voxels_to_camera(voxel, crops, predictions, indices, crop)[:, keep]

@@ -115,7 +115,7 @@ def build_train_data(cfg: TrainConfig, crop: CropConfig) -> TrainData:
             train=True,
             augment=unflipped if synthetic else augment,
             seed=cfg.seed,
-            reduced_decode=cfg.reduced_decode,
+            fast_decode=cfg.fast_decode,
         )
 
     sources_3d = [_source(e, "train", cfg, joint_set, cfg.seed, cfg.synthetic_samples) for e in entries_3d]
@@ -166,7 +166,7 @@ def _validation(
     label = (
         f"held-out synthetic, {len(source)} samples" if name == SYNTHETIC else f"{name} {split}, {len(source)} samples"
     )
-    return PoseDataset(source, joint_set, crop, train=False, reduced_decode=cfg.reduced_decode), label
+    return PoseDataset(source, joint_set, crop, train=False, fast_decode=cfg.fast_decode), label
 
 
 def training_poses(sources: list[Source], joint_set: JointSet, limit: int = 2000) -> torch.Tensor:

@@ -158,8 +158,8 @@ def test_reduced_decoding_keeps_targets_identical(synthetic_folders):
     annotations = read_dataset("h36m", root, "test")
     small_crop = CropConfig(patch_size=64, heatmap_size=(8, 8), depth_bins=8)  # makes 1/2 and 1/4 decoding apply
     no_occlusion = AugmentConfig(occlusion_prob=0.0)  # its noise is drawn at the decoded resolution
-    full = PoseDataset(annotations, H36M, small_crop, train=True, augment=no_occlusion, reduced_decode=False)
-    reduced = PoseDataset(annotations, H36M, small_crop, train=True, augment=no_occlusion, reduced_decode=True)
+    full = PoseDataset(annotations, H36M, small_crop, train=True, augment=no_occlusion, fast_decode=False)
+    reduced = PoseDataset(annotations, H36M, small_crop, train=True, augment=no_occlusion, fast_decode=True)
     for i in range(6):
         f, r = full[i], reduced[i]
         assert torch.equal(f["joints"], r["joints"])
@@ -233,3 +233,14 @@ def test_eval_pixels_are_what_the_network_sees_before_normalisation():
         assert rgb.shape == (64, 64, 3)
         np.testing.assert_array_equal(affine, sample["crop"].numpy())
         np.testing.assert_allclose(to_network_input(rgb[..., ::-1], (1, 1, 1), "legacy"), sample["image"].numpy())
+
+
+def test_full_resolution_decoding_is_the_default():
+    """The original decodes every frame whole; --fast-decode (training and mhp-eval) is the explicit speed option."""
+    import inspect
+
+    from mhp.config import EvalConfig, TrainConfig
+
+    assert inspect.signature(PoseDataset).parameters["fast_decode"].default is False
+    assert TrainConfig().fast_decode is False
+    assert EvalConfig(checkpoint="x.pt").fast_decode is False
