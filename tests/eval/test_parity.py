@@ -37,3 +37,42 @@ def test_health_names_nan_constant_and_collapse_in_the_outputs_unit():
     assert collapsed[0].startswith("collapsed output: joints spread")
     assert collapsed[0].endswith(" mm")
     assert (ParitySet.units, ParitySet.one_input, LiftParitySet.units) == ("voxels", "crop", "mm")
+
+
+def test_the_image_gate_passes_the_oracle_and_fails_mirrored_noisy_and_unit_wrong_candidates():
+    """Ground-truth voxels (an oracle) plus a model's worth of error as the reference, so the gate's verdicts have an
+    independent answer."""
+    import mhp
+    from mhp.data.dataset import PoseDataset
+    from mhp.data.synthetic import SyntheticHumans
+    from mhp.eval.parity import HELD_OUT_SEED, Reference, accuracy_mm, compare_outputs, parity_set
+
+    model = mhp.create_model("LPSKI", width_mult=0.25, input_size=64)
+    source = SyntheticHumans(48, joint_set=model.joint_set, seed=HELD_OUT_SEED, image_size=(128, 128))
+    data = parity_set(model, source)
+    targets = PoseDataset(source, model.joint_set, data.crop, train=False)
+    oracle = np.stack([targets.sample(i)["joints"].numpy() for i in range(len(source))]).astype(np.float64)
+    camera = data.to_camera(oracle)
+    scores = accuracy_mm(data, camera)
+    assert scores["mpjpe"] < 0.5  # the oracle through the camera conversion recovers the ground truth
+    rng = np.random.default_rng(0)
+    model_like = oracle + rng.normal(0, 0.3, oracle.shape)  # a float32 model's own error, tens of mm
+    camera = data.to_camera(model_like)
+    scores = accuracy_mm(data, camera)
+    assert 20 < scores["mpjpe"] < 200
+    reference = Reference("torch", model_like, camera, scores["mpjpe"], scores["pa_mpjpe"])
+    for precision in ("fp32", "fp16", "int8"):
+        close = model_like + rng.normal(0, 1e-4, oracle.shape)
+        assert compare_outputs(reference, close, "close", data, BUDGETS[precision])["passed"], precision
+    broken = {
+        "mirrored": model_like[:, model.joint_set.flip_permutation()],
+        "noisy": model_like + rng.normal(0, 1.0, oracle.shape),
+        "patch pixels, not voxels": model_like * (model.input_size / model.heatmap_size[0]),
+        "nan": np.where(np.arange(18)[None, :, None] == 3, np.nan, model_like),
+        "constant": np.broadcast_to(model_like[:1], oracle.shape).copy(),
+    }
+    for precision in ("fp32", "fp16", "int8"):
+        for name, candidate in broken.items():
+            report = compare_outputs(reference, candidate, name, data, BUDGETS[precision])
+            assert report["passed"] is False, (precision, name)
+            assert report["failures"], (precision, name)
