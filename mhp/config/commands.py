@@ -118,7 +118,7 @@ class ShowConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """``mhp-train``: model, data, optimisation and run options. Defaults follow the original (reference §7)."""
+    """``mhp-train``: model, data, optimisation and run options (reference §7; differences: docs/fidelity.md)."""
 
     # task: pose (images -> 3D, the backbone below) or lift (2D joints -> 3D with LIFT_MLP)
     task: str = "pose"

@@ -1,4 +1,4 @@
-"""Synthetic humans: procedural people in procedural scenes, the built-in dataset (DESIGN.md).
+"""Synthetic humans: procedural people in procedural scenes, the built-in dataset.
 
 :class:`SyntheticHumans` is a dataset *source* rendered on the fly (nothing on disk), deterministic by
 ``(seed, index)``; ``mhp.data.writers`` writes the same kind of scenes in every real dataset's layout.
