@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 import torch
@@ -75,6 +76,11 @@ def use_loopback_for_gloo(world_size: int) -> None:
 def stop(runtime: Runtime) -> None:
     if runtime.distributed and dist.is_initialized():
         dist.barrier()  # every rank reaches the teardown together: gloo's can hang when a peer has already gone
+        # gloo's worker threads free finished work objects after the barrier returns, and freeing one that holds a
+        # Python tensor needs the GIL; the group's destructor (here, or when the DDP module goes) joins those
+        # threads while holding the GIL. Sleeping releases it so they finish first (a rare teardown deadlock seen
+        # on CPU with two processes).
+        time.sleep(0.2)
         dist.destroy_process_group()
 
 

@@ -169,4 +169,5 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
             if run.step_done(len(index), terms, steps):
                 break
         run.end_epoch(lambda: score_lifter(model, data.val), metric, data.val_name)
+    del net, critic_net  # DDP's reducers go while their process group is alive (see loop.py)
     return run.finish(metric)

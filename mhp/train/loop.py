@@ -149,4 +149,5 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 break
         validate_run = (lambda: {"mpjpe": validate(model, data.val, cfg, device)}) if data.val is not None else None
         run.end_epoch(validate_run, "mpjpe", data.val_name)
+    del net  # DDP's reducer goes while its process group is alive: gloo's teardown then joins idle threads only
     return run.finish("mpjpe", f", {monitor.summary()}", failed_images=monitor.failures)
