@@ -24,7 +24,7 @@ from mhp.errors import MhpError
 from mhp.eval.lift import N_MPJPE
 from mhp.eval.pose import CONVENTIONS, FLIP_MODES, read_eval_prior, run_h36m, run_mupots, run_synthetic
 from mhp.models import model_task
-from mhp.models.checkpoint import load_checkpoint, read_checkpoint
+from mhp.models.checkpoint import load_checkpoint_and_config
 from mhp.train.distributed import resolve_device
 from mhp.util.fileio import atomic_path
 
@@ -43,11 +43,8 @@ LABELS.update(LIMB_LABELS)
 PERCENTS = {"limb_within_2sigma"}
 
 
-def training_source(checkpoint: str, joint_set) -> SyntheticHumans:
-    """The synthetic training scenes recorded in an mhp checkpoint (for the mean-pose baseline)."""
-    content = read_checkpoint(checkpoint)
-    config = content.get("config") if isinstance(content, dict) else None
-    config = config or {}
+def training_source(config: dict[str, Any], joint_set) -> SyntheticHumans:
+    """The synthetic training scenes a checkpoint's recorded config describes (for the mean-pose baseline)."""
     size = int(config.get("synthetic_image_size", 384))
     samples = int(config.get("synthetic_samples", 2000))
     return SyntheticHumans(
@@ -55,11 +52,9 @@ def training_source(checkpoint: str, joint_set) -> SyntheticHumans:
     )
 
 
-def trained_unflipped(checkpoint: str) -> str | None:
+def trained_unflipped(config: dict[str, Any]) -> str | None:
     """Why the checkpoint's model never saw a mirrored person in training, or None when it did (or, like an original
     snapshot, records no training config: the original trains with flip augmentation)."""
-    content = read_checkpoint(checkpoint)
-    config = (content.get("config") if isinstance(content, dict) else None) or {}
     if not config:
         return None
     if float(config.get("flip_prob", 0.5)) == 0:
@@ -70,9 +65,9 @@ def trained_unflipped(checkpoint: str) -> str | None:
     return None
 
 
-def flip_setting(cfg: EvalConfig) -> tuple[str | None, str]:
-    """The flip-test mode to run (None: off) and what the report says about it."""
-    unflipped = trained_unflipped(cfg.checkpoint)
+def flip_setting(cfg: EvalConfig, config: dict[str, Any]) -> tuple[str | None, str]:
+    """The flip-test mode to run (None: off) and what the report says about it (``config``: the checkpoint's)."""
+    unflipped = trained_unflipped(config)
     if cfg.flip_test and unflipped:
         raise MhpError(
             f"--flip-test: {cfg.checkpoint} never saw a mirrored person ({unflipped}); averaging with its mirrored "
@@ -92,7 +87,9 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         raise MhpError(f"--flip-mode must be original or corrected, not {cfg.flip_mode!r}")
     if cfg.dataset != "synthetic" and cfg.root is None:
         raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
-    model = load_checkpoint(cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult)
+    model, config = load_checkpoint_and_config(
+        cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
+    )
     if model_task(model.model_name) == "lift":
         return {**report_header(cfg, model, "ground truth", "off"), **evaluate_lifter_checkpoint(cfg, model)}
     if cfg.keypoints_from:
@@ -101,7 +98,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         raise MhpError(f"{cfg.checkpoint} has {model.num_joints} joints, which no evaluation protocol defines")
     device = resolve_device(cfg.device)
     model.to(device)
-    flip, flip_note = flip_setting(cfg)
+    flip, flip_note = flip_setting(cfg, config)
     prior = read_eval_prior(cfg.limb_prior) if cfg.limb_prior else None
     kwargs = {"batch_size": cfg.batch_size, "device": device, "workers": cfg.workers, "limb_prior": prior}
     boxes = f"RootNet ({cfg.bbox_root})" if cfg.bbox_root else "ground truth"
@@ -118,7 +115,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         source = SyntheticHumans(
             cfg.synthetic_samples, joint_set=model.joint_set, seed=cfg.synthetic_seed, image_size=size
         )
-        report = run_synthetic(model, source, training_source(cfg.checkpoint, model.joint_set), flip=flip, **kwargs)
+        report = run_synthetic(model, source, training_source(config, model.joint_set), flip=flip, **kwargs)
         boxes = "ground truth"
     return {**report_header(cfg, model, boxes, flip_note), **report}
 
