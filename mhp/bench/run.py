@@ -68,7 +68,7 @@ def group_targets(targets: list[Target], checkpoint: str | None) -> list[ModelGr
         if group.checkpoint is None and source and Path(source).is_file():
             group.checkpoint = source
     if checkpoint:
-        model, config = load_checkpoint_and_config(checkpoint)
+        model, config, _ = load_checkpoint_and_config(checkpoint)
         key = json.dumps([model.model_name, model.model_kwargs], sort_keys=True)
         group = groups.setdefault(key, ModelGroup(model.model_name, dict(model.model_kwargs)))
         group.checkpoint, group.loaded = checkpoint, (model, config)

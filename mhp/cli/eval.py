@@ -87,11 +87,12 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         raise MhpError(f"--flip-mode must be original or corrected, not {cfg.flip_mode!r}")
     if cfg.dataset != "synthetic" and cfg.root is None:
         raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
-    model, config = load_checkpoint_and_config(
+    model, config, selection = load_checkpoint_and_config(
         cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     if model_task(model.model_name) == "lift":
-        return {**report_header(cfg, model, "ground truth", "off"), **evaluate_lifter_checkpoint(cfg, model)}
+        header = report_header(cfg, model, selection, "ground truth", "off")
+        return {**header, **evaluate_lifter_checkpoint(cfg, model)}
     if cfg.keypoints_from:
         raise MhpError(f"--keypoints-from feeds a lifter; {cfg.checkpoint} is an image model ({model.model_name})")
     if model.joint_set is None:
@@ -117,12 +118,13 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         )
         report = run_synthetic(model, source, training_source(config, model.joint_set), flip=flip, **kwargs)
         boxes = "ground truth"
-    return {**report_header(cfg, model, boxes, flip_note), **report}
+    return {**report_header(cfg, model, selection, boxes, flip_note), **report}
 
 
-def report_header(cfg: EvalConfig, model, boxes: str, flip: str) -> dict[str, Any]:
+def report_header(cfg: EvalConfig, model, selection: dict[str, Any], boxes: str, flip: str) -> dict[str, Any]:
     return {
         "checkpoint": cfg.checkpoint,
+        "trained": selection,
         "model": model.model_name,
         "joint_set": model.joint_set.name,
         "dataset": cfg.dataset,
@@ -149,6 +151,16 @@ def cell(values: dict[str, float], key: str) -> str:
     return f"{100 * value if key in PERCENTS else value:.1f}"
 
 
+def describe_selection(selection: dict[str, Any]) -> str:
+    """``checkpoint: best.pt after 18 epochs, kept for ...`` from a checkpoint's selection record."""
+    if not selection:
+        return "checkpoint: no training record (which epoch, and how it was chosen, is unknown)"
+    steps = selection.get("steps_into_epoch", 0)
+    partial = f" and {steps} steps" if steps else ""
+    epochs = f"{selection['epochs']} epoch{'' if selection['epochs'] == 1 else 's'}"
+    return f"checkpoint: {selection['file']} after {epochs}{partial}, {selection['chosen']}"
+
+
 def format_report(report: dict[str, Any]) -> str:
     metrics = report["metrics"]
     lifter = report.get("task") == "lift"
@@ -157,7 +169,7 @@ def format_report(report: dict[str, Any]) -> str:
     if report.get("protocol"):
         title += f" protocol {report['protocol']} (subjects {', '.join(map(str, report.get('subjects', [])))})"
     setting = f"boxes/roots {report['boxes_and_roots']}, flip test {report['flip_test']}"
-    lines = [f"{title}: {report['samples']} samples, {setting}"]
+    lines = [f"{title}: {report['samples']} samples, {setting}", describe_selection(report.get("trained", {}))]
     label = report.get("group_label") or ""
     widths = [max(12, len(label))] + [max(10, len(LABELS[c])) for c in columns]
     lines.append(

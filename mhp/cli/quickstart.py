@@ -139,7 +139,7 @@ def picture_quickstart(checkpoint: str, artifact: Path, out: Path) -> dict[str, 
     from mhp.infer.predictor import Predictor
     from mhp.models.checkpoint import load_checkpoint_and_config
 
-    model, config = load_checkpoint_and_config(checkpoint)
+    model, config, _ = load_checkpoint_and_config(checkpoint)
     scenes = synthetic_scenes(model, config, 1, seed=HELD_OUT_SEED)
     record, image = scenes.record(0), np.ascontiguousarray(scenes.load_image(0)[..., ::-1])
     predictor = Predictor(artifact)

@@ -22,7 +22,8 @@ HELP = {
     "backbone": "model name: LPSKI, LPSKI_LARGE, LPWO, LPRES, RESNET50",
     "data_3d": "3D training sets as NAME=ROOT (h36m, muco) or synthetic",
     "data_2d": "2D training sets as NAME=ROOT (mpii, coco) or synthetic (depth hidden)",
-    "val_data": "validation set as NAME=ROOT or synthetic",
+    "val_data": "validate on the slice held out of NAME=ROOT's training split (h36m, muco), synthetic, or none "
+    "(train on the whole split, as the original)",
     "resume": "a training checkpoint, or auto for OUT/last.pt",
     "weight_geo": "weight of the bone-length-ratio loss on 2D-only samples",
     "weight_limb": "weight of the loss on bone lengths outside 2 sigma of the limb prior",

@@ -138,7 +138,7 @@ class TrainConfig:
     # data: "NAME=ROOT" entries (h36m, muco / mpii, coco) or "synthetic"; nothing given = synthetic humans
     data_3d: tuple[str, ...] = ()
     data_2d: tuple[str, ...] = ()
-    val_data: str | None = None  # default: the matching test set (h36m test, or held-out synthetic)
+    val_data: str | None = None  # default: a slice held out of the first 3D set (mhp.data.holdout); or "none"
     joint_set: str | None = None  # default: the first 3D set's (reference §8.5); H36M for synthetic
     protocol: int = 2
     synthetic_samples: int = 20000

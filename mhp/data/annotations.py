@@ -7,7 +7,7 @@ copy every object as reference counts change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +97,10 @@ class Annotations:
             subject=int(self.subjects[i]),
             score=float(self.scores[i]),
         )
+
+    def select(self, keep: np.ndarray, split: str) -> Annotations:
+        """The rows where ``keep`` is true, as a table labelled ``split``."""
+        return replace(self, split=split, **{name: getattr(self, name)[keep] for name in _COLUMNS})
 
     def counts(self, by: str = "group") -> dict[str, int]:
         """Samples per group label (``by="group"``) or per subject (``by="subject"``)."""

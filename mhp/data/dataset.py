@@ -57,8 +57,11 @@ class CropConfig:
 class PoseDataset(Dataset):
     """Training (augmented) or test samples of one source, remapped to ``joint_set`` by joint name.
 
-    Augmentation is drawn from ``default_rng([seed, epoch, index])``: reproducible, different every epoch
-    (call :meth:`set_epoch`), and independent of worker count and rank. An image that cannot be read is
+    Augmentation is drawn afresh on every read, from ``default_rng([seed, epoch, read])``: ``read`` is the
+    position in the epoch the sample is read for (the dataset index, or the mixed index of
+    :class:`~mhp.data.mix.MixedDataset`, which reads a sample of the shorter group several times an epoch).
+    Reproducible, different every epoch (call :meth:`set_epoch`) and every repeat, and independent of worker
+    count and rank. An image that cannot be read is
     replaced by the next readable one and reported in the sample (``failed``: its path, ``failures``: how many
     were skipped) so the training loop can count it; :class:`FailureMonitor` stops the run past 1 %.
     """
@@ -89,8 +92,13 @@ class PoseDataset(Dataset):
         return len(self.source)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return self.read(index, index)
+
+    def read(self, index: int, read: int) -> dict[str, torch.Tensor]:
+        """Sample ``index`` with the augmentation of read number ``read`` of the epoch (unreadable images are
+        replaced by the next readable one)."""
         for attempt in range(self.max_consecutive_failures):
-            sample = self.sample((index + attempt) % len(self.source))
+            sample = self.sample((index + attempt) % len(self.source), read)
             if sample is not None:
                 sample["failed"] = self.source.record(index).image_path if attempt else ""
                 sample["failures"] = torch.tensor(attempt)
@@ -114,10 +122,11 @@ class PoseDataset(Dataset):
             return None
         return np.ascontiguousarray(warp_patch(image, affine, self.crop.patch_size, reduce)[..., ::-1]), affine
 
-    def sample(self, i: int) -> dict[str, torch.Tensor] | None:
-        """Sample ``i`` as tensors, or None if its image cannot be read."""
+    def sample(self, i: int, read: int | None = None) -> dict[str, torch.Tensor] | None:
+        """Sample ``i`` as tensors (augmented as read number ``read``, default ``i``), or None if its image cannot
+        be read."""
         record = self.source.record(i)
-        rng = np.random.default_rng([self.seed, self.epoch, i])
+        rng = np.random.default_rng([self.seed, self.epoch, i if read is None else read])
         aug = NO_AUGMENTATION
         if self.train:
             aug = sample_augmentation(rng, self.augment, record.bbox, record.width, record.height)

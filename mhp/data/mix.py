@@ -4,11 +4,13 @@ Group A concatenates the 3D sets, group B the 2D sets; an epoch has 2 * max(|A|,
 half from A and the second from B. The shorter group is cycled; the indices past its last whole cycle are
 drawn uniformly at random, as the original, but from ``default_rng([seed, epoch, group])`` instead of the
 global RNG, so every process and worker maps an index to the same sample: a DistributedSampler then gives
-each rank distinct samples.
+each rank distinct samples. The mixed index is also the read number a dataset with ``read(index, read)``
+draws its augmentation from, so a sample read twice in an epoch is augmented twice, differently.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -61,7 +63,10 @@ class MixedDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         g, k = self.locate(index)
-        return self.groups[g][k]
+        group = self.groups[g]
+        d = bisect.bisect_right(group.cumulative_sizes, k)
+        dataset, local = group.datasets[d], k - (group.cumulative_sizes[d - 1] if d else 0)
+        return dataset.read(local, index) if hasattr(dataset, "read") else dataset[local]
 
 
 class EpochShuffleSampler(Sampler[int]):

@@ -288,7 +288,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     if not cfg.checkpoint:
         raise MhpError("--checkpoint is required (or --check ARTIFACT to re-check an export)")
     pairs = plan(cfg)
-    model, config = load_checkpoint_and_config(
+    model, config, _ = load_checkpoint_and_config(
         cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
@@ -349,7 +349,7 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
     checkpoint = cfg.checkpoint or manifest.source_checkpoint["path"]
     if not Path(checkpoint).is_file():
         raise MhpError(f"the source checkpoint {checkpoint} is gone; pass --checkpoint with the one exported")
-    model, config = load_checkpoint_and_config(
+    model, config, _ = load_checkpoint_and_config(
         checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     if manifest.task != model_task(model.model_name):

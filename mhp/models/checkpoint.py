@@ -151,12 +151,24 @@ def load_checkpoint(
     )
 
 
-def load_checkpoint_and_config(path: str | Path, **kwargs: Any) -> tuple[IntegralPoseModel, dict[str, Any]]:
-    """:func:`load_checkpoint` plus the training config recorded with it ({} for original snapshots), reading
-    the file once."""
+def load_checkpoint_and_config(
+    path: str | Path, **kwargs: Any
+) -> tuple[IntegralPoseModel, dict[str, Any], dict[str, Any]]:
+    """:func:`load_checkpoint` plus the training config recorded with it ({} for original snapshots) and how the
+    file was selected (:func:`selection_of`), reading the file once."""
     content = read_checkpoint(path)
     config = content.get("config") if isinstance(content, dict) else None
-    return model_from_content(content, source=str(path), **kwargs), config or {}
+    return model_from_content(content, source=str(path), **kwargs), config or {}, selection_of(content)
+
+
+def selection_of(content: Any) -> dict[str, Any]:
+    """Which file of a run a checkpoint is, after how many epochs, and why it was kept: the trainer's record, or
+    what an original snapshot tells (its epoch), or {}."""
+    if isinstance(content, dict) and isinstance(content.get("selection"), dict):
+        return dict(content["selection"])
+    if isinstance(content, dict) and isinstance(content.get("epoch"), int) and is_original_snapshot(content):
+        return {"file": "original snapshot", "epochs": content["epoch"] + 1, "chosen": "saved after that epoch"}
+    return {}
 
 
 def model_from_content(

@@ -56,13 +56,16 @@ def save_training(
     scaler: torch.amp.GradScaler,
     state: TrainState,
     config: dict[str, Any],
+    selection: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Path:
-    """``extra``: more state dicts to keep (a GAN critic and its optimiser), restored by :func:`load_training`."""
+    """``extra``: more state dicts to keep (a GAN critic and its optimiser), restored by :func:`load_training`;
+    ``selection``: which file of the run this is and why it was kept (read back by ``selection_of``)."""
     return save_checkpoint(
         path,
         model,
         config=config,
+        selection=selection or {},
         optimizer=optimizer.state_dict(),
         scaler=scaler.state_dict(),
         train_state={k: v for k, v in vars(state).items()},

@@ -1,7 +1,10 @@
 """The training and validation data a :class:`~mhp.config.TrainConfig` asks for.
 
 Entries are ``NAME=ROOT`` (h36m, muco as 3D sets; mpii, coco as 2D sets) or ``synthetic``. With no dataset
-the run trains on synthetic humans and validates on held-out synthetic humans.
+the run trains on synthetic humans and validates on held-out synthetic humans. A run on Human3.6M or MuCo-3DHP
+validates on a slice held out of its training split (``mhp.data.holdout``) and does not train on it; a test
+split (Human3.6M's test subjects, MuPoTS-3D) is never used for any choice. ``--val-data none`` trains on the
+whole training split, as the original did, without validation.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import torch
 
 from mhp.config import TrainConfig
 from mhp.data import dataset_info, read_dataset
-from mhp.data.annotations import Record
+from mhp.data.annotations import Annotations, Record
 from mhp.data.dataset import CropConfig, PoseDataset, Source
+from mhp.data.holdout import HOLDOUT_DATASETS, describe_slice, split_validation
 from mhp.data.io import DatasetError
 from mhp.data.mix import MixedDataset
 from mhp.data.synthetic import VAL_SEED_OFFSET, SyntheticHumans
@@ -23,6 +27,7 @@ from mhp.data.transforms import AugmentConfig
 from mhp.skeleton import H36M, JointSet, get_joint_set, remap_joints
 
 SYNTHETIC = "synthetic"
+NO_VALIDATION = "none"
 
 
 class DepthHidden:
@@ -67,12 +72,49 @@ def parse_entry(entry: str) -> tuple[str, Path | None]:
     return name, Path(root)
 
 
-def _source(entry: str, split: str, cfg: TrainConfig, joint_set: JointSet, seed: int, samples: int) -> Source:
-    name, root = parse_entry(entry)
-    if name == SYNTHETIC:
+def _source(entry: str, tables: dict[str, Annotations], cfg: TrainConfig, joint_set: JointSet, seed: int) -> Source:
+    """A training source: synthetic humans, or the table read for ``entry``."""
+    if parse_entry(entry)[0] == SYNTHETIC:
         size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
-        return SyntheticHumans(samples, joint_set=joint_set, seed=seed, image_size=size)
-    return read_dataset(name, root, split, protocol=cfg.protocol)
+        return SyntheticHumans(cfg.synthetic_samples, joint_set=joint_set, seed=seed, image_size=size)
+    return tables[entry]
+
+
+def validation_entry(val_data: str | None, entries: tuple[str, ...]) -> str | None:
+    """The set to validate on: ``val_data``, else the first 3D entry; None for ``none``. Refuses test sets."""
+    entry = entries[0] if val_data is None else val_data
+    if entry.strip().lower() == NO_VALIDATION:
+        return None
+    name, _ = parse_entry(entry)
+    if name == "mupots":
+        raise DatasetError(
+            f"--val-data {entry}: MuPoTS-3D is the test set of the MuCo protocol and best.pt must not be chosen on it; "
+            "validate on MuCo's held-out slice (the default) or pass --val-data none"
+        )
+    if name not in (SYNTHETIC, *HOLDOUT_DATASETS):
+        raise DatasetError(f"--val-data {entry}: validation needs 3D poses; pass h36m=ROOT, muco=ROOT, synthetic, none")
+    return entry
+
+
+def read_training_tables(
+    entries: tuple[str, ...], val_entry: str | None, protocol: int
+) -> tuple[dict[str, Annotations], Annotations | None]:
+    """Each dataset entry's training table, and the validation slice: held out of ``val_entry``'s training split
+    and, where that set is also trained on, removed from its table."""
+    real = [e for e in entries if parse_entry(e)[0] != SYNTHETIC]
+    tables = {e: read_dataset(*parse_entry(e), "train", protocol=protocol) for e in real}
+    if val_entry is None or parse_entry(val_entry)[0] == SYNTHETIC:
+        return tables, None
+    key = _dataset_key(val_entry)
+    trained = [e for e in tables if _dataset_key(e) == key]
+    full = tables[trained[0]] if trained else read_dataset(*key, "train", protocol=protocol)
+    fit, val = split_validation(full)
+    return {e: fit if e in trained else t for e, t in tables.items()}, val
+
+
+def _dataset_key(entry: str) -> tuple[str, Path]:
+    name, root = parse_entry(entry)
+    return name, Path(root).resolve()
 
 
 def default_joint_set(cfg: TrainConfig, entries_3d: tuple[str, ...]) -> JointSet:
@@ -118,18 +160,20 @@ def build_train_data(cfg: TrainConfig, crop: CropConfig) -> TrainData:
             fast_decode=cfg.fast_decode,
         )
 
-    sources_3d = [_source(e, "train", cfg, joint_set, cfg.seed, cfg.synthetic_samples) for e in entries_3d]
+    val_entry = validation_entry(cfg.val_data, entries_3d)
+    tables, val_table = read_training_tables((*entries_3d, *cfg.data_2d), val_entry, cfg.protocol)
+    sources_3d = [_source(e, tables, cfg, joint_set, cfg.seed) for e in entries_3d]
     sources_2d = [
-        DepthHidden(_source(e, "train", cfg, joint_set, cfg.seed + 1, cfg.synthetic_samples))
+        DepthHidden(_source(e, tables, cfg, joint_set, cfg.seed + 1))
         if parse_entry(e)[0] == SYNTHETIC
-        else _source(e, "train", cfg, joint_set, cfg.seed, 0)
+        else _source(e, tables, cfg, joint_set, cfg.seed)
         for e in cfg.data_2d
     ]
     for source, entry in zip([*sources_3d, *sources_2d], [*entries_3d, *cfg.data_2d], strict=True):
         if len(source) == 0:
             raise DatasetError(f"{entry} has no training samples; check it with mhp-data check")
     train = MixedDataset([train_set(s) for s in sources_3d], [train_set(s) for s in sources_2d], seed=cfg.seed)
-    val, val_name = _validation(cfg, crop, joint_set, entries_3d)
+    val, val_name = _validation(cfg, crop, joint_set, val_entry, val_table)
     labels = [parse_entry(e)[0] for e in entries_3d]
     labels += [
         f"{parse_entry(e)[0]} (2D{', depth hidden' if parse_entry(e)[0] == SYNTHETIC else ''})" for e in cfg.data_2d
@@ -147,25 +191,17 @@ def build_train_data(cfg: TrainConfig, crop: CropConfig) -> TrainData:
 
 
 def _validation(
-    cfg: TrainConfig, crop: CropConfig, joint_set: JointSet, entries_3d: tuple[str, ...]
+    cfg: TrainConfig, crop: CropConfig, joint_set: JointSet, entry: str | None, table: Annotations | None
 ) -> tuple[PoseDataset | None, str]:
-    entry = cfg.val_data
     if entry is None:
-        first, root = parse_entry(entries_3d[0])
-        if first == SYNTHETIC:
-            entry = SYNTHETIC
-        elif first == "h36m":
-            entry = f"h36m={root}"
-        else:
-            return None, "no validation set (pass --val-data mupots=ROOT)"  # MuCo models validate on MuPoTS
-    name, _ = parse_entry(entry)
-    split = "test"
-    source = _source(entry, split, cfg, joint_set, cfg.seed + VAL_SEED_OFFSET, cfg.synthetic_val_samples)
-    if name != SYNTHETIC and len(source) == 0:
-        raise DatasetError(f"{entry} has no {split} samples to validate on")
-    label = (
-        f"held-out synthetic, {len(source)} samples" if name == SYNTHETIC else f"{name} {split}, {len(source)} samples"
-    )
+        return None, "no validation (--val-data none): best.pt is the last epoch"
+    if table is None:
+        size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
+        seed = cfg.seed + VAL_SEED_OFFSET
+        source = SyntheticHumans(cfg.synthetic_val_samples, joint_set=joint_set, seed=seed, image_size=size)
+        label = f"held-out synthetic, {len(source)} samples"
+    else:
+        source, label = table, f"{table.name} {describe_slice(table)}, {len(table)} samples, not trained on"
     return PoseDataset(source, joint_set, crop, train=False, fast_decode=cfg.fast_decode), label
 
 

@@ -75,13 +75,17 @@ def use_loopback_for_gloo(world_size: int) -> None:
 
 def stop(runtime: Runtime) -> None:
     if runtime.distributed and dist.is_initialized():
-        dist.barrier()  # every rank reaches the teardown together: gloo's can hang when a peer has already gone
-        # gloo's worker threads free finished work objects after the barrier returns, and freeing one that holds a
-        # Python tensor needs the GIL; the group's destructor (here, or when the DDP module goes) joins those
-        # threads while holding the GIL. Sleeping releases it so they finish first (a rare teardown deadlock seen
-        # on CPU with two processes).
-        time.sleep(0.2)
-        dist.destroy_process_group()
+        leave_group()
+
+
+def leave_group() -> None:
+    """Tear the process group down on every rank together, without gloo's teardown deadlock."""
+    dist.barrier()  # every rank reaches the teardown together: gloo's can hang when a peer has already gone
+    # gloo's worker threads free finished work objects (this barrier's too) after it returns, and freeing one needs
+    # the GIL; the group's destructor (here, or when a DDP module goes) joins those threads while holding the GIL.
+    # Sleeping releases it so they finish first (a teardown deadlock seen on CPU with two processes).
+    time.sleep(0.2)
+    dist.destroy_process_group()
 
 
 def wrap(model: nn.Module, runtime: Runtime, *, sync_bn: bool) -> nn.Module:

@@ -3,7 +3,8 @@
 ``--supervision 3d`` takes 2D/3D pairs from ``--data-3d`` (h36m, muco or synthetic; default synthetic people under
 random cameras). ``--supervision 2d`` takes 2D poses only: from ``--data-2d`` (mpii, coco or synthetic
 projections), else the 2D half of ``--data-3d``; any 3D there is dropped before training sees it. Validation
-always needs 3D: held-out synthetic people by default, or ``--val-data h36m=ROOT`` (its test split).
+always needs 3D: the slice held out of the first Human3.6M / MuCo entry's training split (not trained on), else
+held-out synthetic people, or ``--val-data`` (h36m=ROOT, muco=ROOT, synthetic, none).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from mhp.config import TrainConfig
-from mhp.data import dataset_info, read_dataset
+from mhp.data import dataset_info
+from mhp.data.annotations import Annotations
+from mhp.data.holdout import HOLDOUT_DATASETS, describe_slice
 from mhp.data.io import DatasetError
 from mhp.data.lift_pairs import PosePairs, pairs_from_annotations, synthetic_pairs
 from mhp.data.synthetic import VAL_SEED_OFFSET
 from mhp.limbs import LimbPrior, limb_prior, read_limb_prior
 from mhp.skeleton import H36M, JointSet, get_joint_set
-from mhp.train.data import SYNTHETIC, parse_entry
+from mhp.train.data import SYNTHETIC, parse_entry, read_training_tables, validation_entry
 
 PRIOR_POSES = 2000  # synthetic poses measured when training on 2D poses without --limb-prior
 
@@ -52,18 +55,19 @@ def lift_joint_set(cfg: TrainConfig, entries: tuple[str, ...]) -> JointSet:
     return H36M if name == SYNTHETIC else dataset_info(name).joint_set
 
 
-def read_pairs(entry: str, split: str, joint_set: JointSet, *, seed: int, samples: int, protocol: int) -> PosePairs:
-    """Complete poses of one entry (every joint of ``joint_set`` annotated), 3D where the entry has it."""
-    name, root = parse_entry(entry)
-    if name == SYNTHETIC:
+def read_pairs(entry: str, table: Annotations | None, joint_set: JointSet, *, seed: int, samples: int) -> PosePairs:
+    """Complete poses of one entry (every joint of ``joint_set`` annotated), 3D where the entry has it: ``samples``
+    synthetic people, or those of the entry's ``table``."""
+    name, _ = parse_entry(entry)
+    if table is None:
         return synthetic_pairs(samples, seed, joint_set)
-    pairs = pairs_from_annotations(read_dataset(name, root, split, protocol=protocol), joint_set)
+    pairs = pairs_from_annotations(table, joint_set)
     complete = pairs.complete()
     if len(complete) == 0:
         lacking = [joint_set.joints[j] for j in np.flatnonzero(~pairs.visible.any(axis=0))]
         hint = f" ({name} has no {', '.join(lacking)})" if lacking else ""
         raise DatasetError(
-            f"{entry} {split} has no pose with every {joint_set.name} joint{hint}; train the lifter on "
+            f"{entry} {table.split} has no pose with every {joint_set.name} joint{hint}; train the lifter on "
             f"{name}'s own joints with --joint-set {dataset_info(name).joint_set.name}"
         )
     return complete
@@ -82,28 +86,25 @@ def concat_pairs(parts: list[PosePairs], joint_set: JointSet, keep_3d: bool) -> 
 def build_lift_data(cfg: TrainConfig) -> LiftData:
     entries = lift_entries(cfg)
     joint_set = lift_joint_set(cfg, entries)
-    parts = [
-        read_pairs(e, "train", joint_set, seed=cfg.seed, samples=cfg.synthetic_samples, protocol=cfg.protocol)
-        for e in entries
-    ]
+    default_val = next((e for e in entries if parse_entry(e)[0] in HOLDOUT_DATASETS), SYNTHETIC)
+    val_entry = validation_entry(cfg.val_data or default_val, entries)
+    if val_entry is None:
+        raise DatasetError("a lifter run validates every epoch; pass --val-data h36m=ROOT, muco=ROOT or synthetic")
+    tables, val_table = read_training_tables(entries, val_entry, cfg.protocol)
+    parts = [read_pairs(e, tables.get(e), joint_set, seed=cfg.seed, samples=cfg.synthetic_samples) for e in entries]
     supervised = cfg.supervision == "3d"
     if supervised and any(p.joints_3d is None for p in parts):
         raise DatasetError(f"{entries[0]} has 2D poses only; pass it with --data-2d and --supervision 2d")
     every_3d = concat_pairs(parts, joint_set, keep_3d=True)
     train = concat_pairs(parts, joint_set, keep_3d=supervised)
 
-    val_entry = cfg.val_data or next((e for e in entries if parse_entry(e)[0] == "h36m"), SYNTHETIC)
     val = read_pairs(
-        val_entry,
-        "test",
-        joint_set,
-        seed=cfg.seed + VAL_SEED_OFFSET,
-        samples=cfg.synthetic_val_samples,
-        protocol=cfg.protocol,
+        val_entry, val_table, joint_set, seed=cfg.seed + VAL_SEED_OFFSET, samples=cfg.synthetic_val_samples
     )
     if val.joints_3d is None:
         raise DatasetError(f"--val-data {val_entry} has no 3D poses; validate a lifter on h36m or synthetic")
-    val_name = f"{'held-out synthetic' if parse_entry(val_entry)[0] == SYNTHETIC else val_entry}, {len(val)} poses"
+    held_out = "held-out synthetic" if val_table is None else f"{val_table.name} {describe_slice(val_table)}"
+    val_name = f"{held_out}, {len(val)} poses"
 
     poses_3d = every_3d.joints_3d
     if cfg.limb_prior:

@@ -98,10 +98,20 @@ class TrainingRun:
         if self.runtime.is_main:
             write_config(self.out / "config.yaml", self.cfg)
 
-    def save(self, name: str) -> None:
+    def save(self, name: str, chosen: str = "the latest") -> None:
+        """Write ``name``; ``chosen`` says why this model was kept (recorded for ``mhp-eval``'s report)."""
         if self.runtime.is_main:
+            state = self.state
+            selection = {"file": name, "epochs": state.epoch, "steps_into_epoch": state.step_in_epoch, "chosen": chosen}
             save_training(
-                self.out / name, self.model, self.optimizer, self.scaler, self.state, self.config, **self.extra
+                self.out / name,
+                self.model,
+                self.optimizer,
+                self.scaler,
+                state,
+                self.config,
+                selection=selection,
+                **self.extra,
             )
 
     def epochs(self) -> Iterator[tuple[int, float]]:
@@ -188,7 +198,8 @@ class TrainingRun:
             state.best_val = val
         self.save("last.pt")
         if is_best:
-            self.save("best.pt")
+            why = f"lowest validation {metric.upper()} ({val:.1f} mm) on {label}" if validate else "no validation"
+            self.save("best.pt", why)
         distributed.barrier(self.runtime)
 
     def finish(self, metric: str, notes: str = "", **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from mhp.data import read_dataset
 from mhp.data.annotations import Record
 from mhp.data.dataset import CropConfig, FailureMonitor, PoseDataset
 from mhp.data.io import DatasetError
-from mhp.data.mix import MixedDataset
+from mhp.data.mix import MixedDataset, SkipSampler, make_sampler
 from mhp.data.render import render_silhouette
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.transforms import AugmentConfig, sample_augmentation
@@ -244,3 +244,26 @@ def test_full_resolution_decoding_is_the_default():
     assert inspect.signature(PoseDataset).parameters["fast_decode"].default is False
     assert TrainConfig().fast_decode is False
     assert EvalConfig(checkpoint="x.pt").fast_decode is False
+
+
+def test_every_read_of_a_sample_is_augmented_afresh_and_reproducibly():
+    def mixed():
+        sets_3d = [PoseDataset(SyntheticHumans(6, seed=2), H36M, CROP, train=True, seed=9)]
+        sets_2d = [PoseDataset(SyntheticHumans(2, seed=3), H36M, CROP, train=True, seed=9)]  # read 3x an epoch
+        return MixedDataset(sets_3d, sets_2d, seed=9)
+
+    data = mixed()
+    reads = [i for i in range(len(data)) if data.locate(i) == (1, 0)]
+    assert len(reads) == 3
+    first, second = data[reads[0]], data[reads[1]]
+    assert int(first["index"]) == int(second["index"]) == 0  # the same 2D sample ...
+    assert not torch.equal(first["joints"], second["joints"])  # ... cropped differently on each read
+    assert not torch.equal(first["image"], second["image"])
+    # a resumed run (a fresh dataset, the epoch's order skipped to where it stopped) reads the same sequence
+    order = list(make_sampler(data, shuffle=True, seed=9))
+    again = mixed()
+    resumed = list(SkipSampler(make_sampler(again, shuffle=True, seed=9), 4))
+    assert resumed == order[4:]
+    for i in resumed[:3]:
+        assert torch.equal(again[i]["image"], data[i]["image"])
+        assert torch.equal(again[i]["joints"], data[i]["joints"])

@@ -14,7 +14,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from mhp.train.distributed import use_loopback_for_gloo
+from mhp.train.distributed import leave_group, use_loopback_for_gloo
 from mhp.train.sync_bn import GlobalBatchNorm2d, convert_to_global_batchnorm
 from tests.train.conftest import tiny_flags
 
@@ -61,8 +61,8 @@ def _worker(rank, port, out):
     shard = slice(rank * 4, rank * 4 + 4)
     loss = ((net(x[shard]) - y[shard]) ** 2).mean()
     loss.backward()
+    inner = net.module
     if rank == 0:
-        inner = net.module
         torch.save(
             {
                 "grads": [p.grad for p in inner.parameters()],
@@ -70,8 +70,8 @@ def _worker(rank, port, out):
             },
             out,
         )
-    dist.barrier()  # both ranks reach the teardown together: gloo's can hang when a peer has already gone
-    dist.destroy_process_group()
+    del net, inner  # the DDP reducer holds the group: it must not be freed after the group is destroyed
+    leave_group()
 
 
 def test_single_node_gloo_uses_loopback_unless_told_otherwise(monkeypatch):

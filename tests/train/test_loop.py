@@ -129,3 +129,26 @@ def test_resnet50_needs_imagenet_weights_unless_random_init_is_asked_for():
     with pytest.raises(MhpError, match="applies to RESNET50 only"):
         build_model(TrainConfig(imagenet_weights="w.pth"), 18, "H36M")
     assert TrainConfig().amp is False  # the original trains in float32; --amp opts in
+
+
+def test_a_human36m_run_validates_on_its_held_out_slice_and_mhp_eval_says_which_checkpoint(
+    synthetic_folders, tiny_config, capsys
+):
+    from mhp.cli.eval import main as eval_main
+
+    root, _ = synthetic_folders["h36m"]
+    cfg = tiny_config(data_3d=(f"h36m={root}",), epochs=1, batch_size=4)
+    summary = train(cfg)
+    err = capsys.readouterr().err.splitlines()
+    validating = next(line for line in err if line.startswith("epoch 1/1: val"))
+    assert "h36m held-out recordings (subaction 2, all cameras) S1 Discussion, S5 Discussion" in validating
+    assert "not trained on" in validating
+    best = torch.load(Path(cfg.out) / "best.pt", weights_only=True)["selection"]
+    assert best["file"] == "best.pt"
+    assert best["epochs"] == 1
+    assert best["chosen"].startswith(
+        f"lowest validation MPJPE ({summary['best_val_mpjpe_mm']:.1f} mm) on h36m held-out"
+    )
+    argv = ["--dataset", "h36m", "--root", str(root), "--workers", "0", "--device", "cpu", "--no-flip-test"]
+    assert eval_main(["--checkpoint", str(Path(cfg.out) / "last.pt"), *argv]) == 0
+    assert "checkpoint: last.pt after 1 epoch, the latest" in capsys.readouterr().out.splitlines()[1]
