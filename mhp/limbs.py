@@ -2,7 +2,8 @@
 
 ``limb_prior`` measures a dataset's 3D poses, ``write_limb_prior`` / ``read_limb_prior`` keep the result as a small
 JSON file, and ``plausibility`` scores predictions against it: the share of bones within two standard deviations
-of their mean length and the mean absolute bone-length error in mm.
+of their mean length and the mean absolute deviation from that mean in mm. ``bone_length_error_mm`` compares
+with the ground truth instead, as ContextPose reports it.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def plausibility(poses: np.ndarray, prior: LimbPrior) -> dict[str, float]:
         "within_2sigma": float(np.mean(deviation <= PLAUSIBLE_SIGMAS * std)),
         "bone_error_mm": float(np.mean(deviation)),
     }
+
+
+def bone_length_error_mm(pred: np.ndarray, gt: np.ndarray, bones: tuple[tuple[int, int], ...]) -> float:
+    """ContextPose's limb error: mean ``|L_pred - L_gt|`` over bones and poses ``(N, J, 3)``, in mm."""
+    return float(np.mean(np.abs(bone_lengths(pred, bones) - bone_lengths(gt, bones))))
 
 
 def path_length_mm(prior: LimbPrior, joint_set: JointSet, start: int, end: int) -> float:

@@ -110,7 +110,8 @@ def group_model(group: ModelGroup):
     if group.loaded:
         return group.loaded
     if group.checkpoint:
-        return load_checkpoint_and_config(group.checkpoint)
+        model, config, _ = load_checkpoint_and_config(group.checkpoint)
+        return model, config
     return create_model(group.model_name, **group.model_kwargs), {}
 
 

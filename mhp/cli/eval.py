@@ -189,10 +189,12 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"mean-pose baseline MPJPE {baseline:.1f} mm; model / baseline = {ratio:.3f}")
     if "limb_within_2sigma" in metrics:
         lines.append(
-            f"limb plausibility: {100 * metrics['limb_within_2sigma']:.1f}% of bones within 2σ, bone-length error "
+            f"limb plausibility: {100 * metrics['limb_within_2sigma']:.1f}% of bones within 2σ, mean |L - prior mean| "
             f"{metrics['limb_error_mm']:.1f} mm (ground truth {100 * metrics['gt_limb_within_2sigma']:.1f}%, "
             f"{metrics['gt_limb_error_mm']:.1f} mm); limb prior {report['limb_prior']}"
         )
+    if "bone_length_error_mm" in metrics:
+        lines.append(f"bone-length error |L_pred - L_gt| (ContextPose): {metrics['bone_length_error_mm']:.1f} mm")
     for key in columns:
         if key in report.get("conventions", CONVENTIONS):
             lines.append(f"  {LABELS[key]}: {report.get('conventions', CONVENTIONS)[key]}")

@@ -25,7 +25,8 @@ HELP = {
     "val_data": "validate on the slice held out of NAME=ROOT's training split (h36m, muco), synthetic, or none "
     "(train on the whole split, as the original)",
     "resume": "a training checkpoint, or auto for OUT/last.pt",
-    "weight_geo": "weight of the bone-length-ratio loss on 2D-only samples",
+    "weight_geo": "weight of Zhou et al.'s bone-length-ratio loss on 2D-only samples (true 2D, predicted depth)",
+    "geo_from_epoch": "epochs trained before the bone-length-ratio loss joins (Zhou et al.'s last stage)",
     "weight_limb": "weight of the loss on bone lengths outside 2 sigma of the limb prior",
     "limb_prior": "limb-length prior JSON (mhp-data stats); default: measured on the 3D training poses",
     "critic_accuracy_cap": "lift --supervision 2d: the critic skips batches it already judges this well",

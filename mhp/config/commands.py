@@ -151,6 +151,7 @@ class TrainConfig:
     lr_decay_epochs: tuple[int, ...] = (17, 21)
     lr_decay_factor: float = 10.0
     weight_geo: float = 0.0  # bone-length-ratio loss on 2D-only samples (Zhou et al. 2017); 0 = off
+    geo_from_epoch: int = 0  # Zhou et al.'s stages: the geometric loss joins once depth is learnt
     weight_limb: float = 0.0  # bone lengths outside the limb prior's 2 sigma (ContextPose); 0 = off
     limb_prior: str | None = None  # mhp-data stats JSON; default: measured on the 3D training poses
     adam_eps: float = 1e-8
@@ -204,14 +205,11 @@ class TrainConfig:
                 "lr": POSITIVE,
                 "lr_decay_epochs": at_least(1),
                 "lr_decay_factor": POSITIVE,
-                "weight_geo": at_least(0),
-                "weight_limb": at_least(0),
+                **dict.fromkeys(("weight_geo", "weight_limb", "geo_from_epoch"), at_least(0)),
                 "adam_eps": POSITIVE,
                 "critic_lr": POSITIVE,
                 "critic_accuracy_cap": Rule(above=0.0, at_most=1.0),
-                "weight_adversarial": at_least(0),
-                "weight_consistency": at_least(0),
-                "weight_reprojection": at_least(0),
+                **dict.fromkeys(("weight_adversarial", "weight_consistency", "weight_reprojection"), at_least(0)),
                 "seed": SEED,
                 "scale_factor": Rule(at_least=0.0, below=1.0),
                 "rotation_factor": at_least(0, 180),

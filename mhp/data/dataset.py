@@ -157,6 +157,7 @@ class PoseDataset(Dataset):
             "has_depth": torch.tensor([float(self.source.has_depth)]),
             "index": torch.tensor(i),
             "crop": torch.from_numpy(affine),
+            "camera": torch.tensor([record.root_cam[2], *record.focal, *record.principal], dtype=torch.float64),
         }
 
 

@@ -5,7 +5,8 @@ MobileHumanPose/3DMPPE "protocol 2" number, VideoPose3D's "protocol #1"); ``pa_m
 translation and scale (VideoPose3D's "protocol #2"); ``rigid_mpjpe`` aligns rotation and translation only,
 which is what 3DMPPE and MobileHumanPose call "PA MPJPE" / protocol 1 (reference Q2). Limb plausibility (ContextPose's
 limb-length prior) is scored next to them: the share of predicted bones within 2 std of the prior's mean length and
-the mean bone-length error, for the predictions and, as the reference, for the ground truth.
+the mean deviation from that length, for the predictions and, as the reference, for the ground truth; and
+ContextPose's bone-length error, the mean |L_pred - L_gt|.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.errors import MhpError
 from mhp.eval.mupots import score_mupots
 from mhp.geometry import apply_affine, invert_affine, similarity_align, voxel_to_camera, voxel_to_patch
-from mhp.limbs import LimbPrior, limb_prior, plausibility, read_limb_prior
+from mhp.limbs import LimbPrior, bone_length_error_mm, limb_prior, plausibility, read_limb_prior
 from mhp.metrics import per_group_mean
 from mhp.skeleton import H36M, MUPOTS, JointSet, remap_joints
 
@@ -136,10 +137,15 @@ def read_eval_prior(path: str, predicted: JointSet | None = None) -> LimbPrior:
 
 
 def limb_scores(
-    pred_cam: np.ndarray, gt_cam: np.ndarray, joint_set: JointSet, prior: LimbPrior | None
+    pred_cam: np.ndarray,
+    gt_cam: np.ndarray,
+    joint_set: JointSet,
+    prior: LimbPrior | None,
+    *,
+    paired: bool = True,
 ) -> tuple[dict[str, float], str]:
     """Plausibility of the predicted and the true skeletons under ``prior`` (None: the prior of ``gt_cam``), and
-    where the prior comes from."""
+    where the prior comes from; with ``paired`` (row i of both is one person), ContextPose's ``|L_pred - L_gt|``."""
     if prior is None:
         try:
             prior = limb_prior(gt_cam, joint_set, source=f"measured on the {len(gt_cam)} ground-truth test poses")
@@ -157,6 +163,8 @@ def limb_scores(
         "gt_limb_within_2sigma": gt["within_2sigma"],
         "gt_limb_error_mm": gt["bone_error_mm"],
     }
+    if paired:
+        scores["bone_length_error_mm"] = bone_length_error_mm(pred_cam, gt_cam, joint_set.bones)
     return scores, prior.source
 
 
@@ -236,7 +244,11 @@ def run_mupots(
         pairs=pairs,
     )
     all_gt, matched = scores.table(only_matched=False), scores.table(only_matched=True)
-    limbs, prior_source = limb_scores(pred_cam, gt.joints_cam.astype(np.float64), MUPOTS, limb_prior)
+    gt_cam = gt.joints_cam.astype(np.float64)
+    if predictions is gt:  # prediction k is of person indices[k]; RootNet boxes are matched to people by scoring
+        limbs, prior_source = limb_scores(pred_cam, gt_cam[indices], MUPOTS, limb_prior)
+    else:
+        limbs, prior_source = limb_scores(pred_cam, gt_cam, MUPOTS, limb_prior, paired=False)
     return {
         "samples": len(indices),
         "people": len(gt),

@@ -104,7 +104,7 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
     joint_set, root, c, runtime = data.joint_set, model.root, model.root_distance, run.runtime
     limb_loss = None
     if cfg.weight_limb > 0:  # mm in, mm out: a one-voxel volume spanning 1 mm
-        limb_loss = LimbPriorLoss(joint_set, data.prior, volume=(1, 1, 1), extent_mm=1.0).to(device)
+        limb_loss = LimbPriorLoss(joint_set, data.prior).to(device)
     net = distributed.wrap(model.net, runtime, sync_bn=cfg.sync_bn)
     critic_net = distributed.wrap(critic, runtime, sync_bn=cfg.sync_bn) if critic is not None else None
     uv_all, _ = model.normalize(torch.as_tensor(data.train.joints_2d, dtype=torch.float32))

@@ -23,7 +23,14 @@ from mhp.models import create_model, model_parameters, resolve_model_name
 from mhp.skeleton import JointSet, remap_joints
 from mhp.train import distributed
 from mhp.train.data import build_train_data, default_joint_set, training_poses
-from mhp.train.loss import BoneRatioLoss, LimbPriorLoss, canonical_bone_lengths, integral_l1_loss
+from mhp.train.loss import (
+    BoneRatioLoss,
+    LimbPriorLoss,
+    canonical_bone_lengths,
+    integral_l1_loss,
+    known_camera,
+    voxels_to_camera_mm,
+)
 from mhp.train.run import TrainingRun
 
 MODEL_OPTIONS = ("width_mult", "embedding_size", "activation", "input_size", "normalization")
@@ -100,12 +107,12 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     geo_loss = None
     if cfg.weight_geo > 0:
         lengths = canonical_bone_lengths(training_poses(data.sources_3d, joint_set), joint_set.num_joints)
-        geo_loss = BoneRatioLoss(joint_set, lengths, (crop.depth_bins, *crop.heatmap_size[::-1])).to(device)
+        geo_loss = BoneRatioLoss(joint_set, lengths).to(device)
     limb_loss = None
     if cfg.weight_limb > 0:
         prior = training_limb_prior(cfg, data.sources_3d, joint_set)
         run.message(f"limb prior (--weight-limb {cfg.weight_limb:g}, samples with depth): {prior.source}")
-        limb_loss = LimbPriorLoss(joint_set, prior, (crop.depth_bins, *crop.heatmap_size[::-1])).to(device)
+        limb_loss = LimbPriorLoss(joint_set, prior).to(device)
     net = distributed.wrap(model, run.runtime, sync_bn=cfg.sync_bn)
     runtime = run.runtime
     sampler = make_sampler(data.train, shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank)
@@ -137,8 +144,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
                 pred = net(images)
             loss = integral_l1_loss(pred.float(), joints, vis, has_depth)
-            geo = geo_loss(pred.float(), vis, has_depth) if geo_loss is not None else zero
-            limb = limb_loss(pred.float(), vis, has_depth) if limb_loss is not None else zero
+            geo = zero
+            if geo_loss is not None and epoch >= cfg.geo_from_epoch:  # Zhou et al.: 2D-only samples
+                skeleton, has_scale = geo_loss.skeleton_mm(joints, pred.float(), vis, crop)
+                geo = geo_loss(skeleton, vis, (1.0 - has_depth[:, 0]) * has_scale)
+            limb = zero
+            if limb_loss is not None:  # samples with depth, in their own camera's millimetres
+                camera, known = known_camera(batch["camera"].to(device))
+                joints_mm = voxels_to_camera_mm(pred.float(), batch["crop"].to(device), camera, crop)
+                limb = limb_loss(joints_mm, vis, has_depth * known)
             total = loss + cfg.weight_geo * geo + cfg.weight_limb * limb
             run.check_finite(total, "lower --lr or check the data with mhp-data check")
             optimizer.zero_grad(set_to_none=True)

@@ -52,12 +52,13 @@ def test_h36m_protocols(synthetic_folders, checkpoints, capsys, tmp_path, protoc
     assert report["protocol"] == protocol
     assert report["primary"] == ("rigid_mpjpe" if protocol == 1 else "mpjpe")
     assert set(report["per_group"]) == {"Directions", "Discussion"}
-    limbs = {"limb_within_2sigma", "limb_error_mm", "gt_limb_within_2sigma", "gt_limb_error_mm"}
+    limbs = {"limb_within_2sigma", "limb_error_mm", "gt_limb_within_2sigma", "gt_limb_error_mm", "bone_length_error_mm"}
     assert set(report["metrics"]) == {"mpjpe", "pa_mpjpe", "rigid_mpjpe", *limbs}
     assert report["limb_prior"].startswith("measured on the ")
     assert report["metrics"]["pa_mpjpe"] <= report["metrics"]["rigid_mpjpe"] <= report["metrics"]["mpjpe"]
     assert "Directions" in text
     assert "VideoPose3D protocol #1" in text
+    assert "bone-length error |L_pred - L_gt| (ContextPose)" in text
 
 
 def test_flip_test_modes_and_rootnet_boxes(synthetic_folders, checkpoints, capsys, tmp_path):

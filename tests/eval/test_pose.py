@@ -123,7 +123,9 @@ def test_limb_scores_of_predictions_and_ground_truth():
     assert scores["gt_limb_error_mm"] == pytest.approx(deviation.mean())
     assert scores["limb_within_2sigma"] == pytest.approx(scores["gt_limb_within_2sigma"])
     assert scores["limb_error_mm"] == pytest.approx(scores["gt_limb_error_mm"])
+    assert scores["bone_length_error_mm"] == pytest.approx(0.0, abs=1e-9)  # ContextPose: |L_pred - L_gt|
     shrunk, _ = limb_scores((gt - gt[:, :1]) * 0.01, gt, H36M, None)  # every bone 99 % too short
+    assert shrunk["bone_length_error_mm"] == pytest.approx(np.mean(lengths * 0.99))
     assert shrunk["limb_within_2sigma"] < 0.2
     assert shrunk["limb_error_mm"] == pytest.approx(np.mean(np.abs(lengths * 0.01 - lengths.mean(axis=0))))
     prior = limb_prior(poses(4, n=10), H36M, source="a file")

@@ -38,9 +38,9 @@ def test_a_run_with_weight_limb_logs_the_loss_and_passes_the_depth_mask(tiny_con
     masks = []
 
     class Recording(LimbPriorLoss):
-        def forward(self, pred, vis, has_depth=None):
-            masks.append(has_depth)
-            return super().forward(pred, vis, has_depth)
+        def forward(self, joints_mm, vis, use=None):
+            masks.append(use)
+            return super().forward(joints_mm, vis, use)
 
     monkeypatch.setattr(loop, "LimbPriorLoss", Recording)
     cfg = tiny_config(**FAST, weight_limb=1.0, data_2d=("synthetic",))
@@ -71,3 +71,15 @@ def test_a_prior_file_is_used_as_given(tiny_config, tmp_path, capsys):
     prior = replace(limb_prior(training_poses(sources, H36M).numpy(), H36M), source="a file")
     path = write_limb_prior(tmp_path / "h36m.json", prior)
     assert loop.training_limb_prior(tiny_config(limb_prior=str(path)), [], H36M) == prior
+
+
+def test_the_geometric_loss_joins_at_geo_from_epoch(tiny_config):
+    cfg = tiny_config(**{**FAST, "epochs": 2}, weight_geo=1.0, geo_from_epoch=1, data_2d=("synthetic",))
+    loop.train(cfg)
+    with open(Path(cfg.out) / "log.csv") as f:
+        steps = [r for r in csv.DictReader(f) if r["loss"]]
+    geo = [float(r["loss_geo"]) for r in steps]
+    assert len(geo) == 4
+    assert geo[:2] == [0.0, 0.0]  # Zhou et al.'s last stage: not in the first epoch
+    assert all(np.isfinite(geo[2:]))
+    assert min(geo[2:]) > 0
