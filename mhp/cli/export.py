@@ -15,7 +15,10 @@ HELP = {
     "checkpoint": "mhp checkpoint (or original snapshot with --model)",
     "target": "onnx, tflite, coreml or all",
     "precision": "fp32 fp16 dynamic int8 (TFLite int8 = full integer; CoreML int8 = INT8 weights)",
-    "calib": "folder of calibration images, optionally with boxes.json {name: [x, y, w, h]} (image models only)",
+    "calib": "INT8 calibration data: NAME=ROOT (h36m, muco, mpii, coco in their own layout), a folder of images "
+    "with an optional boxes.json {name: [x, y, w, h]}, or synthetic (default: the checkpoint's training data)",
+    "parity_data": "parity data with 3D ground truth: NAME=ROOT (h36m, muco: the held-out validation slice) or "
+    "synthetic (default: the checkpoint's validation data)",
     "check": "re-run the parity gate of this artifact and update its manifest",
     "no_check": "skip the parity gates (the manifest records that)",
     "golden": "write the golden files of the app decoders to this folder instead of exporting",

@@ -276,8 +276,9 @@ class ExportConfig:
     precision: tuple[str, ...] = ()  # empty: every precision the target supports (see --int8 / --fp16)
     int8: bool = False  # shorthand for --precision int8 (full integer for TFLite, INT8 weights for CoreML)
     fp16: bool = False  # shorthand for --precision fp16
-    calib: str | None = None  # folder of images (+ boxes.json); default: the checkpoint's training scenes
+    calib: str | None = None  # NAME=ROOT, DIR (images, boxes.json) or synthetic; default: its training data
     calib_samples: int = 256
+    parity_data: str | None = None  # NAME=ROOT (h36m, muco) or synthetic; default: its validation data
     parity_samples: int = 256
     out: str | None = None  # default: export/ beside the checkpoint
     check: str | None = None  # re-run the parity gate of an existing artifact
@@ -290,16 +291,8 @@ class ExportConfig:
     width_mult: float | None = None
 
     def __post_init__(self) -> None:
-        check_config(
-            self,
-            {
-                "calib_samples": at_least(1),
-                "parity_samples": at_least(1),
-                "threads": THREADS,
-                "num_joints": at_least(1),
-                "width_mult": POSITIVE,
-            },
-        )
+        counts = {"calib_samples": at_least(1), "parity_samples": at_least(1), "num_joints": at_least(1)}
+        check_config(self, {**counts, "threads": THREADS, "width_mult": POSITIVE})
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,12 @@ def parity_set(model, source, indices: np.ndarray | None = None) -> ParitySet:
     crop = CropConfig.for_model(model)
     dataset = PoseDataset(source, model.joint_set, crop, train=False)
     indices = np.arange(len(source)) if indices is None else np.asarray(indices)
-    pixels, crops = zip(*(dataset.eval_pixels(int(i)) for i in indices), strict=True)
+    cut = [dataset.eval_pixels(int(i)) for i in indices]
+    unreadable = [int(i) for i, c in zip(indices, cut, strict=True) if c is None]
+    if unreadable:
+        path = source.record(unreadable[0]).image_path
+        raise MhpError(f"parity image {path} cannot be read; check the dataset with mhp-data check")
+    pixels, crops = zip(*cut, strict=True)
     gt = np.stack([remap_joints(source.record(int(i)).joints_cam, source.joint_set, model.joint_set) for i in indices])
     return ParitySet(
         np.stack(pixels).transpose(0, 3, 1, 2), np.stack(crops), indices, source, crop, model.joint_set, gt

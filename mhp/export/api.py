@@ -51,10 +51,11 @@ def convert(
 ) -> list[Artifact]:
     """Export ``checkpoint`` (an mhp checkpoint or original snapshot path, or a model made by
     :func:`mhp.create_model`) to ``target`` (onnx, tflite, coreml or all) in each ``precision`` (default: every one
-    the target offers). ``calib``: a folder of calibration images for full INT8 (default: the checkpoint's training
-    scenes); ``out``: the folder (default: ``export/`` beside the checkpoint; required for a model in memory, which
-    is saved there first); ``check=False`` skips the parity gates. ``options``: any other field of
-    :class:`~mhp.config.ExportConfig` (``calib_samples``, ``parity_samples``, ``model``, ``num_joints``, ...)."""
+    the target offers). ``calib``: full-INT8 calibration data, ``NAME=ROOT``, a folder of images or ``synthetic``
+    (default: the checkpoint's training data, :mod:`mhp.export.sources`); ``out``: the folder (default:
+    ``export/`` beside the checkpoint; required for a model in memory, which is saved there first); ``check=False``
+    skips the parity gates. ``options``: any other field of :class:`~mhp.config.ExportConfig` (``calib_samples``,
+    ``parity_data``, ``parity_samples``, ``model``, ``num_joints``, ...)."""
     if not isinstance(checkpoint, str | Path):
         checkpoint = save_model(checkpoint, out)
     precisions = (precision,) if isinstance(precision, str) else tuple(precision)

@@ -1,5 +1,6 @@
-"""Calibration crops for full INT8: the checkpoint's training scenes (synthetic by default) or a user folder,
-cut with exactly the evaluation preprocessing, as uint8 RGB ``(N, S, S, 3)``."""
+"""Calibration crops for full INT8: the checkpoint's training data (a dataset's records or synthetic scenes) or a
+user folder, cut with exactly the evaluation preprocessing, as uint8 RGB ``(N, S, S, 3)``. Which data an export
+uses is decided in :mod:`mhp.export.sources`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from mhp.data.annotations import Annotations
 from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.synthetic import SyntheticHumans
 from mhp.data.transforms import NO_AUGMENTATION, sample_crop_affine, warp_patch
@@ -34,6 +36,7 @@ class CalibrationSet:
     pixels: np.ndarray  # uint8 (N, S, S, 3) RGB
     id: str
     source: str
+    description: str = ""  # what the crops are and why they were chosen, in words
 
     @property
     def sha256(self) -> str:
@@ -44,6 +47,7 @@ class CalibrationSet:
         return {
             "id": self.id,
             "source": self.source,
+            "description": self.description,
             "samples": len(self.pixels),
             "sha256": self.sha256,
             "made_with": installed_versions(PIXEL_LIBRARIES),
@@ -66,10 +70,15 @@ def synthetic_scenes(model, config: dict[str, Any], count: int, *, seed: int | N
     return SyntheticHumans(count, joint_set=model.joint_set, seed=seed, image_size=(size, size))
 
 
-def synthetic_calibration(model, config: dict[str, Any], count: int = 256) -> CalibrationSet:
-    """The first ``count`` training scenes of the checkpoint, as evaluation crops."""
+def check_calibration_count(count: int) -> None:
+    """Refuse a ``--calib-samples`` too small for stable INT8 ranges."""
     if count < MIN_SAMPLES:
         raise MhpError(f"--calib-samples {count} is too few for stable INT8 ranges; use at least {MIN_SAMPLES}")
+
+
+def synthetic_calibration(model, config: dict[str, Any], count: int = 256) -> CalibrationSet:
+    """The first ``count`` training scenes of the checkpoint, as evaluation crops."""
+    check_calibration_count(count)
     source = synthetic_scenes(model, config, count)
     dataset = PoseDataset(source, model.joint_set, CropConfig.for_model(model), train=False)
     pixels = np.stack([dataset.eval_pixels(i)[0] for i in range(count)])
@@ -77,6 +86,27 @@ def synthetic_calibration(model, config: dict[str, Any], count: int = 256) -> Ca
     return CalibrationSet(
         pixels, f"synthetic-seed{source.seed}-n{count}-render{size}-crop{model.input_size}", "synthetic"
     )
+
+
+def table_calibration(model, table: Annotations, indices: np.ndarray, *, source: str) -> CalibrationSet:
+    """The evaluation crops of records ``indices`` of a dataset table (ground-truth boxes, as evaluation cuts)."""
+    if len(indices) < MIN_SAMPLES:
+        raise MhpError(
+            f"{source} gives {len(indices)} calibration crops; INT8 calibration needs at least {MIN_SAMPLES}: "
+            "pass --calib with more data, or --calib synthetic"
+        )
+    dataset = PoseDataset(table, model.joint_set, CropConfig.for_model(model), train=False)
+    pixels = np.stack([readable_crop(dataset, int(i)) for i in indices])
+    name = f"{table.name}-{table.split}-n{len(indices)}-crop{model.input_size}"
+    return CalibrationSet(np.ascontiguousarray(pixels), name, source)
+
+
+def readable_crop(dataset: PoseDataset, i: int) -> np.ndarray:
+    crop = dataset.eval_pixels(i)
+    if crop is None:
+        path = dataset.source.record(i).image_path
+        raise MhpError(f"calibration image {path} cannot be read; check the dataset with mhp-data check")
+    return crop[0]
 
 
 def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000) -> CalibrationSet:

@@ -24,14 +24,23 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_linear_bn_eval
 
-from mhp.config import ExportConfig
-from mhp.data.lift_pairs import synthetic_pairs
+from mhp.data.holdout import describe_slice
+from mhp.data.lift_pairs import pairs_from_annotations, synthetic_pairs
 from mhp.errors import MhpError
 from mhp.eval.parity import LiftParitySet, Reference, lift_parity_set, normalized_keypoints, reference_outputs
 from mhp.export import coreml as coreml_export
 from mhp.export import tflite as tflite_export
 from mhp.export.calibration import MIN_SAMPLES
 from mhp.export.onnx import write_onnx
+from mhp.export.sources import (
+    SYNTHETIC,
+    DataChoice,
+    describe_part,
+    evenly_spaced,
+    held_out_part,
+    read_train_split,
+    training_part,
+)
 from mhp.models.lift_geometry import MIN_DEPTH
 from mhp.models.runner import TorchLiftRunner
 from mhp.runtime.manifest import ExportManifest, file_sha256, joint_records
@@ -147,30 +156,78 @@ class LiftCalibration:
     keypoints: np.ndarray
     id: str
     source: str
+    description: str = ""  # what the poses are and why they were chosen, in words
 
     def record(self) -> dict[str, Any]:
         digest = hashlib.sha256(np.ascontiguousarray(self.keypoints).tobytes()).hexdigest()
-        return {"id": self.id, "source": self.source, "samples": len(self.keypoints), "sha256": digest}
+        return {
+            "id": self.id,
+            "source": self.source,
+            "description": self.description,
+            "samples": len(self.keypoints),
+            "sha256": digest,
+        }
 
 
-def lift_calibration(cfg: ExportConfig, model, config: dict[str, Any]) -> LiftCalibration:
-    """The first ``--calib-samples`` synthetic 2D poses of the checkpoint's training seed, normalised."""
-    if cfg.calib:
+def lift_calibration(
+    choice: DataChoice, model, config: dict[str, Any], count: int, tables: dict | None = None
+) -> LiftCalibration:
+    """Normalised 2D poses of ``choice``: a dataset's training poses evenly spaced (those with every joint), or
+    the first ``count`` synthetic poses of the checkpoint's training seed."""
+    if choice.kind == "folder":
         raise MhpError(
-            f"--calib {cfg.calib} holds images; a lifter calibrates on synthetic 2D poses of its training seed: "
-            "drop --calib (--calib-samples sets how many)"
+            f"--calib {choice.root} holds images; a lifter calibrates on 2D poses: pass --calib NAME=ROOT "
+            "(a dataset's poses), --calib synthetic, or drop --calib (the checkpoint's training data)"
         )
-    if cfg.calib_samples < MIN_SAMPLES:
-        raise MhpError(f"--calib-samples {cfg.calib_samples} is too few for stable INT8 ranges; use {MIN_SAMPLES}+")
-    seed = int(config.get("seed", 0))
-    pairs = synthetic_pairs(cfg.calib_samples, seed, model.joint_set)
-    keypoints = normalized_keypoints(model, pairs.joints_2d)
-    return LiftCalibration(keypoints, f"synthetic-pairs-seed{seed}-n{cfg.calib_samples}", "synthetic 2D poses")
+    if count < MIN_SAMPLES:
+        raise MhpError(f"--calib-samples {count} is too few for stable INT8 ranges; use {MIN_SAMPLES}+")
+    if choice.kind == SYNTHETIC:
+        seed = int(config.get("seed", 0))
+        pairs = synthetic_pairs(count, seed, model.joint_set)
+        keypoints = normalized_keypoints(model, pairs.joints_2d)
+        what = f"synthetic 2D poses (seed {seed}); {choice.origin}"
+        return LiftCalibration(keypoints, f"synthetic-pairs-seed{seed}-n{count}", "synthetic 2D poses", what)
+    table = training_part(read_train_split(choice, config, tables))
+    pairs = pairs_from_annotations(table, model.joint_set).complete()
+    picks = evenly_spaced(len(pairs), count)
+    if len(picks) < MIN_SAMPLES:
+        raise MhpError(
+            f"{choice.name} {choice.root} gives {len(picks)} {model.joint_set.name} poses with every joint; INT8 "
+            f"calibration needs at least {MIN_SAMPLES}: pass --calib with more data, or --calib synthetic"
+        )
+    keypoints = normalized_keypoints(model, pairs.joints_2d[picks])
+    what = f"{describe_part(table)}, {len(picks)} of {len(pairs)} 2D poses; {choice.origin}"
+    source = f"{choice.name}={choice.root}"
+    return LiftCalibration(keypoints, f"{table.name}-{table.split}-poses-n{len(picks)}", source, what)
 
 
-def lift_parity_inputs(model, samples: int) -> tuple[LiftParitySet, Reference]:
-    """Held-out synthetic pairs and the float32 torch lifter's poses on them."""
-    data = lift_parity_set(model, samples)
+def lift_parity_data(
+    choice: DataChoice, model, config: dict[str, Any], samples: int, tables: dict | None = None
+) -> LiftParitySet:
+    """Held-out poses with 3D ground truth: a dataset's held-out validation slice, or synthetic people."""
+    if choice.kind == SYNTHETIC:
+        data = lift_parity_set(model, samples)
+        return replace(data, label=f"{data.label}; {choice.origin}")
+    if samples < 1:
+        raise MhpError("--parity-samples must be at least 1")
+    val = held_out_part(read_train_split(choice, config, tables))
+    pairs = pairs_from_annotations(val, model.joint_set).complete()
+    picks = evenly_spaced(len(pairs), samples)
+    if len(picks) == 0:
+        raise MhpError(
+            f"{choice.name} {choice.root}: no held-out pose has every {model.joint_set.name} joint; "
+            "pass --parity-data synthetic"
+        )
+    label = f"{val.name} {describe_slice(val)}, {len(picks)} of {len(pairs)} poses; {choice.origin}"
+    uv = normalized_keypoints(model, pairs.joints_2d[picks])
+    return LiftParitySet(uv, pairs.joints_3d[picks], model.joint_set, label)
+
+
+def lift_parity_inputs(
+    choice: DataChoice, model, config: dict[str, Any], samples: int, tables: dict | None = None
+) -> tuple[LiftParitySet, Reference]:
+    """Held-out poses (:func:`lift_parity_data`) and the float32 torch lifter's poses on them."""
+    data = lift_parity_data(choice, model, config, samples, tables)
     return data, reference_outputs(TorchLiftRunner(model), data)
 
 
@@ -232,7 +289,7 @@ def convert_lifter(saved_model: Path, precision: str, num_joints: int, calibrati
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions([graph.get_concrete_function()], loaded)
     if precision == "int8" and (calibration is None or len(calibration) == 0):
-        raise MhpError("full INT8 needs calibration poses; keep the synthetic default (--calib-samples)")
+        raise MhpError("full INT8 needs calibration poses; pass --calib NAME=ROOT or synthetic")
     samples = calibration.astype(np.float32) if precision == "int8" else None
     return tflite_export.convert_at_precision(tf, converter, precision, samples)
 

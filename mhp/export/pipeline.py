@@ -16,22 +16,15 @@ from typing import Any
 
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
-from mhp.eval.parity import (
-    HELD_OUT_SEED,
-    LiftParitySet,
-    ParitySet,
-    Reference,
-    compare,
-    parity_set,
-    reference_outputs,
-)
+from mhp.eval.parity import LiftParitySet, ParitySet, Reference, compare, reference_outputs
 from mhp.export import coreml as coreml_export
 from mhp.export import lifter as lifter_export
 from mhp.export import tflite as tflite_export
-from mhp.export.calibration import CalibrationSet, folder_calibration, synthetic_calibration, synthetic_scenes
+from mhp.export.calibration import CalibrationSet
 from mhp.export.contract import input_contract
 from mhp.export.graph import ExportModule
 from mhp.export.onnx import INPUT_NAME, export_onnx
+from mhp.export.sources import DataChoice, calibration_choice, image_calibration, image_parity_set, parity_choice
 from mhp.models import model_task
 from mhp.models.checkpoint import load_checkpoint_and_config
 from mhp.models.runner import TorchRunner
@@ -175,40 +168,37 @@ def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact:
 
 
 def gate(
-    path: Path, manifest: ExportManifest, reference: Reference | None, data: ParitySet | None, threads: int
+    path: Path, manifest: ExportManifest, reference: Reference | None, data: ParitySet | None, threads: int, label: str
 ) -> dict:
+    """The parity report of one artifact; ``label`` says which held-out data it ran on."""
     if data is None or reference is None:
         return {"status": "skipped (--no-check)", "passed": None}
     try:
         candidate = load_runner(path, threads=threads, manifest=manifest)
     except RuntimeUnavailableError as exc:
-        return {"status": "not run: needs macOS", "passed": None, "reason": str(exc)}
+        return {"status": "not run: needs macOS", "passed": None, "reason": str(exc), "data": label}
     report = compare(reference, candidate, data, data.budgets[manifest.precision])
-    return {**report, "status": "passed" if report["passed"] else "FAILED"}
-
-
-def parity_data(model, config: dict[str, Any], samples: int) -> ParitySet:
-    if samples < 1:
-        raise MhpError("--parity-samples must be at least 1")
-    return parity_set(model, synthetic_scenes(model, config, samples, seed=HELD_OUT_SEED))
+    return {**report, "data": label, "status": "passed" if report["passed"] else "FAILED"}
 
 
 def parity_inputs(
-    model, config: dict[str, Any], samples: int
-) -> tuple[ParitySet, Reference] | tuple[LiftParitySet, Reference]:
-    """Held-out data and the float32 torch model's outputs on it (crops for image models, 2D poses for lifters)."""
+    choice: DataChoice, model, config: dict[str, Any], samples: int, tables: dict | None = None
+) -> tuple[ParitySet | LiftParitySet, Reference, str]:
+    """Held-out data (crops for image models, 2D poses for lifters), the float32 torch model's outputs on it and
+    what the data is, in words."""
     if model_task(model.model_name) == "lift":
-        return lifter_export.lift_parity_inputs(model, samples)
-    data = parity_data(model, config, samples)
-    return data, reference_outputs(TorchRunner(model), data)
+        data, reference = lifter_export.lift_parity_inputs(choice, model, config, samples, tables)
+        return data, reference, data.label
+    data, label = image_parity_set(choice, model, config, samples, tables)
+    return data, reference_outputs(TorchRunner(model), data), label
 
 
-def calibration_for(cfg: ExportConfig, model, config: dict[str, Any]) -> CalibrationSet | lifter_export.LiftCalibration:
+def calibration_for(
+    choice: DataChoice, cfg: ExportConfig, model, config: dict[str, Any], tables: dict | None = None
+) -> CalibrationSet | lifter_export.LiftCalibration:
     if model_task(model.model_name) == "lift":
-        return lifter_export.lift_calibration(cfg, model, config)
-    if cfg.calib:
-        return folder_calibration(cfg.calib, model.input_size)
-    return synthetic_calibration(model, config, cfg.calib_samples)
+        return lifter_export.lift_calibration(choice, model, config, cfg.calib_samples, tables)
+    return image_calibration(choice, model, config, cfg.calib_samples, tables)
 
 
 def write_artifact(
@@ -292,10 +282,18 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
         cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
-    calibration = (
-        calibration_for(cfg, model, config) if any(p == "int8" and f.name == "tflite" for f, p in pairs) else None
-    )
-    data, reference = (None, None) if cfg.no_check else parity_inputs(model, config, cfg.parity_samples)
+    calibrate = any(p == "int8" and f.name == "tflite" for f, p in pairs)
+    calib_choice = calibration_choice(cfg.calib, config) if calibrate else None  # both checked before any work
+    check_choice = None if cfg.no_check else parity_choice(cfg.parity_data, config)
+    tables: dict = {}  # a dataset's training split, read once for calibration and parity
+    calibration = None if calib_choice is None else calibration_for(calib_choice, cfg, model, config, tables)
+    if calibration is not None:
+        log(f"calibration: {calibration.description}")
+    data, reference, label = None, None, ""
+    if check_choice is not None:
+        data, reference, label = parity_inputs(check_choice, model, config, cfg.parity_samples, tables)
+        log(f"parity: {label}")
+    tables.clear()  # the parity set keeps only its slice
     names = [artifact_name(model.model_name, precision, fmt.suffix) for fmt, precision in pairs]
     results = []
     with export_lock(out), staging_folder(out, [*names, *(n + ".json" for n in names), REPORT]) as stage:
@@ -317,7 +315,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
                 results.append(failed_export(path, fmt, precision, exc, started))
                 log(f"FAILED to write {path}: {results[-1]['parity']['failures'][0]}")
                 continue
-            parity = gate(staged, manifest, reference, data, cfg.threads)
+            parity = gate(staged, manifest, reference, data, cfg.threads, label)
             staged_manifest = write_manifest(staged, replace(manifest, parity=parity))
             replace_path(staged, path)  # everything that takes space is written; two renames move it in
             replace_path(staged_manifest, manifest_path(path))
@@ -357,8 +355,9 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
             f"{path.name} is a {manifest.task} artifact but {checkpoint} holds {model.model_name}; "
             "pass --checkpoint with the one exported"
         )
-    data, reference = parity_inputs(model, config, cfg.parity_samples)
-    parity = gate(path, manifest, reference, data, cfg.threads)
+    choice = parity_choice(cfg.parity_data, config)
+    data, reference, label = parity_inputs(choice, model, config, cfg.parity_samples)
+    parity = gate(path, manifest, reference, data, cfg.threads, label)
     with export_lock(path.parent):
         check_artifact_matches(path, manifest)  # not replaced by an export while the gate ran
         write_manifest(path, replace(manifest, parity=parity))

@@ -104,7 +104,7 @@ def convert_saved_model(
     samples = None
     if precision == "int8":
         if calibration is None or len(calibration) == 0:
-            raise MhpError("full INT8 needs calibration crops; pass --calib DIR or keep the synthetic default")
+            raise MhpError("full INT8 needs calibration crops; pass --calib NAME=ROOT, DIR or synthetic")
         samples = calibration.astype(np.float32)
         # One black and one white pixel pin the input range to 0-255: the uint8 input then takes raw pixels
         # (scale 1, zero point 0) instead of whatever range the calibration crops happen to span.
