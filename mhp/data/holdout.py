@@ -13,6 +13,7 @@ subjects, so this slice tracks fitting rather than generalisation; MuPoTS-3D sta
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,6 +24,14 @@ HELD_OUT_SUBACTION = 2
 MUCO_EVERY = 30
 HOLDOUT_DATASETS = ("h36m", "muco")
 _SEQUENCE = re.compile(r"s_(\d+)_act_(\d+)_subact_(\d+)_ca_\d+")
+
+
+def default_validation(entries: Sequence[str], *, lift: bool) -> str:
+    """The entry a run validates on without ``--val-data``: an image model's first 3D entry, a lifter's first
+    Human3.6M or MuCo entry (else synthetic people)."""
+    if lift:
+        return next((e for e in entries if e.partition("=")[0].strip().lower() in HOLDOUT_DATASETS), "synthetic")
+    return entries[0] if entries else "synthetic"
 
 
 def h36m_recordings(table: Annotations) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from mhp.data import dataset_info, read_dataset
 from mhp.data.annotations import Annotations
-from mhp.data.holdout import HOLDOUT_DATASETS, describe_slice, validation_mask
+from mhp.data.holdout import HOLDOUT_DATASETS, default_validation, describe_slice, validation_mask
 from mhp.errors import MhpError
 from mhp.eval.parity import HELD_OUT_SEED, ParitySet, parity_set
 from mhp.export.calibration import (
@@ -71,10 +71,8 @@ def validation_entry(config: dict[str, Any]) -> str:
     val_data = config.get("val_data")
     if val_data and str(val_data).strip().lower() != "none":
         return str(val_data)
-    if config.get("task") == "lift":
-        entries = training_entries(config)
-        return next((e for e in entries if split_entry(e)[0] in HOLDOUT_DATASETS), SYNTHETIC)
-    return (list(config.get("data_3d") or []) or [SYNTHETIC])[0]
+    lift = config.get("task") == "lift"
+    return default_validation(training_entries(config) if lift else list(config.get("data_3d") or []), lift=lift)
 
 
 def flag_choice(value: str, flag: str, datasets: tuple[str, ...], config: dict[str, Any]) -> DataChoice:

@@ -19,7 +19,7 @@ from mhp.config import TrainConfig
 from mhp.data import dataset_info, read_dataset
 from mhp.data.annotations import Annotations, Record
 from mhp.data.dataset import CropConfig, PoseDataset, Source
-from mhp.data.holdout import HOLDOUT_DATASETS, describe_slice, split_validation
+from mhp.data.holdout import HOLDOUT_DATASETS, default_validation, describe_slice, split_validation
 from mhp.data.io import DatasetError
 from mhp.data.mix import MixedDataset
 from mhp.data.synthetic import VAL_SEED_OFFSET, SyntheticHumans
@@ -80,9 +80,10 @@ def _source(entry: str, tables: dict[str, Annotations], cfg: TrainConfig, joint_
     return tables[entry]
 
 
-def validation_entry(val_data: str | None, entries: tuple[str, ...]) -> str | None:
-    """The set to validate on: ``val_data``, else the first 3D entry; None for ``none``. Refuses test sets."""
-    entry = entries[0] if val_data is None else val_data
+def validation_entry(val_data: str | None, entries: tuple[str, ...], *, lift: bool = False) -> str | None:
+    """The set to validate on: ``val_data``, else the default (``default_validation``); None for ``none``.
+    Refuses test sets."""
+    entry = default_validation(entries, lift=lift) if val_data is None else val_data
     if entry.strip().lower() == NO_VALIDATION:
         return None
     name, _ = parse_entry(entry)

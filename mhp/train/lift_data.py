@@ -16,7 +16,7 @@ import numpy as np
 from mhp.config import TrainConfig
 from mhp.data import dataset_info
 from mhp.data.annotations import Annotations
-from mhp.data.holdout import HOLDOUT_DATASETS, describe_slice
+from mhp.data.holdout import describe_slice
 from mhp.data.io import DatasetError
 from mhp.data.lift_pairs import PosePairs, pairs_from_annotations, synthetic_pairs
 from mhp.data.synthetic import VAL_SEED_OFFSET
@@ -86,8 +86,7 @@ def concat_pairs(parts: list[PosePairs], joint_set: JointSet, keep_3d: bool) -> 
 def build_lift_data(cfg: TrainConfig) -> LiftData:
     entries = lift_entries(cfg)
     joint_set = lift_joint_set(cfg, entries)
-    default_val = next((e for e in entries if parse_entry(e)[0] in HOLDOUT_DATASETS), SYNTHETIC)
-    val_entry = validation_entry(cfg.val_data or default_val, entries)
+    val_entry = validation_entry(cfg.val_data, entries, lift=True)
     if val_entry is None:
         raise DatasetError("a lifter run validates every epoch; pass --val-data h36m=ROOT, muco=ROOT or synthetic")
     tables, val_table = read_training_tables(entries, val_entry, cfg.protocol)
