@@ -61,9 +61,9 @@ class PoseDataset(Dataset):
     position in the epoch the sample is read for (the dataset index, or the mixed index of
     :class:`~mhp.data.mix.MixedDataset`, which reads a sample of the shorter group several times an epoch).
     Reproducible, different every epoch (call :meth:`set_epoch`) and every repeat, and independent of worker
-    count and rank. An image that cannot be read is
-    replaced by the next readable one and reported in the sample (``failed``: its path, ``failures``: how many
-    were skipped) so the training loop can count it; :class:`FailureMonitor` stops the run past 1 %.
+    count and rank. An image that cannot be read is replaced by the next readable one and reported in the sample
+    (``failed``: its path, ``failures``: how many were skipped) so the training loop can count it;
+    :class:`FailureMonitor` stops the run past 1 %.
     """
 
     def __init__(
