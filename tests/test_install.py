@@ -25,6 +25,7 @@ from mhp.cli.train import parse_config as parse_train
 from mhp.config.recipes import recipe_names
 from mhp.config.resolve import config_dict
 from mhp.data.synthetic import SyntheticHumans
+from mhp.infer.blazepose import BUNDLED
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -191,7 +192,12 @@ def test_the_runtime_extra_alone_runs_an_exported_tflite(wheel, small_relu_expor
     image = tmp_path / "person.png"
     cv2.imwrite(str(image), SyntheticHumans(1, seed=11, image_size=(256, 192)).load_image(0))
     model = small_relu_export[0] / "lpski_int8.tflite"
-    run([venv / "bin" / "mhp-infer", image, "--model", model, "--out", tmp_path / "runtime"], cwd=tmp_path)
+    infer = [venv / "bin" / "mhp-infer", image, "--model", model, "--out", tmp_path / "runtime"]
+    missing = run(infer, cwd=tmp_path, returncode=1)
+    assert "pose_detection.tflite is missing; run make detector" in missing.stderr  # one line, naming the fix
+    (venv / "share" / "mhp").mkdir(parents=True)
+    shutil.copy(BUNDLED, venv / "share" / "mhp" / BUNDLED.name)  # what make detector does for .venv
+    run(infer, cwd=tmp_path)
     assert infer_main([str(image), "--model", str(model), "--out", str(tmp_path / "full")]) == 0
     alone = json.loads((tmp_path / "runtime" / "person.json").read_text())
     full = json.loads((tmp_path / "full" / "person.json").read_text())

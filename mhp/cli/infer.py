@@ -23,7 +23,8 @@ HELP = {
     ' [{"id": ..., "keypoints": [[x, y, score], ...]}]} (README: Inference)',
     "runtime": "litert, onnxruntime, coreml or torch (default: the file's own)",
     "boxes": 'JSON person boxes: [[x, y, w, h], ...] for all, or {"image.jpg" or frame index: [[x, y, w, h]]}',
-    "detector": "JSON declaring an ONNX/TFLite person detector: model, input_size, output format (none bundled)",
+    "detector": "person detector: blazepose (bundled: MediaPipe's pose_detection.tflite, make detector), none (a "
+    "centred box), a JSON declaring an ONNX/TFLite detector, or a .tflite in BlazePose's format",
     "focal": "focal length in pixels (default: EXIF 35 mm equivalent, else --fov)",
     "fov": "horizontal field of view in degrees when the focal length is unknown",
     "root_depth": "root joint depth in mm (default: RootNet's k-value from the box and focal length)",

@@ -343,7 +343,7 @@ class InferConfig:
     keypoints: str | None = None  # JSON of 2D joints to lift with a LIFT_MLP model instead of images
     runtime: str | None = None  # default: the artifact's own (litert, onnxruntime, coreml; torch for checkpoints)
     boxes: str | None = None  # JSON: [[x, y, w, h], ...] or {"image.jpg" or frame index: [[x, y, w, h], ...]}
-    detector: str | None = None  # JSON declaring an ONNX / TFLite person detector (mhp/infer/detector.py)
+    detector: str = "blazepose"  # the bundled one, none, a JSON-declared one, or a BlazePose-format .tflite
     focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree horizontal FOV
     fov: float = 65.0  # horizontal field of view (degrees) used when neither --focal nor EXIF is known
     root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length

@@ -1,5 +1,6 @@
 """Person detectors are pluggable: any callable ``image -> [x, y, w, h] boxes``, or any ONNX / TFLite detector
-described by a small JSON file declaring its input and output format. None is bundled.
+described by a small JSON file declaring its input and output format. The bundled one, MediaPipe's BlazePose
+detector, is in ``mhp.infer.blazepose``.
 
 Declared formats (boxes after non-maximum suppression, one row per box, any leading batch axis of 1):
 ``xyxy_score`` (x1, y1, x2, y2, score) and ``xyxy_score_class`` (..., class id); coordinates in the

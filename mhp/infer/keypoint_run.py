@@ -23,7 +23,7 @@ def run_keypoints(cfg: InferConfig) -> Path:
     """Lift every pose of ``cfg.keypoints`` with the lifter ``cfg.model``; returns the JSON written."""
     if cfg.input:
         raise MhpError(f"pass either an INPUT ({cfg.input}) for an image model or --keypoints for a lifter, not both")
-    if cfg.boxes or cfg.detector:
+    if cfg.boxes or cfg.detector != InferConfig.detector:
         raise MhpError("--boxes and --detector find people in images; drop them with --keypoints")
     if not cfg.model:
         raise MhpError("--keypoints needs --model: a 2D->3D lifter (a LIFT_MLP checkpoint, or its export)")

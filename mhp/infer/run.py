@@ -10,6 +10,7 @@ import numpy as np
 
 from mhp.config import InferConfig
 from mhp.errors import MhpError
+from mhp.infer.blazepose import BlazePoseDetector
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
@@ -57,6 +58,17 @@ def overlay(image: np.ndarray, people: list[PersonPose], predictor: Predictor) -
     return canvas
 
 
+def person_detector(name: str, threads: int) -> PersonDetector | None:
+    """``blazepose`` (the bundled detector), ``none``, a JSON-declared detector or a BlazePose-format ``.tflite``."""
+    if name == "none":
+        return None
+    if name == "blazepose":
+        return BlazePoseDetector(threads=threads)
+    if name.endswith(".tflite"):
+        return BlazePoseDetector(name, threads=threads)
+    return ModelDetector(read_detector_spec(name), threads)
+
+
 def image_boxes(given, detector: PersonDetector | None, image: DecodedImage) -> tuple[list | None, str]:
     """The boxes for one image (original pixels) and where they came from: given, detected, or None (centred)."""
     if given is not None:
@@ -64,7 +76,7 @@ def image_boxes(given, detector: PersonDetector | None, image: DecodedImage) -> 
     if detector is not None:
         found = [image.to_original_box(box) for box in detector(image.rgb)]
         return (found, "detector") if found else (None, "centred (the detector found no one)")
-    return None, "centred (no boxes given)"
+    return None, "centred (no boxes given, --detector none)"
 
 
 def in_decoded_pixels(person: PersonPose, image: DecodedImage) -> PersonPose:
@@ -197,7 +209,7 @@ def run_infer(cfg: InferConfig) -> list[Path]:
     source = Path(cfg.input)
     kind = input_kind(source)
     table = read_boxes(cfg.boxes) if cfg.boxes else None
-    detector = ModelDetector(read_detector_spec(cfg.detector), cfg.threads) if cfg.detector else None
+    detector = person_detector(cfg.detector, cfg.threads)
     predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
     if predictor.lifter is not None:
         raise MhpError(

@@ -48,14 +48,14 @@ def test_images_give_json_overlay_and_3d_plot(small_relu_export, media, tmp_path
     export, _ = small_relu_export
     out = tmp_path / "out"
     argv = [str(media / "images"), "--model", str(export / "lpski_int8.tflite"), "--boxes", str(media / "boxes.json")]
-    assert infer_main([*argv, "--out", str(out), "--focal", "300"]) == 0
+    assert infer_main([*argv, "--out", str(out), "--focal", "300", "--detector", "none"]) == 0
     for i in range(3):
         document = json.loads((out / f"scene{i}.json").read_text())
         assert document["format_name"] == "mhp-infer"
         assert document["kind"] == "image"
         assert document["intrinsics"] == {"focal_px": [300.0, 300.0], "principal_px": [128.0, 96.0], "source": "given"}
         frame = document["frames"][0]
-        assert frame["box_source"] == ("given" if i < 2 else "centred (no boxes given)")
+        assert frame["box_source"] == ("given" if i < 2 else "centred (no boxes given, --detector none)")
         (person,) = frame["people"]
         assert set(person) == PEOPLE_KEYS
         assert np.asarray(person["joints_cam_mm"]).shape == (18, 3)
@@ -74,7 +74,7 @@ def test_video_keeps_its_frame_rate_and_tracks_the_person(small_relu_export, med
     export, _ = small_relu_export
     out = tmp_path / "out"
     argv = [str(media / "clip.mp4"), "--model", str(export / "lpski_fp32.onnx"), "--out", str(out), "--no-smooth"]
-    assert infer_main(argv) == 0
+    assert infer_main([*argv, "--detector", "none"]) == 0  # the tracker alone, from the centred box
     document = json.loads((out / "clip.json").read_text())
     assert document["kind"] == "video"
     assert document["fps"] == pytest.approx(12.0)

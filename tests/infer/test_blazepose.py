@@ -1,0 +1,147 @@
+"""The bundled person detector: MediaPipe's anchors, decoding, weighted suppression and letterbox, checked by hand,
+and the real model on real photos (Debian's opencv-doc) against boxes labelled by hand."""
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mhp.errors import MhpError
+from mhp.infer.blazepose import (
+    BUNDLED,
+    NUM_ANCHORS,
+    BlazePoseDetector,
+    Detection,
+    body_box,
+    decode,
+    detections_from_outputs,
+    letterbox,
+    remove_letterbox,
+    ssd_anchors,
+    weighted_suppression,
+)
+
+PHOTOS = Path(__file__).resolve().parents[2] / ".tools" / "opencv-doc"
+ON_CI = os.environ.get("CI") == "true"
+# People at least half visible, labelled by hand as [x, y, w, h] from the top of the hair to the lowest visible
+# point and from hand to hand (basketball1's man on the right is cut at the waist: less than half of him shows).
+PEOPLE = {
+    "basketball1.png": [[35, 80, 132, 398]],
+    "basketball2.png": [[38, 78, 137, 400], [430, 25, 210, 455]],
+    "messi5.jpg": [[70, 62, 388, 274]],
+    "fruits.jpg": [],
+    "box.png": [],
+    "starry_night.jpg": [],
+}
+
+
+def test_anchors_follow_the_pose_detection_graph():
+    anchors = ssd_anchors()
+    assert anchors.shape == (NUM_ANCHORS, 2) == (28 * 28 * 2 + 14 * 14 * 2 + 7 * 7 * 6, 2)
+    np.testing.assert_allclose(anchors[0], [0.5 / 28, 0.5 / 28])
+    np.testing.assert_allclose(anchors[1], anchors[0])  # two anchors per cell on the stride-8 layer
+    np.testing.assert_allclose(anchors[2], [1.5 / 28, 0.5 / 28])  # x runs fastest
+    np.testing.assert_allclose(anchors[28 * 2], [0.5 / 28, 1.5 / 28])
+    np.testing.assert_allclose(anchors[1568], [0.5 / 14, 0.5 / 14])  # the stride-16 layer starts
+    np.testing.assert_allclose(anchors[1568 + 392], [0.5 / 7, 0.5 / 7])  # the three stride-32 layers, merged
+    np.testing.assert_allclose(anchors[1568 + 392 + 5], [0.5 / 7, 0.5 / 7])  # six anchors in that cell
+    np.testing.assert_allclose(anchors[-1], [6.5 / 7, 6.5 / 7])
+
+
+def test_decoding_is_relative_to_the_anchor_in_input_pixels():
+    anchors = ssd_anchors()
+    raw = np.zeros((NUM_ANCHORS, 12))
+    logits = np.full((NUM_ANCHORS, 1), -50.0)
+    k = 1568 + 3 * 2  # stride-16 cell (3, 0): centre (3.5 / 14, 0.5 / 14)
+    raw[k, :4] = [22.4, -11.2, 44.8, 89.6]  # x, y offsets, then w, h (x first: reverse_output_order)
+    raw[k, 4:] = [0, 0, 11.2, 0, 0, 22.4, -5.6, -5.6]
+    logits[k] = 2.0
+    scores, boxes, keypoints = decode(raw, logits, anchors, min_score=0.5)
+    assert scores == pytest.approx([1 / (1 + np.exp(-2.0))])
+    centre = np.array([3.5 / 14 + 0.1, 0.5 / 14 - 0.05])
+    half = np.array([0.1, 0.2])  # w / 2, h / 2
+    np.testing.assert_allclose(boxes[0], np.concatenate([centre - half, centre + half]))
+    anchor = np.array([3.5 / 14, 0.5 / 14])
+    np.testing.assert_allclose(keypoints[0], anchor + np.array([[0, 0], [0.05, 0], [0, 0.1], [-0.025, -0.025]]))
+    logits[k] = 1e6  # clipped to 100 before the sigmoid: no overflow
+    assert decode(raw, logits, anchors, min_score=0.5)[0] == pytest.approx([1.0])
+    assert len(decode(raw, np.full((NUM_ANCHORS, 1), -1.4), anchors, min_score=0.2)[0]) == 0  # sigmoid 0.198
+
+
+def test_weighted_suppression_merges_overlaps_and_keeps_the_rest():
+    boxes = np.array([[0.0, 0.0, 1.0, 1.0], [0.1, 0.0, 1.1, 1.0], [3.0, 3.0, 4.0, 4.0]])
+    keypoints = np.stack([np.full((4, 2), v) for v in (0.0, 1.0, 9.0)])
+    merged = weighted_suppression(np.array([0.6, 0.9, 0.7]), boxes, keypoints)
+    assert [score for score, _, _ in merged] == [0.9, 0.7]  # best first, the group keeps its best score
+    np.testing.assert_allclose(merged[0][1], (0.6 * boxes[0] + 0.9 * boxes[1]) / 1.5)
+    np.testing.assert_allclose(merged[0][2], np.full((4, 2), 0.9 / 1.5))
+    np.testing.assert_allclose(merged[1][1], boxes[2])
+    apart = np.array([[0.0, 0.0, 1.0, 1.0], [0.6, 0.0, 1.6, 1.0]])  # IoU 0.4 / 1.6 = 0.25: below 0.3, both kept
+    assert len(weighted_suppression(np.array([0.9, 0.8]), apart, keypoints[:2])) == 2
+    point = np.array([[0.5, 0.5, 0.5, 0.5]])  # an empty box overlaps nothing, not even itself: still one detection
+    assert len(weighted_suppression(np.array([0.9]), point, keypoints[:1])) == 1
+
+
+def test_the_letterbox_keeps_the_aspect_and_maps_points_back():
+    image = np.zeros((480, 640, 3), np.uint8)
+    image[100, 200] = 255
+    tensor, padding = letterbox(image)
+    assert tensor.shape == (1, 224, 224, 3)
+    assert tensor.min() == -1.0  # black pixels; the padding rows are 0 (the graph's BORDER_ZERO)
+    assert np.all(tensor[0, :28] == 0) and np.all(tensor[0, -28:] == 0)  # noqa: PT018 (one statement: 168 rows)
+    np.testing.assert_allclose(padding, [0, 28 / 224, 0, 28 / 224])
+    on_input = np.array([200 * 0.35 / 224, (28 + 100 * 0.35) / 224])  # the pixel, scaled by 224 / 640
+    np.testing.assert_allclose(remove_letterbox(on_input, padding) * [640, 480], [200, 100], atol=1e-9)
+
+
+def test_detections_come_back_in_image_pixels():
+    raw = np.zeros((NUM_ANCHORS, 12))
+    logits = np.full((NUM_ANCHORS, 1), -50.0)
+    logits[0] = 5.0  # anchor (0.5 / 28, 0.5 / 28): a zero-size box and keypoints there
+    _, padding = letterbox(np.zeros((480, 640, 3), np.uint8))
+    (person,) = detections_from_outputs(raw, logits, padding, (640, 480), min_score=0.5)
+    expected = remove_letterbox(np.array([0.5 / 28, 0.5 / 28]), padding) * [640, 480]
+    np.testing.assert_allclose(person.box[:2], expected)
+    np.testing.assert_allclose(person.keypoints, np.tile(expected, (4, 1)))
+
+
+def test_the_body_box_is_the_enlarged_square_around_the_body_circle():
+    detection = Detection(0.9, np.zeros(4), np.array([[100.0, 200.0], [100.0, 120.0], [0, 0], [0, 0]]))
+    np.testing.assert_allclose(body_box(detection, margin=1.0), [20, 120, 160, 160])
+    np.testing.assert_allclose(body_box(detection), [0, 100, 200, 200])
+
+
+def test_a_missing_or_foreign_detector_file_is_one_line(tmp_path):
+    with pytest.raises(MhpError, match=r"person detector .*nothing.tflite is missing; check the path"):
+        BlazePoseDetector(tmp_path / "nothing.tflite")
+    other = tmp_path / "other.tflite"
+    other.write_bytes(b"not the detector")
+    with pytest.raises(MhpError, match=r"is not MediaPipe 0.10.21's pose_detection.tflite .*make detector"):
+        BlazePoseDetector(other)
+
+
+def covered(box: np.ndarray, person: list[float]) -> float:
+    """The share of ``person`` inside ``box`` (both ``[x, y, w, h]``)."""
+    low = np.maximum(box[:2], person[:2])
+    high = np.minimum(box[:2] + box[2:], np.add(person[:2], person[2:]))
+    return float(np.prod(np.clip(high - low, 0, None)) / (person[2] * person[3]))
+
+
+@pytest.fixture(scope="module")
+def real_detector():
+    if not (BUNDLED.is_file() and (PHOTOS / ".done").is_file()):
+        if ON_CI:
+            pytest.fail(f"{BUNDLED} or {PHOTOS} is missing on CI: make test runs make detector photos")
+        pytest.skip("run make detector photos for the real-photo tests")
+    return BlazePoseDetector()
+
+
+@pytest.mark.parametrize("name", sorted(PEOPLE))
+def test_every_labelled_person_is_found_and_nobody_else(real_detector, name):
+    image = cv2.imread(str(PHOTOS / name))[..., ::-1].copy()
+    boxes = real_detector(image)
+    assert len(boxes) == len(PEOPLE[name])  # one box per person; none on the photos without people
+    for person in PEOPLE[name]:
+        assert max(covered(box, person) for box in boxes) >= 0.8  # measured 0.91-1.0
