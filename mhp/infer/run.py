@@ -24,6 +24,7 @@ from mhp.util.image_file import DecodedImage, read_image
 from mhp.util.optional import MissingDependencyError
 
 FORMAT, VERSION = "mhp-infer", 1
+NOBODY = "detector: nobody here"  # no person is written or drawn
 
 
 def camera_for(cfg: InferConfig, width: int, height: int, image_path: Path | None) -> Intrinsics:
@@ -70,12 +71,13 @@ def person_detector(name: str, threads: int) -> PersonDetector | None:
 
 
 def image_boxes(given, detector: PersonDetector | None, image: DecodedImage) -> tuple[list | None, str]:
-    """The boxes for one image (original pixels) and where they came from: given, detected, or None (centred)."""
+    """The boxes for one image (original pixels) and where they came from: given, detected ([]: nobody is there),
+    or None (the centred box)."""
     if given is not None:
         return given, "given"
     if detector is not None:
         found = [image.to_original_box(box) for box in detector(image.rgb)]
-        return (found, "detector") if found else (None, "centred (the detector found no one)")
+        return (found, "detector") if found else ([], NOBODY)
     return None, "centred (no boxes given, --detector none)"
 
 
@@ -132,14 +134,22 @@ def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
         lost = True
         for index, t, frame in video.frames(cfg.max_frames):
             given = boxes_for(table, str(index))
+            nobody = False
             if given is None and lost and detector is not None:  # (re)start the track where a person is
                 found = detector(frame)
                 tracker.box = found[0] if found else tracker.box
+                nobody = not found
             boxes, source = (given, "given") if given is not None else ([tracker.box], "tracked")
+            if nobody:
+                boxes, source = [], NOBODY
             people = predictor.predict(frame, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
-            lost = given is None and bool(people) and tracker.update(people[0].joints_img, people[0].confidence)
+            lost = nobody or (
+                given is None and bool(people) and tracker.update(people[0].joints_img, people[0].confidence)
+            )
             if lost:
-                source = "tracked (lost: re-initialised to the centred box)"
+                if not nobody:
+                    again = "the detector looks again" if detector is not None else "re-initialised to the centred box"
+                    source = f"tracked (lost: {again})"
                 for f in filters.values():
                     f.reset()
             if cfg.smooth and len(people) == 1:

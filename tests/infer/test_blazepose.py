@@ -1,6 +1,7 @@
 """The bundled person detector: MediaPipe's anchors, decoding, weighted suppression and letterbox, checked by hand,
 and the real model on real photos (Debian's opencv-doc) against boxes labelled by hand."""
 
+import json
 import os
 from pathlib import Path
 
@@ -145,3 +146,33 @@ def test_every_labelled_person_is_found_and_nobody_else(real_detector, name):
     assert len(boxes) == len(PEOPLE[name])  # one box per person; none on the photos without people
     for person in PEOPLE[name]:
         assert max(covered(box, person) for box in boxes) >= 0.8  # measured 0.91-1.0
+
+
+def test_mhp_infer_writes_one_record_per_person_and_none_for_an_empty_photo(real_detector, small_relu_export, tmp_path):
+    from mhp.cli.infer import main as infer_main
+
+    model = str(small_relu_export[0] / "lpski_int8.tflite")
+    for name, people in (("basketball2.png", 2), ("fruits.jpg", 0)):
+        out = tmp_path / name
+        assert infer_main([str(PHOTOS / name), "--model", model, "--out", str(out), "--no-plot"]) == 0
+        (frame,) = json.loads((out / f"{Path(name).stem}.json").read_text())["frames"]
+        assert len(frame["people"]) == people
+        assert frame["box_source"] == ("detector" if people else "detector: nobody here")
+    drawn = cv2.imread(str(tmp_path / "fruits.jpg" / "fruits_overlay.jpg")).astype(float)
+    original = cv2.imread(str(PHOTOS / "fruits.jpg")).astype(float)
+    assert np.abs(drawn - original).mean() < 2.0  # JPEG noise only: no skeleton, no box drawn
+
+
+def test_a_video_without_people_has_no_person_in_any_frame(real_detector, small_relu_export, tmp_path):
+    from mhp.cli.infer import main as infer_main
+
+    still = cv2.imread(str(PHOTOS / "fruits.jpg"))
+    clip = tmp_path / "fruits.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (still.shape[1], still.shape[0]))
+    for _ in range(3):
+        writer.write(still)
+    writer.release()
+    model = str(small_relu_export[0] / "lpski_fp32.onnx")
+    assert infer_main([str(clip), "--model", model, "--out", str(tmp_path / "out"), "--no-plot"]) == 0
+    frames = json.loads((tmp_path / "out" / "fruits.json").read_text())["frames"]
+    assert [(f["box_source"], f["people"]) for f in frames] == [("detector: nobody here", [])] * 3
