@@ -18,6 +18,7 @@ from mhp.infer.draw import draw_box, draw_skeleton, plot_3d
 from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, write_image
 from mhp.infer.predictor import PersonPose, Predictor
 from mhp.infer.smoothing import OneEuroFilter
+from mhp.infer.tracking import Tracks
 from mhp.util import image_file
 from mhp.util.fileio import write_json
 from mhp.util.image_file import DecodedImage, read_image
@@ -123,40 +124,38 @@ def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
     document = result_document(cfg, predictor, "video", (video.width, video.height), intrinsics)
     document["fps"] = video.fps
     document["smoothing"] = {"one_euro": cfg.smooth, "min_cutoff_hz": cfg.min_cutoff, "beta": cfg.beta}
-    tracker = BoxTracker(video.width, video.height, cfg.track_confidence)
-    filters = {"img": OneEuroFilter(cfg.min_cutoff, cfg.beta), "cam": OneEuroFilter(cfg.min_cutoff, cfg.beta)}
     size = (video.width, video.height)
+    tracker = BoxTracker(video.width, video.height, cfg.track_confidence)  # one person, without a detector
+    tracks = None if detector is None else Tracks(detector, size, min_confidence=cfg.track_confidence)
+    filters: dict[int, dict[str, OneEuroFilter]] = {}  # per track id
     writer = VideoWriter(out / f"{path.stem}_overlay.mp4", video.fps, size) if cfg.overlay else None
     total = min(filter(None, (video.frame_count, cfg.max_frames)), default=None)
     middle: tuple[int, list[PersonPose]] | None = None
     completed = False
     try:
-        lost = True
         for index, t, frame in video.frames(cfg.max_frames):
             given = boxes_for(table, str(index))
-            nobody = False
-            if given is None and lost and detector is not None:  # (re)start the track where a person is
-                found = detector(frame)
-                tracker.box = found[0] if found else tracker.box
-                nobody = not found
-            boxes, source = (given, "given") if given is not None else ([tracker.box], "tracked")
-            if nobody:
-                boxes, source = [], NOBODY
+            if given is None and tracks is not None:
+                ids_boxes = tracks.boxes(frame, index)
+                boxes, source = [box for _, box in ids_boxes], "tracked" if ids_boxes else NOBODY
+            else:
+                ids_boxes = [(i, None) for i in range(len(given))] if given is not None else [(0, None)]
+                boxes, source = (given, "given") if given is not None else ([tracker.box], "tracked")
             people = predictor.predict(frame, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
-            lost = nobody or (
-                given is None and bool(people) and tracker.update(people[0].joints_img, people[0].confidence)
-            )
-            if lost:
-                if not nobody:
-                    again = "the detector looks again" if detector is not None else "re-initialised to the centred box"
-                    source = f"tracked (lost: {again})"
-                for f in filters.values():
-                    f.reset()
-            if cfg.smooth and len(people) == 1:
-                people = [smoothed(people[0], filters, t, predictor.root)]
-            document["frames"].append(
-                {"index": index, "time_s": round(t, 4), "box_source": source, "people": [p.to_dict() for p in people]}
-            )
+            kept = []
+            for (track_id, _), person in zip(ids_boxes, people, strict=True):
+                if given is None and tracks is not None:
+                    if not tracks.follow(track_id, person.joints_img, person.confidence):
+                        filters.pop(track_id, None)  # not written; smoothing starts again when it is found
+                        continue
+                elif given is None and tracker.update(person.joints_img, person.confidence):
+                    source = "tracked (lost: re-initialised to the centred box)"
+                    filters.pop(track_id, None)
+                track_filters = filters.setdefault(track_id, one_euro_filters(cfg))
+                kept.append((track_id, smoothed(person, track_filters, t, predictor.root) if cfg.smooth else person))
+            people = [person for _, person in kept]
+            records = [{"track_id": track_id, **person.to_dict()} for track_id, person in kept]
+            document["frames"].append({"index": index, "time_s": round(t, 4), "box_source": source, "people": records})
             if writer is not None:
                 writer.write(overlay(frame, people, predictor))
             if total is None or index == total // 2:
@@ -181,6 +180,10 @@ def plot_people(predictor: Predictor, people: list[PersonPose], path: Path, titl
     except MissingDependencyError as exc:
         print(f"3D plot skipped: {exc} (or pass --no-plot)", file=sys.stderr)
         return None
+
+
+def one_euro_filters(cfg: InferConfig) -> dict[str, OneEuroFilter]:
+    return {"img": OneEuroFilter(cfg.min_cutoff, cfg.beta), "cam": OneEuroFilter(cfg.min_cutoff, cfg.beta)}
 
 
 def smoothed(person: PersonPose, filters: dict[str, OneEuroFilter], t: float, root: int) -> PersonPose:

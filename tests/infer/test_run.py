@@ -124,3 +124,15 @@ def test_bad_input_is_one_line(small_relu_export, media, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err, (argv, err)
         assert len(err.splitlines()) == 1, (argv, err)
+
+
+def test_video_people_keep_their_track_id_with_the_detector(small_relu_export, media, tmp_path):
+    export, _ = small_relu_export
+    out = tmp_path / "out"
+    argv = [str(media / "clip.mp4"), "--model", str(export / "lpski_fp32.onnx"), "--out", str(out), "--no-plot"]
+    assert infer_main(argv) == 0  # the bundled detector finds the synthetic person
+    frames = json.loads((out / "clip.json").read_text())["frames"]
+    ids = {person["track_id"] for frame in frames for person in frame["people"]}
+    assert len(ids) >= 1
+    assert all(frame["box_source"] in ("tracked", "detector: nobody here") for frame in frames)
+    assert all(len(frame["people"]) <= 1 for frame in frames)  # one person in the clip: never two at once
