@@ -35,9 +35,17 @@ def draw_skeleton(
     return canvas
 
 
-def draw_box(image: np.ndarray, box: np.ndarray, colour=(255, 255, 255)) -> np.ndarray:
+def track_colour(track_id: int) -> tuple[int, int, int]:
+    """A distinct, bright RGB colour per track id (hues 137.5 degrees apart)."""
+    hue = int((track_id * 137.508) % 360) // 2  # OpenCV hues are 0..179
+    return tuple(int(c) for c in cv2.cvtColor(np.uint8([[[hue, 200, 255]]]), cv2.COLOR_HSV2RGB)[0, 0])
+
+
+def draw_box(image: np.ndarray, box: np.ndarray, colour=(255, 255, 255), label: str = "") -> np.ndarray:
     x, y, w, h = np.round(box).astype(int)
-    cv2.rectangle(image, (x, y), (x + w, y + h), colour, 1, cv2.LINE_AA)
+    cv2.rectangle(image, (x, y), (x + w, y + h), colour, 1 if not label else 2, cv2.LINE_AA)
+    if label:
+        cv2.putText(image, label, (x + 3, y + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
     return image
 
 

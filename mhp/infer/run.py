@@ -14,7 +14,7 @@ from mhp.infer.blazepose import BlazePoseDetector
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
-from mhp.infer.draw import draw_box, draw_skeleton, plot_3d
+from mhp.infer.draw import draw_box, draw_skeleton, plot_3d, track_colour
 from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, write_image
 from mhp.infer.predictor import PersonPose, Predictor
 from mhp.infer.smoothing import OneEuroFilter
@@ -50,13 +50,19 @@ def result_document(cfg: InferConfig, predictor: Predictor, kind: str, size, int
     }
 
 
-def overlay(image: np.ndarray, people: list[PersonPose], predictor: Predictor) -> np.ndarray:
+def overlay(
+    image: np.ndarray, people: list[PersonPose], predictor: Predictor, track_ids: list[int] | None = None
+) -> np.ndarray:
+    """Skeletons and boxes over ``image``; with ``track_ids`` each box in its track's colour, labelled."""
     canvas = image
-    for person in people:
+    for k, person in enumerate(people):
         canvas = draw_skeleton(
             canvas, person.joints_img, person.confidence, predictor.joints["bones"], predictor.joints["names"]
         )
-        draw_box(canvas, person.box)
+        if track_ids is None:
+            draw_box(canvas, person.box)
+        else:
+            draw_box(canvas, person.box, track_colour(track_ids[k]), f"#{track_ids[k]}")
     return canvas
 
 
@@ -157,7 +163,7 @@ def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
             records = [{"track_id": track_id, **person.to_dict()} for track_id, person in kept]
             document["frames"].append({"index": index, "time_s": round(t, 4), "box_source": source, "people": records})
             if writer is not None:
-                writer.write(overlay(frame, people, predictor))
+                writer.write(overlay(frame, people, predictor, [track_id for track_id, _ in kept]))
             if total is None or index == total // 2:
                 middle = (index, people)
             progress(index + 1, total)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mhp.infer.draw import track_colour
 from mhp.infer.tracking import Tracks, overlap
 
 SIZE = (640, 480)
@@ -73,3 +74,11 @@ def test_an_unsure_pose_on_a_followed_track_is_not_written():
     ((track_id, box),) = tracks.boxes(frame, 1)
     assert not tracks.follow(track_id, joints_in(box), UNSURE)  # no detection vouches for it in this frame
     assert not tracks.follow(track_id, joints_in([700, 100, 50, 50]), CONFIDENT)  # joints outside the image
+
+
+def test_each_track_gets_its_own_overlay_colour():
+    colours = [track_colour(i) for i in range(8)]
+    assert len(set(colours)) == 8
+    distances = [np.abs(np.subtract(a, b)).sum() for i, a in enumerate(colours) for b in colours[i + 1 :]]
+    assert min(distances) > 60  # told apart at a glance
+    assert track_colour(3) == track_colour(3)
