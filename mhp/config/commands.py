@@ -344,12 +344,13 @@ class InferConfig:
     runtime: str | None = None  # default: the artifact's own (litert, onnxruntime, coreml; torch for checkpoints)
     boxes: str | None = None  # JSON: [[x, y, w, h], ...] or {"image.jpg" or frame index: [[x, y, w, h], ...]}
     detector: str = "blazepose"  # the bundled one, none, a JSON-declared one, or a BlazePose-format .tflite
+    detector_tiles: int = 1  # BlazePose: also search n x n overlapping tiles, for small people (n x n + 1 runs)
     focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree horizontal FOV
     fov: float = 65.0  # horizontal field of view (degrees) used when neither --focal nor EXIF is known
     root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length
     out: str = "runs/infer"
     threads: int = 2
-    track_confidence: float = 0.05  # videos: below this mean joint confidence the box goes back to the centre
+    track_confidence: float = 0.05  # videos: below this mean joint confidence a track is lost
     smooth: bool = True  # One-Euro filtering of the joints in videos
     min_cutoff: float = 1.0  # Hz
     beta: float = 0.05
@@ -366,6 +367,7 @@ class InferConfig:
                 "root_depth": POSITIVE,
                 "threads": THREADS,
                 "track_confidence": PROBABILITY,
+                "detector_tiles": at_least(1, 4),
                 "min_cutoff": POSITIVE,
                 "beta": at_least(0),
                 "max_frames": at_least(1),

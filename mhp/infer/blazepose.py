@@ -151,6 +151,40 @@ def detections_from_outputs(
     return people
 
 
+TILE_OVERLAP = 0.25
+
+
+def image_tiles(image: np.ndarray, n: int, overlap: float = TILE_OVERLAP) -> list[tuple[tuple[int, int], np.ndarray]]:
+    """``n`` x ``n`` tiles overlapping by ``overlap`` of a tile, with their top-left corners in the image."""
+    height, width = image.shape[:2]
+    tile_w, tile_h = width / (n - (n - 1) * overlap), height / (n - (n - 1) * overlap)
+    tiles = []
+    for row in range(n):
+        for col in range(n):
+            x, y = round(col * tile_w * (1 - overlap)), round(row * tile_h * (1 - overlap))
+            tiles.append(((x, y), np.ascontiguousarray(image[y : y + round(tile_h), x : x + round(tile_w)])))
+    return tiles
+
+
+def shifted(detection: Detection, x: float, y: float) -> Detection:
+    """A tile's detection in the image's pixels."""
+    offset = np.array([x, y], np.float64)
+    box = detection.box.copy()
+    box[:2] += offset
+    return Detection(detection.score, box, detection.keypoints + offset)
+
+
+def merge(detections: list[Detection]) -> list[Detection]:
+    """One detection per person from overlapping searches (weighted suppression on the face boxes)."""
+    if not detections:
+        return []
+    scores = np.array([d.score for d in detections])
+    corners = np.array([[*d.box[:2], *(d.box[:2] + d.box[2:])] for d in detections])
+    keypoints = np.stack([d.keypoints for d in detections])
+    merged = weighted_suppression(scores, corners, keypoints)
+    return [Detection(score, np.concatenate([box[:2], box[2:] - box[:2]]), points) for score, box, points in merged]
+
+
 def body_box(detection: Detection, margin: float = BODY_MARGIN) -> np.ndarray:
     """An upright ``[x, y, w, h]`` box around the body: the square around the detector's full-body circle (centre:
     the mid-hip keypoint; radius: its distance to the body keypoint), enlarged by ``margin``."""
@@ -163,7 +197,7 @@ class BlazePoseDetector:
     """MediaPipe's person detector on LiteRT: ``detect(image)`` gives every :class:`Detection`, calling it gives the
     body boxes (a ``PersonDetector``), best first."""
 
-    def __init__(self, path: str | Path = BUNDLED, *, threads: int = 1, min_score: float = 0.5) -> None:
+    def __init__(self, path: str | Path = BUNDLED, *, threads: int = 1, min_score: float = 0.5, tiles: int = 1) -> None:
         path = Path(path)
         if not is_file(path):
             fix = "run make detector (it unpacks it from the mediapipe wheel)" if path == BUNDLED else "check the path"
@@ -180,10 +214,19 @@ class BlazePoseDetector:
         self.input = self.interpreter.get_input_details()[0]["index"]
         outputs = {d["shape"][-1]: d["index"] for d in self.interpreter.get_output_details()}
         self.boxes_out, self.scores_out = outputs[4 + 2 * NUM_KEYPOINTS], outputs[1]
-        self.min_score = min_score
+        self.min_score, self.tiles = min_score, tiles
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        """RGB uint8 ``(H, W, 3)`` -> the people found, best first."""
+        """RGB uint8 ``(H, W, 3)`` -> the people found, best first: in the whole image and, with ``tiles`` > 1, in
+        ``tiles`` x ``tiles`` overlapping tiles too (small people), merged by weighted suppression."""
+        found = self.detect_whole(image)
+        if self.tiles == 1:
+            return found
+        for (x, y), tile in image_tiles(image, self.tiles):
+            found += [shifted(d, x, y) for d in self.detect_whole(tile)]
+        return merge(found)
+
+    def detect_whole(self, image: np.ndarray) -> list[Detection]:
         tensor, padding = letterbox(image)
         self.interpreter.set_tensor(self.input, tensor)
         self.interpreter.invoke()

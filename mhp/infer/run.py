@@ -66,14 +66,17 @@ def overlay(
     return canvas
 
 
-def person_detector(name: str, threads: int) -> PersonDetector | None:
-    """``blazepose`` (the bundled detector), ``none``, a JSON-declared detector or a BlazePose-format ``.tflite``."""
+def person_detector(name: str, threads: int, tiles: int = 1) -> PersonDetector | None:
+    """``blazepose`` (the bundled detector), ``none``, a JSON-declared detector or a BlazePose-format ``.tflite``;
+    ``tiles`` applies to BlazePose."""
     if name == "none":
         return None
     if name == "blazepose":
-        return BlazePoseDetector(threads=threads)
+        return BlazePoseDetector(threads=threads, tiles=tiles)
     if name.endswith(".tflite"):
-        return BlazePoseDetector(name, threads=threads)
+        return BlazePoseDetector(name, threads=threads, tiles=tiles)
+    if tiles != 1:
+        raise MhpError("--detector-tiles applies to the BlazePose detector, not to a declared one")
     return ModelDetector(read_detector_spec(name), threads)
 
 
@@ -228,7 +231,7 @@ def run_infer(cfg: InferConfig) -> list[Path]:
     source = Path(cfg.input)
     kind = input_kind(source)
     table = read_boxes(cfg.boxes) if cfg.boxes else None
-    detector = person_detector(cfg.detector, cfg.threads)
+    detector = person_detector(cfg.detector, cfg.threads, cfg.detector_tiles)
     predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
     if predictor.lifter is not None:
         raise MhpError(

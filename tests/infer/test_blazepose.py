@@ -18,8 +18,11 @@ from mhp.infer.blazepose import (
     body_box,
     decode,
     detections_from_outputs,
+    image_tiles,
     letterbox,
+    merge,
     remove_letterbox,
+    shifted,
     ssd_anchors,
     weighted_suppression,
 )
@@ -176,3 +179,23 @@ def test_a_video_without_people_has_no_person_in_any_frame(real_detector, small_
     assert infer_main([str(clip), "--model", model, "--out", str(tmp_path / "out"), "--no-plot"]) == 0
     frames = json.loads((tmp_path / "out" / "fruits.json").read_text())["frames"]
     assert [(f["box_source"], f["people"]) for f in frames] == [("detector: nobody here", [])] * 3
+
+
+def test_tiles_cover_the_image_and_their_duplicates_merge():
+    image = np.zeros((576, 768, 3), np.uint8)
+    tiles = image_tiles(image, 3)
+    assert len(tiles) == 9
+    seen = np.zeros(image.shape[:2], bool)
+    for (x, y), tile in tiles:
+        seen[y : y + tile.shape[0], x : x + tile.shape[1]] = True
+        assert tile.shape[:2] == pytest.approx((576 / 2.5, 768 / 2.5), abs=1)
+    assert seen.all()  # every pixel in some tile
+    person = Detection(0.8, np.array([10.0, 20.0, 30.0, 30.0]), np.array([[15.0, 60.0], [15.0, 0.0], [0, 0], [0, 0]]))
+    moved = shifted(person, 230, 100)
+    np.testing.assert_allclose(moved.box, [240, 120, 30, 30])
+    np.testing.assert_allclose(moved.keypoints[0], [245, 160])
+    nudge = np.array([2.0, 0.0])
+    twice = Detection(0.9, moved.box + np.append(nudge, [0, 0]), moved.keypoints + nudge)  # seen from two tiles
+    (one,) = merge([moved, twice])
+    assert one.score == 0.9
+    np.testing.assert_allclose(one.box[0], (0.8 * 240 + 0.9 * 242) / 1.7)
