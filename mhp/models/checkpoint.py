@@ -119,7 +119,8 @@ def _load_mhp(
     content: dict[str, Any], *, source: str, model: str | None, num_joints: int | None, width_mult: float | None
 ) -> IntegralPoseModel:
     if content.get("version") != VERSION:
-        raise CheckpointError(f"{source} is mhp checkpoint version {content.get('version')}; this mhp reads {VERSION}")
+        found = repr(content.get("version"))[:40]  # any value: quoted, one line, short
+        raise CheckpointError(f"{source} is mhp checkpoint version {found}; this mhp reads {VERSION}")
     name, kwargs = content.get("model"), content.get("model_kwargs")
     if not isinstance(name, str) or not isinstance(kwargs, dict) or not isinstance(content.get("state_dict"), dict):
         raise CheckpointError(f"{source} is an incomplete mhp checkpoint (model, model_kwargs or state_dict missing)")

@@ -79,7 +79,8 @@ def read_manifest(artifact: str | Path) -> ExportManifest:
     if not isinstance(content, dict) or content.get("format_name") != FORMAT:
         raise MhpError(f"{path} is not an mhp export manifest; re-export with mhp-export")
     if content.get("version") != VERSION:
-        raise MhpError(f"{path} has manifest version {content.get('version')}, this mhp reads {VERSION}")
+        found = repr(content.get("version"))[:40]  # any JSON value: quoted, one line, short
+        raise MhpError(f"{path} has manifest version {found}, this mhp reads {VERSION}; re-export with mhp-export")
     hints = typing.get_type_hints(ExportManifest)
     values = {k: v for k, v in content.items() if k in hints}
     for key, value in values.items():
