@@ -73,6 +73,13 @@ DATASETS = {
 }
 
 
+def split_entry(entry: str) -> tuple[str, Path | None]:
+    """A data entry ``"h36m=/data/Human36M"`` -> ("h36m", Path); ``"synthetic"`` -> ("synthetic", None). Nothing
+    is checked: a missing root is None."""
+    name, _, root = str(entry).partition("=")
+    return name.strip().lower(), Path(root.strip()) if root.strip() else None
+
+
 def dataset_info(name: str) -> DatasetInfo:
     key = str(name).lower()
     if key not in DATASETS:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mhp.data import split_entry
 from mhp.data.annotations import Annotations
 from mhp.data.io import DatasetError
 
@@ -30,7 +31,7 @@ def default_validation(entries: Sequence[str], *, lift: bool) -> str:
     """The entry a run validates on without ``--val-data``: an image model's first 3D entry, a lifter's first
     Human3.6M or MuCo entry (else synthetic people)."""
     if lift:
-        return next((e for e in entries if e.partition("=")[0].strip().lower() in HOLDOUT_DATASETS), "synthetic")
+        return next((e for e in entries if split_entry(e)[0] in HOLDOUT_DATASETS), "synthetic")
     return entries[0] if entries else "synthetic"
 
 

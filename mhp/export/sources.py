@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mhp.data import dataset_info, read_dataset
+from mhp.data import dataset_info, read_dataset, split_entry
 from mhp.data.annotations import Annotations
 from mhp.data.holdout import HOLDOUT_DATASETS, default_validation, describe_slice, validation_mask
 from mhp.errors import MhpError
@@ -48,12 +48,6 @@ class DataChoice:
     origin: str
     name: str = ""
     root: Path | None = None
-
-
-def split_entry(entry: str) -> tuple[str, Path | None]:
-    """``"h36m=/data/Human36M"`` -> ("h36m", Path); ``"synthetic"`` -> ("synthetic", None). The root is not checked."""
-    name, _, root = str(entry).partition("=")
-    return name.strip().lower(), Path(root.strip()) if root.strip() else None
 
 
 def training_entries(config: dict[str, Any]) -> list[str]:

@@ -66,6 +66,10 @@ def ssd_anchors(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES
     return np.concatenate(centres)
 
 
+ANCHORS = ssd_anchors()  # fixed by the graph: computed once, not per frame
+ANCHORS.setflags(write=False)
+
+
 def letterbox(image: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """RGB uint8 ``(H, W, 3)`` -> the model input ``(1, size, size, 3)`` float32 in [-1, 1] (aspect kept, centred,
     zero padding) and the padding ``[left, top, right, bottom]`` as fractions of the input side."""
@@ -98,7 +102,7 @@ def decode(
 
 
 def iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Intersection over union of one ``[x1, y1, x2, y2]`` box with each row of ``others``."""
+    """Intersection over union of one ``[x1, y1, x2, y2]`` box with each row of ``others`` (``(N, 4)``)."""
     low, high = np.maximum(box[:2], others[:, :2]), np.minimum(box[2:], others[:, 2:])
     inter = np.prod(np.clip(high - low, 0, None), axis=1)
     area = np.prod(box[2:] - box[:2])
@@ -138,7 +142,7 @@ def detections_from_outputs(
     raw_boxes: np.ndarray, raw_scores: np.ndarray, padding: np.ndarray, image_size: tuple[int, int], *, min_score: float
 ) -> list[Detection]:
     """The whole post-processing: decode, suppress, undo the letterbox, scale to ``image_size`` (width, height)."""
-    scores, boxes, keypoints = decode(raw_boxes, raw_scores, ssd_anchors(), min_score=min_score)
+    scores, boxes, keypoints = decode(raw_boxes, raw_scores, ANCHORS, min_score=min_score)
     size = np.array(image_size, np.float64)
     people = []
     for score, box, points in weighted_suppression(scores, boxes, keypoints):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mhp.infer.blazepose import iou
 from mhp.infer.boxes import box_from_joints
 
 DETECT_EVERY = 10
@@ -34,10 +35,8 @@ class Track:
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
     """IoU of two ``[x, y, w, h]`` boxes."""
-    low, high = np.maximum(a[:2], b[:2]), np.minimum(a[:2] + a[2:], b[:2] + b[2:])
-    inter = float(np.prod(np.clip(high - low, 0, None)))
-    union = float(a[2] * a[3] + b[2] * b[3]) - inter
-    return inter / union if union > 0 else 0.0
+    corners = [np.concatenate([box[:2], np.add(box[:2], box[2:])]) for box in (a, b)]
+    return float(iou(corners[0], corners[1][None])[0])
 
 
 class Tracks:

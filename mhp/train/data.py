@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from mhp.config import TrainConfig
-from mhp.data import dataset_info, read_dataset
+from mhp.data import dataset_info, read_dataset, split_entry
 from mhp.data.annotations import Annotations, Record
 from mhp.data.dataset import CropConfig, PoseDataset, Source
 from mhp.data.holdout import HOLDOUT_DATASETS, default_validation, describe_slice, split_validation
@@ -59,17 +59,16 @@ class TrainData:
 
 
 def parse_entry(entry: str) -> tuple[str, Path | None]:
-    """``"h36m=/data/Human36M"`` -> ("h36m", Path); ``"synthetic"`` -> ("synthetic", None)."""
-    name, _, root = entry.partition("=")
-    name = name.strip().lower()
+    """``split_entry`` with the dataset and its root folder checked."""
+    name, root = split_entry(entry)
     if name == SYNTHETIC:
         return name, None
     dataset_info(name)
-    if not root:
+    if root is None:
         raise DatasetError(f"dataset entry {entry!r} needs a root folder: write {name}=/path/to/{name}")
-    if not Path(root).is_dir():
+    if not root.is_dir():
         raise DatasetError(f"{name} root {root} is not a folder; it should hold {dataset_info(name).layout}")
-    return name, Path(root)
+    return name, root
 
 
 def _source(entry: str, tables: dict[str, Annotations], cfg: TrainConfig, joint_set: JointSet, seed: int) -> Source:
