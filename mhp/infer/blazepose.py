@@ -2,7 +2,7 @@
 MediaPipe's pose-detection graph does them, and the person box from its alignment keypoints.
 
 The graph (``mediapipe/modules/pose_detection/pose_detection_cpu.pbtxt``) letterboxes the image into 224x224
-(aspect kept, zero padding, pixels to [-1, 1]), runs the model (2254 anchors x 12 box values, 2254 scores),
+(aspect kept, black padding, pixels to [-1, 1]), runs the model (2254 anchors x 12 box values, 2254 scores),
 decodes against SSD anchors (5 layers, strides 8, 16, 32, 32, 32, fixed unit size, centres at cell + 0.5; layers
 of one stride merged, two anchors per cell and layer), keeps sigmoid scores of at least 0.2 (raw scores clipped
 to +-100), merges overlapping detections (IoU > 0.3) by their score-weighted mean and undoes the letterbox.
@@ -19,9 +19,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from mhp.data.transforms import warp_patch
 from mhp.errors import MhpError
 from mhp.util.fileio import is_file
 from mhp.util.optional import require
@@ -34,8 +34,10 @@ NUM_KEYPOINTS = 4
 SCORE_CLIP = 100.0
 MIN_SCORE = 0.2
 SUPPRESSION_IOU = 0.3
+BODY_IOU = 0.5  # two detections whose body boxes overlap more are one person seen twice (e.g. upright and inverted)
 HIP, BODY = 0, 1  # the alignment keypoints of the full body
-BODY_MARGIN = 1.25  # the body circle's square, enlarged: it then covers 91 % of a kicking footballer's limbs
+CROP_MARGIN = 0.85  # the pose model's box: the body circle's square shrunk to the joints (detector_crops.md)
+REGION_MARGIN = 1.25  # MediaPipe's region: the body circle's square enlarged; it holds a kicking footballer's limbs
 BUNDLED = Path(sys.prefix) / "share" / "mhp" / "pose_detection.tflite"  # where make detector unpacks it
 SHA256 = "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"  # the file in mediapipe 0.10.21
 
@@ -70,18 +72,23 @@ ANCHORS = ssd_anchors()  # fixed by the graph: computed once, not per frame
 ANCHORS.setflags(write=False)
 
 
+def letterbox_affine(width: int, height: int, size: int = INPUT_SIZE) -> np.ndarray:
+    """The 2x3 image -> input affine of the graph's letterbox: the image's centred square (side ``max(W, H)``)
+    onto the ``size`` x ``size`` input, corner to corner."""
+    side = max(width, height)
+    scale = size / side
+    return np.array([[scale, 0.0, (side - width) / 2 * scale], [0.0, scale, (side - height) / 2 * scale]])
+
+
 def letterbox(image: np.ndarray, size: int = INPUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """RGB uint8 ``(H, W, 3)`` -> the model input ``(1, size, size, 3)`` float32 in [-1, 1] (aspect kept, centred,
-    zero padding) and the padding ``[left, top, right, bottom]`` as fractions of the input side."""
+    """RGB uint8 ``(H, W, 3)`` -> the model input ``(1, size, size, 3)`` float32 in [-1, 1] and the padding
+    ``[left, top, right, bottom]`` as fractions of the input side. As MediaPipe's OpenCV image-to-tensor
+    converter: a bilinear warp of the uint8 pixels with a black (zero) border, then the value range mapped."""
     height, width = image.shape[:2]
-    scale = size / max(height, width)
-    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    tensor = np.zeros((size, size, 3), np.float32)
-    left, top = (size - new_w) // 2, (size - new_h) // 2
-    tensor[top : top + new_h, left : left + new_w] = resized.astype(np.float32) / 127.5 - 1.0
-    padding = np.array([left, top, size - new_w - left, size - new_h - top], np.float64) / size
-    return tensor[None], padding
+    pixels = warp_patch(image, letterbox_affine(width, height, size), size)
+    side = max(width, height)
+    padding = np.array([side - width, side - height, side - width, side - height], np.float64) / (2 * side)
+    return (pixels.astype(np.float32) / 127.5 - 1.0)[None], padding
 
 
 def decode(
@@ -152,7 +159,24 @@ def detections_from_outputs(
                 score, np.concatenate([corners[0], corners[1] - corners[0]]), remove_letterbox(points, padding) * size
             )
         )
-    return people
+    return one_per_body(people)
+
+
+def one_per_body(detections: list[Detection], threshold: float = BODY_IOU) -> list[Detection]:
+    """Best first, each detection dropped whose body box overlaps a kept one's by more than ``threshold`` IoU.
+
+    MediaPipe's suppression compares face boxes and its graph keeps one person; several people need this too:
+    the model can score one body twice, upright and upside down, with face boxes apart."""
+    kept: list[Detection] = []
+    for detection in sorted(detections, key=lambda d: -d.score):
+        corners = xyxy(body_box(detection))
+        if all(iou(corners, xyxy(body_box(k))[None])[0] <= threshold for k in kept):
+            kept.append(detection)
+    return kept
+
+
+def xyxy(box: np.ndarray) -> np.ndarray:
+    return np.concatenate([box[:2], box[:2] + box[2:]])
 
 
 TILE_OVERLAP = 0.25
@@ -183,18 +207,33 @@ def merge(detections: list[Detection]) -> list[Detection]:
     if not detections:
         return []
     scores = np.array([d.score for d in detections])
-    corners = np.array([[*d.box[:2], *(d.box[:2] + d.box[2:])] for d in detections])
+    corners = np.array([xyxy(d.box) for d in detections])
     keypoints = np.stack([d.keypoints for d in detections])
     merged = weighted_suppression(scores, corners, keypoints)
-    return [Detection(score, np.concatenate([box[:2], box[2:] - box[:2]]), points) for score, box, points in merged]
+    people = [Detection(score, np.concatenate([box[:2], box[2:] - box[:2]]), points) for score, box, points in merged]
+    return one_per_body(people)
 
 
-def body_box(detection: Detection, margin: float = BODY_MARGIN) -> np.ndarray:
-    """An upright ``[x, y, w, h]`` box around the body: the square around the detector's full-body circle (centre:
-    the mid-hip keypoint; radius: its distance to the body keypoint), enlarged by ``margin``."""
+def body_box(detection: Detection, margin: float = CROP_MARGIN) -> np.ndarray:
+    """An upright ``[x, y, w, h]`` square around the body: the square around the detector's full-body circle
+    (centre: the mid-hip keypoint; radius: its distance to the body keypoint), scaled by ``margin``. With
+    ``CROP_MARGIN`` it is the box the pose model is cut from (widened 1.25x by the crop, as in training)."""
     centre = detection.keypoints[HIP]
     half = margin * float(np.linalg.norm(detection.keypoints[BODY] - centre))
     return np.array([centre[0] - half, centre[1] - half, 2 * half, 2 * half])
+
+
+def region_of(box: np.ndarray) -> np.ndarray:
+    """The detector's region (``REGION_MARGIN``) of a ``CROP_MARGIN`` body box: the same centre, a larger square."""
+    centre, half = box[:2] + box[2:] / 2, box[2:] / 2 * (REGION_MARGIN / CROP_MARGIN)
+    return np.concatenate([centre - half, 2 * half])
+
+
+def clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The part of ``[x, y, w, h]`` inside a ``width`` x ``height`` image (a person is only seen there)."""
+    low = np.clip(box[:2], 0, [width, height])
+    high = np.clip(box[:2] + box[2:], 0, [width, height])
+    return np.concatenate([low, high - low])
 
 
 class BlazePoseDetector:

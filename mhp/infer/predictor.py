@@ -44,6 +44,7 @@ class PersonPose:
     joints_cam_mm: np.ndarray  # (J, 3) camera space
     root_depth_mm: float
     root_depth_source: str  # "given" or "k-value: box size and focal length"
+    region: np.ndarray | None = None  # (4,) the person detector's region (unclipped), when it found the person
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,7 +56,7 @@ class PersonPose:
             "joints_cam_mm": self.joints_cam_mm.round(1).tolist(),
             "root_depth_mm": round(self.root_depth_mm, 1),
             "root_depth_source": self.root_depth_source,
-        }
+        } | ({} if self.region is None else {"region_xywh_px": self.region.round(2).tolist()})
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 from mhp.config import InferConfig
 from mhp.errors import MhpError
-from mhp.infer.blazepose import BlazePoseDetector
+from mhp.infer.blazepose import BlazePoseDetector, clip_box, region_of
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
@@ -91,6 +91,12 @@ def image_boxes(given, detector: PersonDetector | None, image: DecodedImage) -> 
     return None, "centred (no boxes given, --detector none)"
 
 
+def detected_person(person: PersonPose, width: int, height: int) -> PersonPose:
+    """A person the bundled detector found: its region beside it, the person box the region inside the image."""
+    region = region_of(person.box)
+    return replace(person, box=clip_box(region, width, height), region=region)
+
+
 def in_decoded_pixels(person: PersonPose, image: DecodedImage) -> PersonPose:
     """The person in the pixels of an image decoded at reduced scale, to draw over it."""
     box = np.concatenate([image.to_decoded_points(person.box[:2]), person.box[2:] / image.scale])
@@ -114,6 +120,8 @@ def infer_image(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
         people = predictor.predict(image, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
     except MhpError as exc:
         raise MhpError(f"{path}: {exc}") from None
+    if source == "detector" and isinstance(detector, BlazePoseDetector):
+        people = [detected_person(person, width, height) for person in people]
     document = result_document(cfg, predictor, "image", (width, height), intrinsics)
     document["input"] = str(path)
     document["decode"] = {"scale": 1 / image.scale, "size_px": decoded_size}
@@ -154,9 +162,12 @@ def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
             kept = []
             for (track_id, _), person in zip(ids_boxes, people, strict=True):
                 if given is None and tracks is not None:
+                    found_now = tracks.found_now(track_id)
                     if not tracks.follow(track_id, person.joints_img, person.confidence):
                         filters.pop(track_id, None)  # not written; smoothing starts again when it is found
                         continue
+                    if found_now and isinstance(detector, BlazePoseDetector):
+                        person = detected_person(person, *size)
                 elif given is None and tracker.update(person.joints_img, person.confidence):
                     source = "tracked (lost: re-initialised to the centred box)"
                     filters.pop(track_id, None)

@@ -90,6 +90,10 @@ class Tracks:
                 self.tracks.append(Track(self.next_id, box, box))
                 self.next_id += 1
 
+    def found_now(self, track_id: int) -> bool:
+        """Whether the detector found this track's person in the current frame."""
+        return next(t for t in self.tracks if t.id == track_id).fresh
+
     def follow(self, track_id: int, joints_img: np.ndarray, confidence: np.ndarray) -> bool:
         """Move the track to its person's joints (or mark it lost when the pose is not confident or has left the
         image); whether the person is written: confident, or found by the detector in this frame."""
