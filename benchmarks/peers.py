@@ -70,7 +70,7 @@ def main() -> int:
 
     artifacts = export_full_lpski(args.work)
     argv = ["--artifacts", str(artifacts), "--peer", args.peer, "--peer-input", "256", "--threads", "1,2"]
-    argv += ["--runtimes", "litert", "--no-accuracy", "--runs", args.runs, "--out", args.out]
+    argv += ["--runtimes", "litert", "--no-accuracy", "--runs", args.runs, "--out", args.out, "--pipeline", "1,3"]
     return bench(argv)
 
 

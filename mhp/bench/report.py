@@ -55,8 +55,16 @@ def comparisons(rows: Sequence[BenchRow]) -> list[Comparison]:
     ours = [r for r in rows if not r.peer and r.latency_p50_ms and r.format != "torch"]
     key = ("platform", "device", "runtime", "delegate", "threads")
     return [
-        Comparison(row, peer) for peer in peers for row in ours if all(getattr(row, k) == getattr(peer, k) for k in key)
+        Comparison(row, peer)
+        for peer in peers
+        for row in ours
+        if all(getattr(row, k) == getattr(peer, k) for k in key) and workload(row) == workload(peer)
     ]
+
+
+def workload(row: BenchRow) -> str:
+    """What a row times: one model call, or a whole frame (``pipeline, 3 people``; mhp.bench.pipeline)."""
+    return row.model.split(":")[0] if row.model.startswith("pipeline, ") else "model"
 
 
 def number(value: float | None, digits: int = 1, *, signed: bool = False) -> str:
@@ -125,7 +133,8 @@ def console_table(rows: Sequence[BenchRow]) -> str:
 def comparison_lines(rows: Sequence[BenchRow]) -> list[str]:
     return [
         f"{label(c.row)} ({c.row.runtime}, {c.row.threads} thread{'s' * (c.row.threads != 1)}): "
-        f"{c.ratio:.2f}x the latency of {Path(c.peer.artifact).name}"
+        f"{c.ratio:.2f}x the latency of "
+        f"{Path(c.peer.artifact).name if workload(c.peer) == 'model' else c.peer.model.split(': ', 1)[-1]}"
         for c in comparisons(rows)
     ]
 

@@ -176,7 +176,19 @@ def host_rows(cfg: BenchConfig, machine: Machine, *, progress: Callable[[BenchRo
         rows += benchmark_target(
             target, cfg.threads, machine, data=None, reference=None, data_label="", gmacs=None, on_row=progress, **runs
         )
+    if cfg.pipeline:
+        from mhp.bench.pipeline import pipeline_rows
+
+        images = [t for t in targets if image_model(t) and t.runtime in cfg.runtimes]
+        timing = {"warmup": cfg.warmup, "runs": cfg.runs, "on_row": progress}
+        rows += pipeline_rows(images, peer_targets(cfg), cfg.pipeline, cfg.threads, machine, **timing)
     return rows
+
+
+def image_model(target: Target) -> bool:
+    """An exported pose model this machine runs on camera frames (not a lifter, not Core ML, not failed)."""
+    manifest = target.manifest
+    return not target.error and target.format in ("tflite", "onnx") and bool(manifest.geometry.get("input_size"))
 
 
 def progress_printer(total: int, stream=sys.stderr) -> Callable[[BenchRow], None]:
@@ -205,7 +217,7 @@ def expected_rows(cfg: BenchConfig) -> int:
         files = list(entry.iterdir()) if entry.is_dir() else [entry]
         count += sum(p.suffix in SUFFIXES for p in files)
     count += len(cfg.peer) + (1 if cfg.checkpoint or cfg.artifacts else 0)
-    return count * len(cfg.threads)
+    return count * len(cfg.threads) * (1 + len(cfg.pipeline))  # the pipeline rows: at most one per count
 
 
 def collect_rows(cfg: BenchConfig, *, machine: Machine | None = None) -> tuple[list[BenchRow], Machine]:

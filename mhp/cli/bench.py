@@ -29,6 +29,8 @@ HELP = {
     "memory": "measure each artifact's peak resident memory in a fresh process",
     "peer": "other .tflite pose models to time with the same settings (latency only)",
     "peer_input": "the peers' square input size",
+    "pipeline": "also time whole frames with N people each (e.g. 1,3): the bundled detector, then crop + pose + decode"
+    " per person, and each --peer in MediaPipe's pipeline (make detector)",
     "out": "folder for the timestamped JSON, CSV, Markdown and PNG files",
     "readme": "Markdown file whose mhp-bench table is replaced by this run's",
     "plots": "write the latency-vs-MPJPE and latency-per-format PNGs",

@@ -29,6 +29,8 @@ HELP = {
     "fov": "horizontal field of view in degrees when the focal length is unknown",
     "root_depth": "root joint depth in mm (default: RootNet's k-value from the box and focal length)",
     "detector_tiles": "the bundled detector also searches N x N overlapping tiles (small people; N x N + 1 runs)",
+    "upright": "images: turn a crop by the person's lean when the bundled detector sees one of 30-120 degrees (a person"
+    " lying or bending), so the pose model sees them upright (crop_rotation_deg)",
     "track_confidence": "videos: mean joint confidence below which a track is lost (the detector looks again)",
     "smooth": "One-Euro filter the joints of videos",
     "overlay": "write the 2D skeleton over the image / video",

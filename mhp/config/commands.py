@@ -312,6 +312,7 @@ class BenchConfig:
     memory: bool = True  # peak resident memory of each artifact, loaded alone in a child process
     peer: tuple[str, ...] = ()  # other .tflite pose models, timed with the same settings
     peer_input: int = 256
+    pipeline: tuple[int, ...] = ()  # people per frame for whole-frame rows (the bundled detector + pose), e.g. 1,3
     out: str = "benchmarks/results"
     readme: str | None = None  # replace the table between the mhp-bench markers in this Markdown file
     plots: bool = True
@@ -330,6 +331,7 @@ class BenchConfig:
                 "runs": at_least(1),
                 "warmup": at_least(0),
                 "peer_input": at_least(1),
+                "pipeline": at_least(1, 16),
             },
         )
 
@@ -345,6 +347,7 @@ class InferConfig:
     boxes: str | None = None  # JSON: [[x, y, w, h], ...] or {"image.jpg" or frame index: [[x, y, w, h], ...]}
     detector: str = "blazepose"  # the bundled one, none, a JSON-declared one, or a BlazePose-format .tflite
     detector_tiles: int = 1  # BlazePose: also search n x n overlapping tiles, for small people (n x n + 1 runs)
+    upright: bool = True  # BlazePose, images: a crop turned by the detector's lean of 30-120 deg: the person upright
     focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree horizontal FOV
     fov: float = 65.0  # horizontal field of view (degrees) used when neither --focal nor EXIF is known
     root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length

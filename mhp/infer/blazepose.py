@@ -37,6 +37,7 @@ SUPPRESSION_IOU = 0.3
 BODY_IOU = 0.5  # two detections whose body boxes overlap more are one person seen twice (e.g. upright and inverted)
 HIP, BODY = 0, 1  # the alignment keypoints of the full body
 CROP_MARGIN = 0.85  # the pose model's box: the body circle's square shrunk to the joints (detector_crops.md)
+TURNED_LEANS = (30.0, 120.0)  # crops are turned upright for leans in this range, in degrees (detector_crops.md)
 REGION_MARGIN = 1.25  # MediaPipe's region: the body circle's square enlarged; it holds a kicking footballer's limbs
 BUNDLED = Path(sys.prefix) / "share" / "mhp" / "pose_detection.tflite"  # where make detector unpacks it
 SHA256 = "9ba9dd3d42efaaba86b4ff0122b06f29c4122e756b329d89dca1e297fd8f866c"  # the file in mediapipe 0.10.21
@@ -221,6 +222,20 @@ def body_box(detection: Detection, margin: float = CROP_MARGIN) -> np.ndarray:
     centre = detection.keypoints[HIP]
     half = margin * float(np.linalg.norm(detection.keypoints[BODY] - centre))
     return np.array([centre[0] - half, centre[1] - half, 2 * half, 2 * half])
+
+
+def lean_deg(detection: Detection) -> float:
+    """The body's lean: the angle of the hip -> body keypoint direction from straight up, clockwise on screen."""
+    dx, dy = detection.keypoints[BODY] - detection.keypoints[HIP]
+    return float(np.degrees(np.arctan2(dx, -dy)))
+
+
+def crop_turn(detection: Detection, leans: tuple[float, float] = TURNED_LEANS) -> float:
+    """The angle to turn the pose model's crop by: the lean when its size is within ``leans`` (exclusive, inclusive),
+    else 0. Smaller leans the model takes upright (it trained on turns up to 60 degrees); a lean near 180 degrees
+    is more often the body read upside down than a person standing on their head (detector_crops.md)."""
+    lean = lean_deg(detection)
+    return lean if leans[0] < abs(lean) <= leans[1] else 0.0
 
 
 def region_of(box: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,14 @@ class PersonPose:
     joints_cam_mm: np.ndarray  # (J, 3) camera space
     root_depth_mm: float
     root_depth_source: str  # "given" or "k-value: box size and focal length"
+    crop_rotation_deg: float = 0.0  # the crop was turned by this about the crop box centre (clockwise on screen)
     region: np.ndarray | None = None  # (4,) the person detector's region (unclipped), when it found the person
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "box_xywh_px": self.box.round(2).tolist(),
             "crop_box_xywh_px": self.crop_box.round(2).tolist(),
+            "crop_rotation_deg": round(self.crop_rotation_deg, 2),
             "joints_img_px": self.joints_img.round(2).tolist(),
             "confidence": self.confidence.round(4).tolist(),
             "joints_rel_mm": self.joints_rel_mm.round(1).tolist(),
@@ -152,9 +154,12 @@ class Predictor:
                 "(mhp-infer --keypoints FILE.json)"
             )
 
-    def crop(self, image: np.ndarray | DecodedImage, box: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def crop(
+        self, image: np.ndarray | DecodedImage, box: np.ndarray, rotation_deg: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The model's input for one person: RGB ``(S, S, 3)`` uint8, the image->crop affine, the crop box; the
-        box, the affine and the crop box are in original image pixels."""
+        box, the affine and the crop box are in original image pixels. ``rotation_deg`` turns the crop about the
+        box centre (clockwise on screen) so that a person leaning by that angle stands upright in it."""
         self.images_only()
         image = image if isinstance(image, DecodedImage) else DecodedImage.whole(image)
         width, height = image.width, image.height
@@ -165,7 +170,7 @@ class Predictor:
                 " in both width and height"
             )
         size = self.input_size
-        affine = bbox_crop_affine(crop_box, (size, size))
+        affine = bbox_crop_affine(crop_box, (size, size), rotation_deg=rotation_deg)
         return warp_patch(image.rgb, affine, size, reduce=image.scale), affine, crop_box
 
     def predict(
@@ -174,11 +179,14 @@ class Predictor:
         boxes: list | np.ndarray | None = None,
         intrinsics: Intrinsics | None = None,
         root_depth_mm: float | list[float] | None = None,
+        rotations_deg: list[float] | None = None,
     ) -> list[PersonPose]:
         """One :class:`PersonPose` per box (default: one centred box) of an RGB uint8 ``(H, W, 3)`` image.
 
         Root depth: ``root_depth_mm`` when given (one value, or one per box), else RootNet's k-value from the
-        crop box and the focal length (the depth at which a 2 m x 2 m area fills the box). Intrinsics default
+        crop box and the focal length (the depth at which a 2 m x 2 m area fills the box). ``rotations_deg`` (one
+        per box) cuts each crop turned by its person's lean; joints come back in the image, 3D in the camera's axes.
+        Intrinsics default
         to a 65 degree horizontal field of view with the principal point at the centre. A
         :class:`~mhp.util.image_file.DecodedImage` read at reduced scale takes boxes and intrinsics in its
         original pixels and gives its results in them.
@@ -192,14 +200,17 @@ class Predictor:
         boxes = [centred_box(width, height)] if boxes is None else box_list(boxes)
         if not boxes:
             return []
-        crops = [self.crop(image, np.asarray(b, np.float64)) for b in boxes]
+        turns = [0.0] * len(boxes) if rotations_deg is None else [float(r) for r in rotations_deg]
+        if len(turns) != len(boxes) or not all(np.isfinite(turns)):
+            raise MhpError(f"rotations_deg needs one finite angle per box ({len(boxes)}), got {rotations_deg!r}")
+        crops = [self.crop(image, np.asarray(b, np.float64), r) for b, r in zip(boxes, turns, strict=True)]
         pixels = np.stack([c[0] for c in crops]).transpose(0, 3, 1, 2).astype(np.float32)
         outputs = self.runner.pose(pixels)
         depths = self.root_depths(root_depth_mm, [c[2] for c in crops], intrinsics)
         return [
-            self.person(box, crop, coords, confidence, depth, source, intrinsics)
-            for box, crop, coords, confidence, (depth, source) in zip(
-                boxes, crops, outputs["coords"], outputs["confidence"], depths, strict=True
+            replace(self.person(box, crop, coords, confidence, depth, source, intrinsics), crop_rotation_deg=turn)
+            for box, crop, coords, confidence, (depth, source), turn in zip(
+                boxes, crops, outputs["coords"], outputs["confidence"], depths, turns, strict=True
             )
         ]
 

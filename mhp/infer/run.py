@@ -10,7 +10,7 @@ import numpy as np
 
 from mhp.config import InferConfig
 from mhp.errors import MhpError
-from mhp.infer.blazepose import BlazePoseDetector, clip_box, region_of
+from mhp.infer.blazepose import BlazePoseDetector, body_box, clip_box, crop_turn, region_of
 from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
@@ -80,15 +80,19 @@ def person_detector(name: str, threads: int, tiles: int = 1) -> PersonDetector |
     return ModelDetector(read_detector_spec(name), threads)
 
 
-def image_boxes(given, detector: PersonDetector | None, image: DecodedImage) -> tuple[list | None, str]:
-    """The boxes for one image (original pixels) and where they came from: given, detected ([]: nobody is there),
-    or None (the centred box)."""
+def image_boxes(given, detector: PersonDetector | None, image: DecodedImage, upright: bool = False):
+    """The boxes for one image (original pixels), where they came from (given, detected, [] when nobody is there, or
+    None: the centred box) and each box's crop rotation (the bundled detector's lean, with ``upright``)."""
     if given is not None:
-        return given, "given"
+        return given, "given", None
+    if isinstance(detector, BlazePoseDetector):
+        found = detector.detect(image.rgb)
+        boxes = [image.to_original_box(body_box(d)) for d in found]
+        return (boxes, "detector", [crop_turn(d) for d in found] if upright else None) if found else ([], NOBODY, None)
     if detector is not None:
         found = [image.to_original_box(box) for box in detector(image.rgb)]
-        return (found, "detector") if found else ([], NOBODY)
-    return None, "centred (no boxes given, --detector none)"
+        return (found, "detector", None) if found else ([], NOBODY, None)
+    return None, "centred (no boxes given, --detector none)", None
 
 
 def detected_person(person: PersonPose, width: int, height: int) -> PersonPose:
@@ -115,9 +119,11 @@ def infer_image(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
             file=sys.stderr,
         )
     intrinsics = camera_for(cfg, width, height, path)
-    boxes, source = image_boxes(boxes_for(table, path.name), detector, image)
+    boxes, source, turns = image_boxes(boxes_for(table, path.name), detector, image, cfg.upright)
     try:
-        people = predictor.predict(image, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth)
+        people = predictor.predict(
+            image, boxes=boxes, intrinsics=intrinsics, root_depth_mm=cfg.root_depth, rotations_deg=turns
+        )
     except MhpError as exc:
         raise MhpError(f"{path}: {exc}") from None
     if source == "detector" and isinstance(detector, BlazePoseDetector):

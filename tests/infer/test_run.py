@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 PEOPLE_KEYS = {
     "box_xywh_px",
     "crop_box_xywh_px",
+    "crop_rotation_deg",
     "joints_img_px",
     "confidence",
     "joints_rel_mm",
