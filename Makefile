@@ -118,7 +118,7 @@ ios-tools: $(RUBY)
 test: lint jvm-tools ios-tools detector photos
 	MHP_LOCKED=1 $(BIN)/python -m pytest
 
-quickstart: $(STAMP)
+quickstart: $(STAMP) $(DETECTOR)
 	$(BIN)/python -m mhp.cli.quickstart
 
 $(MEDIAPIPE_WHEEL): $(STAMP)

@@ -44,7 +44,12 @@ def export_full_lpski(work: Path) -> Path:
     checkpoint = work / "lpski_relu_random.pt"
     mhp.save_checkpoint(checkpoint, mhp.create_model("LPSKI", activation="relu"), config={})
     cfg = ExportConfig(
-        checkpoint=str(checkpoint), target="tflite", precision=("fp32", "int8"), out=str(out), no_check=True
+        checkpoint=str(checkpoint),
+        target="tflite",
+        precision=("fp32", "int8"),
+        out=str(out),
+        no_check=True,
+        calib="synthetic",  # random weights: no training data to calibrate on
     )
     export_checkpoint(cfg)
     return out

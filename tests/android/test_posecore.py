@@ -9,12 +9,16 @@ import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mhp.bench.device import ingest_rows
 from mhp.export.golden import write_golden
+from mhp.export.golden_detector import write_detector_golden
 
 ROOT = Path(__file__).resolve().parents[2]
 POSECORE = ROOT / "android_demo" / "posecore"
@@ -22,6 +26,9 @@ KOTLIN_HOME = ROOT / ".tools" / "node_modules" / "kotlin-compiler"
 JARS = Path("/usr/share/java")
 COMPILE_JARS = ("json-android.jar", "junit-jupiter-api.jar", "apiguardian-api.jar", "opentest4j.jar")
 LAUNCHER = "junit-platform-console-standalone.jar"
+PHOTOS = ROOT / ".tools" / "opencv-doc"  # make photos (tests.infer.test_blazepose.PHOTOS)
+DETECTOR_PHOTOS = ("basketball2.png", "fruits.jpg")  # people, and nobody
+DETECTOR_CLASSES = ("mhp.posecore.DetectorGoldenTest",)
 
 pytestmark = pytest.mark.slow
 
@@ -52,13 +59,32 @@ def classes(tmp_path_factory):
     return out
 
 
-def run_junit(classes: Path, golden: Path, reports: Path, bench_out: Path | None = None) -> dict[str, int]:
+def write_detector_cases(golden: Path) -> Path:
+    """The detector's golden files in ``golden``/detector: the scripted case, and one real LiteRT run per photo when
+    the bundled detector and the photos are there (on CI they must be; `make test` runs make detector photos)."""
+    from mhp.infer.blazepose import BUNDLED, BlazePoseDetector
+
+    if not (BUNDLED.is_file() and (PHOTOS / ".done").is_file()):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{BUNDLED} or {PHOTOS} is missing on CI: make test runs make detector photos")
+        return write_detector_golden(golden / "detector")
+    import cv2
+
+    photos = {name: cv2.imread(str(PHOTOS / name))[..., ::-1].copy() for name in DETECTOR_PHOTOS}
+    return write_detector_golden(golden / "detector", BlazePoseDetector(), photos)
+
+
+def run_junit(
+    classes: Path, golden: Path, reports: Path, bench_out: Path | None = None, select: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """Runs the package's tests (or only the classes in ``select``) and sums the JUnit XML reports."""
     runtime = [classes, KOTLIN_HOME / "lib" / "kotlin-stdlib.jar", JARS / COMPILE_JARS[0]]
     classpath = os.pathsep.join(str(p) for p in runtime)
     properties = [f"-Dmhp.golden={golden}", *([f"-Dmhp.benchOut={bench_out}"] if bench_out else [])]
+    selection = [f"--select-class={c}" for c in select] if select else ["--select-package", "mhp.posecore"]
     subprocess.run(
         ["java", *properties, "-jar", str(JARS / LAUNCHER), "-cp", classpath,
-         "--select-package", "mhp.posecore", "--reports-dir", str(reports), "--disable-banner"],
+         *selection, "--reports-dir", str(reports), "--disable-banner"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -73,10 +99,11 @@ def test_posecore_decodes_every_golden_case_like_python(classes, small_relu_expo
     folder, _ = small_relu_export
     golden = tmp_path / "golden"
     write_golden(golden, folder / "lpski_int8.tflite")  # includes one real LiteRT run of an exported model
+    detector_cases = len(json.loads(write_detector_cases(golden).read_text())["cases"])
     bench = tmp_path / "android_bench.json"
     totals = run_junit(classes, golden, tmp_path / "reports", bench)
     cases = len(json.loads((golden / "manifest.json").read_text())["cases"])
-    assert totals["tests"] >= cases + 12
+    assert totals["tests"] >= cases + detector_cases + 31
     assert totals["failures"] == totals["errors"] == totals["skipped"] == 0
     # the benchmark file posecore writes for the app is one mhp-bench reads
     timed, skipped = ingest_rows(bench)
@@ -91,6 +118,7 @@ def test_posecore_decodes_every_golden_case_like_python(classes, small_relu_expo
 def test_a_corrupted_golden_value_fails_the_kotlin_tests(classes, tmp_path):
     golden = tmp_path / "golden"
     write_golden(golden)
+    write_detector_golden(golden / "detector")
     expected = golden / "blobs" / "expected.json"
     content = json.loads(expected.read_text())
     content["coords_voxel"][3][0] += 0.01  # far above the 1e-4 voxel tolerance
@@ -98,6 +126,97 @@ def test_a_corrupted_golden_value_fails_the_kotlin_tests(classes, tmp_path):
     totals = run_junit(classes, golden, tmp_path / "reports")
     assert totals["tests"] > 0
     assert totals["failures"] == 1
+
+
+def edit_json(path: Path, change: Callable[[dict], None]) -> None:
+    content = json.loads(path.read_text())
+    change(content)
+    path.write_text(json.dumps(content))
+
+
+def nudge(values: list | dict, index: int | str, by: float) -> None:
+    values[index] += by
+
+
+def person_at(script: dict, step: int, person: int) -> dict:
+    return script["steps"][step]["people"][person]
+
+
+def flip(record: dict, key: str) -> None:
+    record[key] = not record[key]
+
+
+def corrupt_input(path: Path) -> None:
+    values = np.fromfile(path, "<f4")
+    values[1000] += 0.05  # five times the input tolerance
+    values.astype("<f4").tofile(path)
+
+
+SCRIPTED, TRACKING, DETECTOR_JSON = "scripted/expected.json", "tracking.json", "detector.json"
+# (field, file under golden/detector, change): one value of each field the Kotlin tests compare, beyond its tolerance
+DETECTOR_MUTATIONS: list[tuple[str, str, Callable]] = [
+    ("anchors", DETECTOR_JSON, lambda m: nudge(m["anchors"][1000], 1, 1e-6)),
+    ("letterbox affine", SCRIPTED, lambda e: nudge(e["letterbox_affine"][0], 2, 1e-3)),
+    ("padding", SCRIPTED, lambda e: nudge(e["padding"], 0, 1e-3)),
+    ("kept anchors", SCRIPTED, lambda e: nudge(e["kept_anchors"], 1, 1)),
+    ("kept scores", SCRIPTED, lambda e: nudge(e["kept_scores"], 0, -1e-4)),
+    ("kept boxes", SCRIPTED, lambda e: nudge(e["kept_boxes"][2], 3, 1e-4)),
+    ("kept keypoints", SCRIPTED, lambda e: nudge(e["kept_keypoints"][1][2], 0, 1e-4)),
+    ("detection score", SCRIPTED, lambda e: nudge(e["detections"][1], "score", -1e-4)),
+    ("face box", SCRIPTED, lambda e: nudge(e["detections"][0]["face_box_xywh_px"], 2, 0.01)),
+    ("keypoints", SCRIPTED, lambda e: nudge(e["detections"][2]["keypoints_px"][3], 1, 0.01)),
+    ("crop box", SCRIPTED, lambda e: nudge(e["detections"][1]["crop_box_xywh_px"], 0, 0.01)),
+    ("region", SCRIPTED, lambda e: nudge(e["detections"][0]["region_xywh_px"], 3, 0.01)),
+    ("person box", SCRIPTED, lambda e: nudge(e["detections"][2]["person_box_xywh_px"], 1, 0.01)),
+    ("anybody", SCRIPTED, lambda e: flip(e, "anybody")),
+    ("tracking detector_ran", TRACKING, lambda t: flip(t["steps"][11], "detector_ran")),
+    ("track_id", TRACKING, lambda t: nudge(person_at(t, 15, 1), "track_id", 1)),
+    ("box cut", TRACKING, lambda t: nudge(person_at(t, 12, 0)["box_xywh_px"], 0, 0.01)),
+    ("written", TRACKING, lambda t: flip(person_at(t, 14, 1), "written")),
+    ("found_now", TRACKING, lambda t: flip(person_at(t, 3, 0), "found_now")),
+    ("box_after", TRACKING, lambda t: nudge(person_at(t, 20, 1)["box_after_xywh_px"], 2, 0.01)),
+]
+REAL_MUTATIONS: list[tuple[str, str, Callable]] = [
+    (
+        "real face box",
+        f"{DETECTOR_PHOTOS[0]}/expected.json",
+        lambda e: nudge(e["detections"][0]["face_box_xywh_px"], 0, 0.01),
+    ),
+    ("real anybody", f"{DETECTOR_PHOTOS[1]}/expected.json", lambda e: flip(e, "anybody")),
+]
+
+
+def test_every_compared_detector_field_fails_the_kotlin_tests_when_corrupted(classes, tmp_path):
+    """One value of each field the detector and tracker tests compare, corrupted in a fresh copy of the golden files,
+    fails the Kotlin run; the uncorrupted files pass it."""
+    pristine = tmp_path / "pristine"
+    manifest = json.loads(write_detector_cases(pristine).read_text())
+    real = [case["name"] for case in manifest["cases"] if "input" in case]
+    mutations = list(DETECTOR_MUTATIONS)
+    if real:
+        mutations += [("input.f32", f"{real[0]}/input.f32", corrupt_input), *REAL_MUTATIONS]
+
+    def run(index: int) -> tuple[str, dict[str, int]]:
+        golden = tmp_path / f"copy{index}"
+        shutil.copytree(pristine, golden)
+        name = "uncorrupted"
+        if index < len(mutations):
+            name, target, change = mutations[index]
+            path = golden / "detector" / target
+            if target.endswith(".json"):
+                edit_json(path, change)
+            else:
+                change(path)
+        return name, run_junit(classes, golden, tmp_path / f"reports{index}", select=DETECTOR_CLASSES)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(pool.map(run, range(len(mutations) + 1)))
+    clean = results.pop("uncorrupted")
+    assert clean["tests"] >= len(manifest["cases"]) + 2
+    assert clean["failures"] == clean["errors"] == 0
+    assert len(results) == len(mutations)
+    unnoticed = [name for name, totals in results.items() if totals["tests"] == 0 or totals["failures"] < 1]
+    assert unnoticed == []
 
 
 def test_posecore_is_pure_kotlin_without_android_imports():

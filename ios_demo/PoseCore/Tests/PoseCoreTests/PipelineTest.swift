@@ -22,6 +22,33 @@ private final class FakeModel: ModelRunner {
     }
 }
 
+/// A detector that records its inputs and answers fixed raw outputs.
+private final class FakeDetector: DetectorRunner {
+    var output: DetectorOutput
+    private(set) var inputs: [[Float]] = []
+
+    init(output: DetectorOutput) {
+        self.output = output
+    }
+
+    func run(_ input: [Float]) -> DetectorOutput {
+        inputs.append(input)
+        return output
+    }
+}
+
+/// Raw outputs with nobody, or one person at the input's centre (stride 8, cell (14, 14)).
+private func rawOutputs(person: Bool) throws -> DetectorOutput {
+    var boxes = [Float](repeating: 0, count: 2254 * 12)
+    var scores = [Float](repeating: -30, count: 2254)
+    if person {
+        let k = 28 * 2 * 14 + 2 * 14
+        scores[k] = 3
+        boxes.replaceSubrange((k * 12)..<(k * 12 + 12), with: [0, -20, 30, 30, 0, 10, 0, -60, 0, 0, 0, -30] as [Float])
+    }
+    return try DetectorOutput(boxes: boxes, scores: scores)
+}
+
 final class PipelineTest: XCTestCase {
     private let manifest = try! ModelManifest.parse(
         BenchReportTest.manifest.replacingOccurrences(of: "128", with: "32")
@@ -42,29 +69,113 @@ final class PipelineTest: XCTestCase {
         XCTAssertEqual(48, first.uprightWidth)
         XCTAssertEqual(64, first.uprightHeight)
         let centred = try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 48, height: 64), imageWidth: 48, imageHeight: 64))
-        assertClose(centred, first.pose.cropBox, 1e-12, "first crop box")
+        let firstPose = try XCTUnwrap(first.pose)
+        assertClose(centred, firstPose.cropBox, 1e-12, "first crop box")
         let turn = try Orientation.bufferToUpright(width: 64, height: 48, degrees: 90)
         XCTAssertEqual(InputPacker.pack(buffer, bufferToCrop: turn.then(CropMath.cropAffine(centred, size: 32)), size: 32), model.inputs[0])
         let reference = PoseAssembler(manifest: manifest).assemble(model.decode(), cropBox: centred, intrinsics: intrinsics(48, 64))
-        assertClose(reference.jointsImage[1], first.pose.jointsImage[1], 1e-12, "joint 1")
+        assertClose(reference.jointsImage[1], firstPose.jointsImage[1], 1e-12, "joint 1")
         XCTAssertEqual(1.0, first.times.packMs, accuracy: 1e-12)
         XCTAssertEqual(1.0, first.times.inferenceMs, accuracy: 1e-12)
         XCTAssertEqual(3.0, first.times.totalMs, accuracy: 1e-12)
         XCTAssertFalse(first.trackLost)
+        XCTAssertTrue(first.person)  // without a detector a pose is always shown
+        XCTAssertNil(first.trackId)
+        XCTAssertFalse(first.detectorRan)
 
         let second = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 33_000_000)
-        let tracked = try XCTUnwrap(CropMath.processBox(Boxes.fromJoints(first.pose.jointsImage), imageWidth: 48, imageHeight: 64))
-        assertClose(tracked, second.pose.cropBox, 1e-12, "tracked crop box")
+        let tracked = try XCTUnwrap(CropMath.processBox(Boxes.fromJoints(firstPose.jointsImage), imageWidth: 48, imageHeight: 64))
+        assertClose(tracked, try XCTUnwrap(second.pose).cropBox, 1e-12, "tracked crop box")
         XCTAssertEqual(200.0, second.fps, accuracy: 1e-9)  // one frame every 5 clock readings of 1 ms
 
         model.confidence = 0.01
         XCTAssertTrue(try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 66_000_000).trackLost)
         model.confidence = 0.5
-        assertClose(centred, try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 99_000_000).pose.cropBox, 1e-12, "reset box")
+        let reset = try XCTUnwrap(try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 99_000_000).pose)
+        assertClose(centred, reset.cropBox, 1e-12, "reset box")
         let unturned = try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 132_000_000)  // a new orientation starts a new track
         XCTAssertEqual(64, unturned.uprightWidth)
         let landscape = try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 64, height: 48), imageWidth: 64, imageHeight: 48))
-        assertClose(landscape, unturned.pose.cropBox, 1e-12, "new track")
+        assertClose(landscape, try XCTUnwrap(unturned.pose).cropBox, 1e-12, "new track")
+    }
+
+    func testTheDetectorFindsThePersonTheModelIsCutFrom() throws {
+        let model = FakeModel(confidence: 0.5)
+        let detector = FakeDetector(output: try rawOutputs(person: true))
+        var now: Int64 = 0
+        let pipeline = try FramePipeline(manifest: manifest, model: model, intrinsicsFor: intrinsics, smoothing: nil, detector: detector) {
+            defer { now += 1_000_000 }
+            return now
+        }
+        let first = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 0)
+        XCTAssertTrue(first.person)
+        XCTAssertTrue(first.detectorRan)
+        XCTAssertEqual(0, first.trackId)
+        XCTAssertEqual(try BlazePose.pack(buffer, rotationDegrees: 90), detector.inputs.first)  // the upright frame letterboxed
+        let found = try BlazePose.detections(try rawOutputs(person: true), width: 48, height: 64)
+        XCTAssertEqual(1, found.count)
+        XCTAssertEqual(found.first?.box, first.detections.first?.box)
+        let cropBox = try XCTUnwrap(CropMath.processBox(found[0].cropBox, imageWidth: 48, imageHeight: 64))
+        let firstPose = try XCTUnwrap(first.pose)
+        assertClose(cropBox, firstPose.cropBox, 1e-12, "detected crop box")
+        let turn = try Orientation.bufferToUpright(width: 64, height: 48, degrees: 90)
+        XCTAssertEqual(InputPacker.pack(buffer, bufferToCrop: turn.then(CropMath.cropAffine(cropBox, size: 32)), size: 32), model.inputs.first)
+        XCTAssertEqual(1.0, first.times.detectMs, accuracy: 1e-12)
+        XCTAssertEqual(4.0, first.times.totalMs, accuracy: 1e-12)
+        XCTAssertFalse(first.trackLost)
+
+        let second = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 33_000_000)  // a confident pose is followed without the detector
+        XCTAssertFalse(second.detectorRan)
+        XCTAssertEqual(1, detector.inputs.count)
+        XCTAssertTrue(second.detections.isEmpty)
+        let tracked = try XCTUnwrap(CropMath.processBox(Boxes.fromJoints(firstPose.jointsImage), imageWidth: 48, imageHeight: 64))
+        assertClose(tracked, try XCTUnwrap(second.pose).cropBox, 1e-12, "followed crop box")
+        for t in 2..<10 {
+            _ = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: Int64(t) * 33_000_000)
+        }
+        XCTAssertEqual(1, detector.inputs.count)
+        XCTAssertTrue(try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 330_000_000).detectorRan)  // every 10 frames
+        XCTAssertTrue(try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 363_000_000).detectorRan)  // a turned camera starts again
+        XCTAssertEqual(3, detector.inputs.count)
+    }
+
+    func testNobodyThereMeansNoPoseAndNoModelRun() throws {
+        let model = FakeModel(confidence: 0.5)
+        let detector = FakeDetector(output: try rawOutputs(person: false))
+        let pipeline = try FramePipeline(manifest: manifest, model: model, intrinsicsFor: intrinsics, detector: detector)
+        for t in 0..<3 {
+            let result = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: Int64(t) * 33_000_000)
+            XCTAssertFalse(result.person)
+            XCTAssertNil(result.pose)
+            XCTAssertNil(result.trackId)
+            XCTAssertTrue(result.detectorRan)  // nobody tracked: the detector runs on every frame
+            XCTAssertEqual(0.0, result.times.inferenceMs)
+        }
+        XCTAssertEqual(3, detector.inputs.count)
+        XCTAssertTrue(model.inputs.isEmpty)
+    }
+
+    func testAnUnsurePoseIsShownOnlyWhenTheDetectorFoundItThisFrame() throws {
+        let model = FakeModel(confidence: 0.01)
+        let detector = FakeDetector(output: try rawOutputs(person: true))
+        let pipeline = try FramePipeline(manifest: manifest, model: model, intrinsicsFor: intrinsics, detector: detector)
+        let first = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 0)
+        XCTAssertTrue(first.person && first.trackLost)
+        let again = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 33_000_000)  // the lost track runs the detector, which finds it again
+        XCTAssertTrue(again.detectorRan && again.person && again.trackLost)
+        XCTAssertEqual(0, again.trackId)
+        detector.output = try rawOutputs(person: false)
+        let gone = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 66_000_000)
+        XCTAssertTrue(gone.detectorRan)
+        XCTAssertFalse(gone.person)
+        XCTAssertEqual(2, model.inputs.count)  // the lost track is not cut
+        model.confidence = 0.5
+        detector.output = try rawOutputs(person: true)
+        let back = try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 99_000_000)
+        XCTAssertTrue(back.person)
+        XCTAssertFalse(back.trackLost)
+        XCTAssertEqual(0, back.trackId)  // missed once: the same track
+        XCTAssertFalse(try pipeline.process(buffer, rotationDegrees: 90, timestampNs: 132_000_000).detectorRan)
     }
 
     func testSmoothingDampsDepthJitter() throws {
@@ -72,7 +183,10 @@ final class PipelineTest: XCTestCase {
             let pipeline = try FramePipeline(
                 manifest: manifest, model: FakeModel(confidence: 0.5, jitter: 2.0), intrinsicsFor: intrinsics, smoothing: smoothing
             )
-            let depths = try (0..<60).map { try pipeline.process(buffer, rotationDegrees: 0, timestampNs: Int64($0) * 33_000_000).pose.jointsRelMm[1][2] }
+            let depths = try (0..<60).map { t -> Double in
+                let pose = try XCTUnwrap(try pipeline.process(buffer, rotationDegrees: 0, timestampNs: Int64(t) * 33_000_000).pose)
+                return pose.jointsRelMm[1][2]
+            }
             let settled = depths.dropFirst(30)
             return (settled.max() ?? 0) - (settled.min() ?? 0)
         }

@@ -3,6 +3,7 @@ package mhp.posecore
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -36,7 +37,7 @@ class PipelineTest {
         assertEquals(48, first.uprightWidth)
         assertEquals(64, first.uprightHeight)
         val centred = CropMath.processBox(Boxes.centred(48, 64), 48, 64)!!
-        assertArrayEquals(centred, first.pose.cropBox, 1e-12)
+        assertArrayEquals(centred, first.pose!!.cropBox, 1e-12)
         val expected = InputPacker.pack(buffer, Orientation.bufferToUpright(64, 48, 90).then(CropMath.cropAffine(centred, 32)), 32)
         assertArrayEquals(expected, model.inputs[0])
         val reference = PoseAssembler(manifest).assemble(model.decode(), centred, intrinsics(48, 64))
@@ -45,26 +46,124 @@ class PipelineTest {
         assertEquals(1.0, first.times.inferenceMs, 1e-12)
         assertEquals(3.0, first.times.totalMs, 1e-12)
         assertFalse(first.trackLost)
+        assertTrue(first.person) // without a detector a pose is always shown
+        assertEquals(null, first.trackId)
+        assertFalse(first.detectorRan)
 
         val second = pipeline.process(buffer, 90, 33_000_000)
         val tracked = CropMath.processBox(Boxes.fromJoints(first.pose.jointsImage), 48, 64)!!
-        assertArrayEquals(tracked, second.pose.cropBox, 1e-12)
+        assertArrayEquals(tracked, second.pose!!.cropBox, 1e-12)
         assertEquals(200.0, second.fps, 1e-9) // one frame every 5 clock readings of 1 ms
 
         model.confidence = 0.01
         assertTrue(pipeline.process(buffer, 90, 66_000_000).trackLost)
         model.confidence = 0.5
-        assertArrayEquals(centred, pipeline.process(buffer, 90, 99_000_000).pose.cropBox, 1e-12)
+        assertArrayEquals(centred, pipeline.process(buffer, 90, 99_000_000).pose!!.cropBox, 1e-12)
         val unturned = pipeline.process(buffer, 0, 132_000_000) // a new orientation starts a new track
         assertEquals(64, unturned.uprightWidth)
-        assertArrayEquals(CropMath.processBox(Boxes.centred(64, 48), 64, 48)!!, unturned.pose.cropBox, 1e-12)
+        assertArrayEquals(CropMath.processBox(Boxes.centred(64, 48), 64, 48)!!, unturned.pose!!.cropBox, 1e-12)
+    }
+
+    /** A detector that records its inputs and answers fixed raw outputs. */
+    private class FakeDetector(var output: DetectorOutput) : DetectorRunner {
+        val inputs = mutableListOf<FloatArray>()
+        override fun run(input: FloatArray): DetectorOutput {
+            inputs += input
+            return output
+        }
+    }
+
+    /** Raw outputs with nobody, or one person at the input's centre (stride 8, cell (14, 14)). */
+    private fun rawOutputs(person: Boolean): DetectorOutput {
+        val boxes = FloatArray(2254 * 12)
+        val scores = FloatArray(2254) { -30f }
+        if (person) {
+            val k = 28 * 2 * 14 + 2 * 14
+            scores[k] = 3f
+            floatArrayOf(0f, -20f, 30f, 30f, 0f, 10f, 0f, -60f, 0f, 0f, 0f, -30f).copyInto(boxes, k * 12)
+        }
+        return DetectorOutput(boxes, scores)
+    }
+
+    @Test
+    fun theDetectorFindsThePersonTheModelIsCutFrom() {
+        val model = FakeModel(0.5)
+        val detector = FakeDetector(rawOutputs(person = true))
+        var now = 0L
+        val pipeline = FramePipeline(manifest, model, intrinsics, smoothing = null, detector = detector) { now.also { now += 1_000_000 } }
+        val first = pipeline.process(buffer, 90, 0)
+        assertTrue(first.person)
+        assertTrue(first.detectorRan)
+        assertEquals(0, first.trackId)
+        assertArrayEquals(BlazePose.pack(buffer, 90), detector.inputs[0]) // the upright frame letterboxed
+        val found = BlazePose.detections(rawOutputs(person = true), 48, 64)
+        assertEquals(1, found.size)
+        assertArrayEquals(found[0].box, first.detections[0].box, 0.0)
+        val cropBox = CropMath.processBox(found[0].cropBox, 48, 64)!!
+        assertArrayEquals(cropBox, first.pose!!.cropBox, 1e-12)
+        assertArrayEquals(InputPacker.pack(buffer, Orientation.bufferToUpright(64, 48, 90).then(CropMath.cropAffine(cropBox, 32)), 32), model.inputs[0])
+        assertEquals(1.0, first.times.detectMs, 1e-12)
+        assertEquals(4.0, first.times.totalMs, 1e-12)
+        assertFalse(first.trackLost)
+
+        val second = pipeline.process(buffer, 90, 33_000_000) // a confident pose is followed without the detector
+        assertFalse(second.detectorRan)
+        assertEquals(1, detector.inputs.size)
+        assertTrue(second.detections.isEmpty())
+        assertArrayEquals(CropMath.processBox(Boxes.fromJoints(first.pose.jointsImage), 48, 64)!!, second.pose!!.cropBox, 1e-12)
+        for (t in 2 until 10) pipeline.process(buffer, 90, t * 33_000_000L)
+        assertEquals(1, detector.inputs.size)
+        assertTrue(pipeline.process(buffer, 90, 330_000_000).detectorRan) // every 10 frames
+        assertTrue(pipeline.process(buffer, 0, 363_000_000).detectorRan) // a turned camera starts again
+        assertEquals(3, detector.inputs.size)
+    }
+
+    @Test
+    fun nobodyThereMeansNoPoseAndNoModelRun() {
+        val model = FakeModel(0.5)
+        val detector = FakeDetector(rawOutputs(person = false))
+        val pipeline = FramePipeline(manifest, model, intrinsics, detector = detector)
+        for (t in 0 until 3) {
+            val result = pipeline.process(buffer, 90, t * 33_000_000L)
+            assertFalse(result.person)
+            assertNull(result.pose)
+            assertNull(result.trackId)
+            assertTrue(result.detectorRan) // nobody tracked: the detector runs on every frame
+            assertEquals(0.0, result.times.inferenceMs, 0.0)
+        }
+        assertEquals(3, detector.inputs.size)
+        assertTrue(model.inputs.isEmpty())
+    }
+
+    @Test
+    fun anUnsurePoseIsShownOnlyWhenTheDetectorFoundItThisFrame() {
+        val model = FakeModel(0.01)
+        val detector = FakeDetector(rawOutputs(person = true))
+        val pipeline = FramePipeline(manifest, model, intrinsics, detector = detector)
+        val first = pipeline.process(buffer, 90, 0)
+        assertTrue(first.person && first.trackLost)
+        val again = pipeline.process(buffer, 90, 33_000_000) // the lost track runs the detector, which finds it again
+        assertTrue(again.detectorRan && again.person && again.trackLost)
+        assertEquals(0, again.trackId)
+        detector.output = rawOutputs(person = false)
+        val gone = pipeline.process(buffer, 90, 66_000_000)
+        assertTrue(gone.detectorRan)
+        assertFalse(gone.person)
+        assertEquals(2, model.inputs.size) // the lost track is not cut
+        model.confidence = 0.5
+        detector.output = rawOutputs(person = true)
+        val back = pipeline.process(buffer, 90, 99_000_000)
+        assertTrue(back.person)
+        assertFalse(back.trackLost)
+        assertEquals(0, back.trackId) // missed once: the same track
+        assertFalse(pipeline.process(buffer, 90, 132_000_000).detectorRan)
     }
 
     @Test
     fun smoothingDampsDepthJitter() {
         fun spread(smoothing: OneEuroFilter?): Double {
             val pipeline = FramePipeline(manifest, FakeModel(0.5, jitter = 2.0), intrinsics, smoothing)
-            val depths = (0 until 60).map { pipeline.process(buffer, 0, it * 33_000_000L).pose.jointsRelMm[1][2] }.drop(30)
+            val depths = (0 until 60).map { pipeline.process(buffer, 0, it * 33_000_000L).pose!!.jointsRelMm[1][2] }.drop(30)
             return depths.max() - depths.min()
         }
         val raw = spread(null)
