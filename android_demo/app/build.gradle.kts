@@ -7,12 +7,18 @@ plugins {
 // `mhp-export` writes (mhp.export.pipeline.artifact_name). Override with -Pmhp.export=DIR -Pmhp.models=a,b.
 val mhpExport: String = providers.gradleProperty("mhp.export").getOrElse(rootDir.resolve("../runs/quickstart/export").path)
 val mhpModels: List<String> = providers.gradleProperty("mhp.models").getOrElse("lpski_int8,lpski_fp32").split(",").map { it.trim() }
+// The person detector: MediaPipe's pose_detection.tflite, which `make detector` unpacks into the repository's
+// .venv/share/mhp. Override the folder with -Pmhp.detector=DIR, or build without it with -Pmhp.detector=none (the app
+// then follows one person from a centred box and says so).
+val mhpDetectorFile = "pose_detection.tflite"
+val mhpDetector: String = providers.gradleProperty("mhp.detector").getOrElse(rootDir.resolve("../.venv/share/mhp").path)
 val mhpAssets = layout.buildDirectory.dir("generated/mhp-assets")
 
-val copyMhpModels by tasks.registering(Copy::class) {
-    description = "Copies the exported .tflite models and their manifests into the app's assets; fails when one is missing."
+val copyMhpModels by tasks.registering(Sync::class) {
+    description = "Copies the exported .tflite models, their manifests and the person detector into the app's assets; fails when one is missing."
     val folder = file(mhpExport)
     val names = mhpModels.flatMap { listOf("$it.tflite", "$it.tflite.json") }
+    val detector = if (mhpDetector == "none") null else file(mhpDetector)
     doFirst {
         val missing = names.filterNot { folder.resolve(it).isFile }
         if (missing.isNotEmpty()) {
@@ -22,8 +28,15 @@ val copyMhpModels by tasks.registering(Copy::class) {
                     "or point -Pmhp.export=DIR / -Pmhp.models=STEMS at yours.",
             )
         }
+        if (detector != null && !detector.resolve(mhpDetectorFile).isFile) {
+            throw GradleException(
+                "the person detector $mhpDetectorFile is missing in $detector: run make detector in the repository " +
+                    "(it unpacks it from the mediapipe wheel), point -Pmhp.detector=DIR at it, or build without it with -Pmhp.detector=none.",
+            )
+        }
     }
     from(folder) { include(names) }
+    if (detector != null) from(detector) { include(mhpDetectorFile) }
     into(mhpAssets)
 }
 

@@ -9,6 +9,7 @@ struct ContentView: View {
         ZStack {
             CameraPreview(session: session.camera.session).ignoresSafeArea()
             if let result = session.result, let skeleton = session.selected?.manifest.skeleton {
+                // the detector's boxes when it ran; the skeleton only when result.person
                 SkeletonOverlay(result: result, skeleton: skeleton, mirrored: session.mirrored).ignoresSafeArea()
             }
             VStack(alignment: .leading, spacing: 8) {
@@ -23,8 +24,8 @@ struct ContentView: View {
                     if let result = session.result {
                         StatsView(result: result)
                         Spacer()
-                        if let skeleton = session.selected?.manifest.skeleton {
-                            Skeleton3DView(jointsRelMm: result.pose.jointsRelMm, skeleton: skeleton)
+                        if result.person, let pose = result.pose, let skeleton = session.selected?.manifest.skeleton {
+                            Skeleton3DView(jointsRelMm: pose.jointsRelMm, skeleton: skeleton)
                                 .frame(width: 160, height: 200)
                         }
                     }
@@ -80,15 +81,22 @@ struct ContentView: View {
     }
 }
 
-/// Frames per second and the per-stage milliseconds of the last frame.
+/// Frames per second, the per-stage milliseconds of the last frame, and the person's depth or "no person".
 struct StatsView: View {
     let result: FrameResult
 
     var body: some View {
         VStack(alignment: .leading) {
             Text(String(format: "%.1f FPS", result.fps)).font(.headline)
-            Text(String(format: "crop %.1f · model %.1f · decode %.1f ms", result.times.packMs, result.times.inferenceMs, result.times.decodeMs))
-            Text(String(format: "root %.2f m%@", result.pose.rootDepthMm / 1000, result.trackLost ? " · track reset" : ""))
+            Text(String(
+                format: "detect %.1f · crop %.1f · model %.1f · decode %.1f ms",
+                result.times.detectMs, result.times.packMs, result.times.inferenceMs, result.times.decodeMs
+            ))
+            if result.person, let pose = result.pose {
+                Text(String(format: "root %.2f m%@", pose.rootDepthMm / 1000, result.trackLost ? " · track reset" : ""))
+            } else {
+                Text("No person in view").font(.headline).foregroundColor(.yellow)
+            }
         }
         .font(.caption.monospacedDigit())
         .padding(6)

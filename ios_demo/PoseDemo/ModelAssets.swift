@@ -14,6 +14,15 @@ struct BundledModel: Identifiable {
 /// The artifacts in the app bundle, every one beside its manifest; a missing piece throws a message saying what to do.
 enum ModelAssets {
     static let folder = "Models"
+    /// MediaPipe's person detector (make detector; copy_models.sh bundles it beside the artifacts): no manifest, so it
+    /// is not listed as a pose model.
+    static let detectorFile = "pose_detection.tflite"
+
+    /// The bundled person detector, nil when the app was built without it.
+    static func detector(in bundle: Bundle = .main) -> URL? {
+        let url = bundle.resourceURL?.appendingPathComponent(folder, isDirectory: true).appendingPathComponent(detectorFile)
+        return url.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+    }
 
     static func bundled(in bundle: Bundle = .main) throws -> [BundledModel] {
         let fix = "run ios_demo/copy_models.sh EXPORT_DIR and rebuild the app"

@@ -17,8 +17,11 @@ enum ModelLoader {
         return runner
     }
 
-    /// The frame pipeline, with intrinsics from the camera's field of view (which spans the frame's long side).
-    static func pipeline(for model: BundledModel, choice: RuntimeChoice, longSideFovDegrees: Double) throws -> FramePipeline {
+    /// The frame pipeline, with intrinsics from the camera's field of view (which spans the frame's long side) and the
+    /// person detector when there is one (without it the pipeline follows one person from a centred box).
+    static func pipeline(
+        for model: BundledModel, choice: RuntimeChoice, longSideFovDegrees: Double, detector: DetectorRunner?
+    ) throws -> FramePipeline {
         try FramePipeline(manifest: model.manifest, model: runner(for: model, choice: choice), intrinsicsFor: { width, height in
             let focal = Double(max(width, height)) / 2 / tan(longSideFovDegrees * Double.pi / 180 / 2)
             return Intrinsics(
@@ -26,6 +29,18 @@ enum ModelLoader {
                 principal: [Double(width) / 2, Double(height) / 2],
                 source: "camera: \(longSideFovDegrees) degrees along the long side"
             )
-        })
+        }, detector: detector)
+    }
+
+    /// The bundled person detector on XNNPACK `threads`, or nil and the one-line reason the app shows.
+    static func detector(threads: Int, in bundle: Bundle = .main) -> (TFLiteDetector?, String?) {
+        guard let file = ModelAssets.detector(in: bundle) else {
+            return (nil, "No person detector (\(ModelAssets.detectorFile)) in the app: run make detector, then ios_demo/copy_models.sh EXPORT_DIR and rebuild. Following one person from a centred box.")
+        }
+        do {
+            return (try TFLiteDetector(modelPath: file.path, threads: threads), nil)
+        } catch {
+            return (nil, "\(error.localizedDescription). Following one person from a centred box.")
+        }
     }
 }

@@ -66,7 +66,8 @@ final class PoseSession: ObservableObject {
         }
     }
 
-    /// Loads the chosen artifact with the chosen runtime on the worker's queue; a failure becomes the message.
+    /// Loads the chosen artifact with the chosen runtime, and the person detector, on the worker's queue; a failure
+    /// becomes the message.
     private func reload() {
         guard let model = selected, let choice = choice else {
             return
@@ -74,17 +75,20 @@ final class PoseSession: ObservableObject {
         let fov = camera.longSideFovDegrees
         let worker = self.worker
         worker.queue.async {
-            let outcome = Result { try ModelLoader.pipeline(for: model, choice: choice, longSideFovDegrees: fov) }
+            // the detector runs on the CPU beside any runtime: the chosen XNNPACK threads, else two
+            let (detector, note) = ModelLoader.detector(threads: choice.benchThreads ?? 2)
+            let outcome = Result { try ModelLoader.pipeline(for: model, choice: choice, longSideFovDegrees: fov, detector: detector) }
             worker.install(try? outcome.get())
-            Task { @MainActor [weak self] in self?.loaded(outcome) }
+            Task { @MainActor [weak self] in self?.loaded(outcome, note: note) }
         }
     }
 
-    private func loaded(_ outcome: Result<FramePipeline, Error>) {
+    /// `note`: why the pipeline runs without the person detector, shown until the next load.
+    private func loaded(_ outcome: Result<FramePipeline, Error>, note: String?) {
         result = nil
         switch outcome {
         case .success:
-            message = nil
+            message = note
         case let .failure(error):
             message = error.localizedDescription
         }

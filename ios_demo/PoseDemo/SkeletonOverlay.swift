@@ -1,7 +1,8 @@
 import PoseCore
 import SwiftUI
 
-/// The 2D pose over the camera picture: bones and joints mapped from upright frame pixels to the view by ViewFit.
+/// The 2D pose over the camera picture: bones and joints mapped from upright frame pixels to the view by ViewFit, only
+/// when the frame shows a person; on frames where the person detector ran, the boxes of the people it found.
 struct SkeletonOverlay: View {
     let result: FrameResult
     let skeleton: Skeleton
@@ -13,7 +14,17 @@ struct SkeletonOverlay: View {
                 frameWidth: result.uprightWidth, frameHeight: result.uprightHeight,
                 viewWidth: Int(size.width), viewHeight: Int(size.height), mirrored: mirrored
             )
-            let points = result.pose.jointsImage.map { joint -> CGPoint in
+            for detection in result.detectorRan ? result.detections : [] {
+                let box = detection.personBox(width: result.uprightWidth, height: result.uprightHeight)
+                let corner = fit.map(box[0], box[1])
+                let opposite = fit.map(box[0] + box[2], box[1] + box[3])
+                let rect = CGRect(x: min(corner[0], opposite[0]), y: corner[1], width: abs(opposite[0] - corner[0]), height: opposite[1] - corner[1])
+                context.stroke(Path(rect), with: .color(.yellow), lineWidth: 2)
+            }
+            guard result.person, let pose = result.pose else {
+                return  // nobody shown: no skeleton; StatsView says "no person"
+            }
+            let points = pose.jointsImage.map { joint -> CGPoint in
                 let p = fit.map(joint[0], joint[1])
                 return CGPoint(x: p[0], y: p[1])
             }

@@ -1,4 +1,5 @@
-"""Golden files: the decoding contract between Python and the Kotlin / Swift app decoders (demo-apps.md).
+"""Golden files: the decoding contract between Python and the Kotlin / Swift app decoders (demo-apps.md), and
+(``detector/``, :mod:`mhp.export.golden_detector`) the person detector's and the multi-person tracker's.
 
 Python owns the reference. Each case holds a raw little-endian model output (``output.f32`` or ``output.i8``,
 NHWC ``(1, H, W, J*D)`` with channel ``j*D + d``, as TFLite emits it) and ``expected.json`` with every stage
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mhp.errors import MhpError
+from mhp.export.golden_detector import write_detector_golden
 from mhp.geometry import (
     DEPTH_RANGE_MM,
     apply_affine,
@@ -189,6 +191,7 @@ def write_golden(out: str | Path, artifact: str | Path | None = None, seed: int 
         case, geometry = real_case(Path(artifact))
         entries.append({**write_case(folder, "real_tflite_int8", case, **geometry), **geometry})
     write_json(folder / "tracking.json", tracking(np.random.default_rng(seed + 1)))
+    detector = write_detector_golden(folder / "detector").relative_to(folder)  # the person detector's scripted cases
     manifest = {
         "format_name": "mhp-golden",
         "version": VERSION,
@@ -201,6 +204,7 @@ def write_golden(out: str | Path, artifact: str | Path | None = None, seed: int 
         "dequantise": "real = (q - zero_point) * scale; the soft-argmax may subtract each joint's peak first",
         "tolerances": TOLERANCES,
         "tracking": "tracking.json",
+        "detector": detector.as_posix(),
         "cases": entries,
     }
     write_json(folder / "manifest.json", manifest)

@@ -149,7 +149,8 @@ def remove_letterbox(points: np.ndarray, padding: np.ndarray) -> np.ndarray:
 def detections_from_outputs(
     raw_boxes: np.ndarray, raw_scores: np.ndarray, padding: np.ndarray, image_size: tuple[int, int], *, min_score: float
 ) -> list[Detection]:
-    """The whole post-processing: decode, suppress, undo the letterbox, scale to ``image_size`` (width, height)."""
+    """The whole post-processing: decode, suppress, undo the letterbox, scale to ``image_size`` (width, height), drop
+    a detection holding NaN, one per body."""
     scores, boxes, keypoints = decode(raw_boxes, raw_scores, ANCHORS, min_score=min_score)
     size = np.array(image_size, np.float64)
     people = []
@@ -160,7 +161,7 @@ def detections_from_outputs(
                 score, np.concatenate([corners[0], corners[1] - corners[0]]), remove_letterbox(points, padding) * size
             )
         )
-    return one_per_body(people)
+    return one_per_body([p for p in people if np.isfinite(p.box).all() and np.isfinite(p.keypoints).all()])
 
 
 def one_per_body(detections: list[Detection], threshold: float = BODY_IOU) -> list[Detection]:

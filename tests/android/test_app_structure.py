@@ -1,8 +1,10 @@
 """android_demo/app cannot be built here (no Android SDK): its structure is checked against the code it depends on.
 
 The camera permission and launcher activity, every resource the Kotlin code names, the asset names against what
-mhp-export writes, pinned versions (Kotlin = the compiler make test installs, LiteRT core = GPU), and a glue that
-hard-codes no tensor name, joint or shape: those come from the manifest.
+mhp-export writes, pinned versions (Kotlin = the compiler make test installs, LiteRT core = GPU), a glue that
+hard-codes no tensor name, joint or shape: those come from the manifest; and the person detector wired in
+(bundled by copyMhpModels from where make detector puts it, run by a LiteRT DetectorRunner, "no person" drawn
+without a skeleton).
 """
 
 import re
@@ -129,7 +131,8 @@ def test_the_glue_hard_codes_no_tensor_joint_or_shape():
             assert word not in text, f"{path.name} hard-codes {word}"
         assert not re.search(r"\b(128|256|576)\b", text), f"{path.name} hard-codes a model shape"
     glue = sum(len(source(p).splitlines()) for p in glue_sources)
-    assert glue < 700, f"the app glue grew to {glue} lines: move logic into posecore, where it is tested"
+    # 750: the LiteRT person-detector runner (LiteRtDetector.kt) is platform glue; its maths lives in posecore
+    assert glue < 750, f"the app glue grew to {glue} lines: move logic into posecore, where it is tested"
 
 
 def test_the_skeleton_the_app_draws_is_pythons(small_relu_export):
@@ -142,3 +145,79 @@ def test_the_skeleton_the_app_draws_is_pythons(small_relu_export):
     assert [tuple(b) for b in joints["bones"]] == [tuple(b) for b in H36M.bones]
     assert joints["root"] == H36M.root
     assert "manifest.skeleton" in source(MAIN / "kotlin" / "mhp" / "demo" / "MainActivity.kt")
+
+
+DEMO_SOURCES = MAIN / "kotlin" / "mhp" / "demo"
+
+
+def test_the_copy_task_bundles_the_detector_from_where_make_detector_puts_it():
+    from mhp.infer import blazepose
+
+    build = source(APP / "build.gradle.kts")
+    assert 'val mhpDetectorFile = "pose_detection.tflite"' in build
+    assert blazepose.BUNDLED.name == "pose_detection.tflite"
+    # the default folder, relative to android_demo (Gradle's rootDir), is the Makefile's $(VENV)/share/mhp
+    folder = re.search(r'gradleProperty\("mhp\.detector"\)\.getOrElse\(rootDir\.resolve\("([^"]+)"\)', build).group(1)
+    makefile = source(ROOT / "Makefile")
+    venv = re.search(r"^VENV := (\S+)$", makefile, re.M).group(1)
+    assert re.search(r"^DETECTOR := \$\(VENV\)/share/mhp/pose_detection\.tflite$", makefile, re.M)
+    assert (DEMO / folder).resolve() == (ROOT / venv / "share" / "mhp").resolve()
+    assert blazepose.BUNDLED.parts[-3:] == ("share", "mhp", "pose_detection.tflite")
+    task = build[build.index("val copyMhpModels") : build.index("// The instrumented golden test")]
+    assert "from(detector) { include(mhpDetectorFile) }" in task  # copied into the same assets folder as the models
+    assert "into(mhpAssets)" in task
+    missing = task[task.index("if (detector != null && !detector.resolve(mhpDetectorFile).isFile)") :]
+    assert "throw GradleException(" in missing
+    assert "run make detector" in missing
+    assert 'tasks.named("preBuild") { dependsOn(copyMhpModels) }' in build
+
+
+def test_the_app_runs_the_detector_beside_the_pose_model():
+    runner = source(DEMO_SOURCES / "LiteRtDetector.kt")
+    assert re.search(r"class LiteRtDetector\(model: ByteBuffer, threads: Int\) : DetectorRunner, AutoCloseable", runner)
+    assert "override fun run(input: FloatArray): DetectorOutput" in runner
+    assert "setUseXNNPACK(true)" in runner
+    assert "setNumThreads(threads)" in runner
+    assert "runForMultipleInputsOutputs(" in runner
+    # the outputs are chosen by their last dimension (12 boxes, 1 score), never by index or name
+    assert "outputAt(outs, BlazePose.BOX_VALUES)" in runner
+    assert "outputAt(outs, 1)" in runner
+    assert "shape().lastOrNull() == values" in runner
+    assert not re.search(r"getOutputTensor\(\d\)", runner)
+    assert not re.search(r'"Identity', runner)
+    assert "throw ModelProblem(" in runner  # a model LiteRT cannot load is a message, as LiteRtRunner's
+
+    activity = source(DEMO_SOURCES / "MainActivity.kt")
+    assert "LiteRtDetector(ModelAssets.detector(assets), threads)" in activity
+    assert re.search(r"FramePipeline\(model\.manifest, loaded, [^\n]*detector = people\)", activity)
+    assert "detector?.close()" in activity  # closed with the pose model on reload and exit
+    load = activity[activity.index("private fun loadDetector") :]
+    assert "catch (e: ModelProblem)" in load[: load.index("private fun closeModel")]  # no detector: no crash
+
+    assets = source(DEMO_SOURCES / "ModelAssets.kt")
+    assert 'const val DETECTOR = "pose_detection.tflite"' in assets
+    assert "it != DETECTOR" in assets  # never offered as a pose model (it has no manifest)
+    message = re.search(r'No person detector \(\$DETECTOR\)[^"]*', assets).group(0)
+    assert "make detector" in message
+    assert "copyMhpModels" in message
+    assert "\n" not in message  # one line
+
+
+def test_no_person_draws_no_skeleton():
+    overlay = source(DEMO_SOURCES / "OverlayView.kt")
+    draw = overlay[overlay.index("override fun onDraw") :]
+    guard = draw.index("if (!shown.person) return")
+    assert guard < draw.index("shown.pose")
+    assert guard < draw.index("drawLine")
+    assert draw.index("shown.detections") < guard  # the detector's boxes are drawn even when nobody is shown
+    assert "personBox(shown.uprightWidth, shown.uprightHeight)" in draw
+    for path in APP_SOURCES:
+        assert not re.search(r"\.pose\.", source(path)), f"{path.name} reads a pose that may be null"
+    activity = source(DEMO_SOURCES / "MainActivity.kt")
+    assert "R.string.no_person" in activity
+    assert "result.times.detectMs" in activity
+    strings = ET.parse(MAIN / "res" / "values" / "strings.xml").getroot()
+    texts = {e.get("name"): e.text for e in strings.iter("string")}
+    assert "no person" in texts["no_person"]
+    assert texts["stats"].count("%") == 7
+    assert "detect" in texts["stats"]

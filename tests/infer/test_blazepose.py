@@ -119,6 +119,16 @@ def test_detections_come_back_in_image_pixels():
     np.testing.assert_allclose(person.keypoints, np.tile(expected, (4, 1)))
 
 
+def test_a_detection_holding_nan_is_nobody():
+    raw = np.zeros((NUM_ANCHORS, 12))
+    logits = np.full((NUM_ANCHORS, 1), -50.0)
+    logits[[0, 2000]] = 5.0
+    raw[2000, 5] = np.nan  # a keypoint the model got wrong
+    _, padding = letterbox(np.zeros((480, 640, 3), np.uint8))
+    (person,) = detections_from_outputs(raw, logits, padding, (640, 480), min_score=0.5)
+    assert np.isfinite(person.keypoints).all()
+
+
 def test_the_body_box_is_the_scaled_square_around_the_body_circle_and_the_region_encloses_it():
     detection = Detection(0.9, np.zeros(4), np.array([[100.0, 200.0], [100.0, 120.0], [0, 0], [0, 0]]))
     np.testing.assert_allclose(body_box(detection, margin=1.0), [20, 120, 160, 160])  # the circle's square

@@ -1,10 +1,12 @@
 """ios_demo cannot be built here (no Swift toolchain, no Xcode): its project files are checked instead.
 
 The Podfile with Ruby (`ruby -c`, Debian's ruby from `make ios-tools`: locally a missing ruby skips, on CI it fails)
-and its exact pin, Info.plist, the XcodeGen spec, the model copy scripts against what mhp-export writes, and a glue
-that hard-codes no tensor name or joint: those come from the manifest.
+and its exact pin, Info.plist, the XcodeGen spec, the model copy scripts against what mhp-export writes (and the
+person detector against make detector's file and its sha256), a glue that hard-codes no tensor name or joint: those
+come from the manifest; and the person detector wired in, with "no person" drawn without a skeleton.
 """
 
+import hashlib
 import os
 import plistlib
 import re
@@ -101,14 +103,26 @@ def fake_export(folder: Path) -> list[str]:
     return names
 
 
-def test_copy_models_bundles_every_artifact_with_its_manifest(tmp_path):
+def fake_detector(folder: Path) -> dict[str, str]:
+    """A stand-in pose_detection.tflite, and the environment that makes the scripts take it (DETECTOR_SHA256: its
+    digest)."""
+    folder.mkdir(exist_ok=True)
+    path = folder / "pose_detection.tflite"
+    path.write_bytes(b"\x1c\x00\x00\x00TFL3 fake detector")
+    return {"DETECTOR": str(path), "DETECTOR_SHA256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def test_copy_models_bundles_every_artifact_with_its_manifest_and_the_detector(tmp_path):
     names = fake_export(tmp_path / "export")
     models = tmp_path / "Models"
-    done = run_script("copy_models.sh", str(tmp_path / "export"), env={"MODELS_DIR": str(models)})
+    detector = fake_detector(tmp_path / "share")
+    done = run_script("copy_models.sh", str(tmp_path / "export"), env={"MODELS_DIR": str(models), **detector})
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in models.iterdir()) == sorted([*names, *(f"{n}.json" for n in names)])
+    expected = [*names, *(f"{n}.json" for n in names), "pose_detection.tflite"]
+    assert sorted(p.name for p in models.iterdir()) == sorted(expected)
+    assert (models / "pose_detection.tflite").read_bytes() == Path(detector["DETECTOR"]).read_bytes()
     assert names == ["lpski_int8.tflite", "lpski_fp16.mlpackage"]
-    assert run_script("check_models.sh", str(models)).returncode == 0
+    assert run_script("check_models.sh", str(models), env=detector).returncode == 0
 
 
 def test_missing_artifacts_or_manifests_fail_loudly(tmp_path):
@@ -146,3 +160,118 @@ def test_the_app_processes_frames_with_posecore_and_benchmarks_with_its_report()
     assert "ShareLink(item: file)" in glue["ContentView.swift"]
     assert "kCVPixelFormatType_32BGRA" in glue["CameraFeed.swift"]
     assert "[2, 1, 0, 3]" in glue["PixelBufferCopy.swift"]  # BGRA -> RGBA: PoseCore reads channel 0 as red
+
+
+def test_a_missing_or_foreign_detector_fails_loudly_and_none_leaves_it_out(tmp_path):
+    names = fake_export(tmp_path / "export")
+    models = tmp_path / "Models"
+    models.mkdir()
+    (models / "kept").write_text("")
+    env = {"MODELS_DIR": str(models), "DETECTOR": str(tmp_path / "nowhere" / "pose_detection.tflite")}
+    done = run_script("copy_models.sh", str(tmp_path / "export"), env=env)
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()  # one line, naming the fix
+    assert "pose_detection.tflite is missing" in line
+    assert "make detector" in line
+    assert (models / "kept").exists()  # nothing was replaced
+
+    done = run_script("copy_models.sh", str(tmp_path / "export"), env={**env, "DETECTOR": "none"})
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in models.iterdir()) == sorted([*names, *(f"{n}.json" for n in names)])
+
+    # a detector that is not MediaPipe 0.10.21's file fails the Xcode pre-build check; it is no artifact
+    (models / "pose_detection.tflite").write_bytes(b"TFL3 something else")
+    done = run_script("check_models.sh", str(models))
+    assert done.returncode == 1
+    assert "pose_detection.tflite is not MediaPipe 0.10.21's person detector" in done.stderr
+    assert "make detector" in done.stderr
+    assert "has no manifest" not in done.stderr
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "pose_detection.tflite").write_bytes(b"TFL3")
+    assert "no .tflite or .mlpackage" in run_script("check_models.sh", str(alone)).stderr
+
+    # a detector left in the export folder is not taken for an artifact without a manifest
+    shutil.copy(models / "pose_detection.tflite", tmp_path / "export")
+    done = run_script("copy_models.sh", str(tmp_path / "export"), env={**env, "DETECTOR": "none"})
+    assert done.returncode == 0, done.stderr
+
+
+def test_check_models_knows_the_detector_mhp_checks_and_copy_models_takes_make_detectors_file(tmp_path):
+    from mhp.infer import blazepose
+
+    check = (DEMO / "check_models.sh").read_text()
+    assert re.search(r"DETECTOR_SHA256:-(\w+)\}", check).group(1) == blazepose.SHA256
+    copy = (DEMO / "copy_models.sh").read_text()
+    default = re.search(r'detector="\$\{DETECTOR:-\$here/([^}]+)\}"', copy).group(1)
+    makefile = (ROOT / "Makefile").read_text()
+    venv = re.search(r"^VENV := (\S+)$", makefile, re.M).group(1)
+    assert re.search(r"^DETECTOR := \$\(VENV\)/share/mhp/pose_detection\.tflite$", makefile, re.M)
+    assert (DEMO / default).resolve() == (ROOT / venv / "share" / "mhp" / "pose_detection.tflite").resolve()
+    real = DEMO / default
+    if not real.is_file():
+        message = f"{real} is missing; make detector unpacks it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    fake_export(tmp_path / "export")
+    models = tmp_path / "Models"
+    environment = {k: v for k, v in os.environ.items() if k not in ("DETECTOR", "DETECTOR_SHA256")}
+    done = subprocess.run(
+        ["bash", str(DEMO / "copy_models.sh"), str(tmp_path / "export")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**environment, "MODELS_DIR": str(models)},
+    )
+    assert done.returncode == 0, done.stderr  # the real file passes check_models.sh's sha256
+    assert (models / "pose_detection.tflite").stat().st_size == real.stat().st_size
+
+
+def test_the_app_runs_the_detector_beside_the_pose_model():
+    glue = {p.name: p.read_text() for p in APP.glob("*.swift")}
+    runner = glue["TFLiteDetector.swift"]
+    assert "final class TFLiteDetector: DetectorRunner" in runner
+    assert "func run(_ input: [Float]) throws -> DetectorOutput" in runner
+    assert "Interpreter(modelPath: modelPath, options: options)" in runner
+    assert "options.isXNNPackEnabled = true" in runner
+    assert "options.threadCount = threads" in runner
+    assert "copy(" in runner
+    assert "toInputAt: 0)" in runner
+    assert "interpreter.invoke()" in runner
+    assert "interpreter.outputTensorCount" in runner
+    assert "shape.dimensions" in runner
+    # the outputs are chosen by their last dimension (12 boxes, 1 score), never by index or name
+    assert "values: BlazePose.boxValues)" in runner
+    assert "values: 1)" in runner
+    assert "dimensions.last == values" in runner
+    assert not re.search(r"output\(at: \d\)", runner)
+    assert '"Identity' not in runner
+    assert 'static let detectorFile = "pose_detection.tflite"' in glue["ModelAssets.swift"]
+    loader = glue["ModelLoader.swift"]
+    assert re.search(r"FramePipeline\(manifest: [^;]*\}, detector: detector\)", loader, re.S)
+    message = re.search(r'"No person detector[^\n]*', loader).group(0)
+    assert "make detector" in message
+    assert "copy_models.sh" in message
+    session = glue["PoseSession.swift"]
+    assert "ModelLoader.detector(threads:" in session
+    assert "detector: detector)" in session
+    assert "message = note" in session  # a missing detector is said, and the app runs without it
+    # the manifest-less detector is never listed as a pose model: ModelAssets lists manifests
+    assert '.filter { $0.hasSuffix(".json") }' in glue["ModelAssets.swift"]
+
+
+def test_no_person_draws_no_skeleton():
+    glue = {p.name: p.read_text() for p in APP.glob("*.swift")}
+    overlay = glue["SkeletonOverlay.swift"]
+    guard = overlay.index("guard result.person, let pose = result.pose else")
+    assert guard < overlay.index("pose.jointsImage")
+    assert guard < overlay.index("bones.addLine")
+    assert overlay.index("result.detections") < guard  # the detector's boxes are drawn even when nobody is shown
+    assert "personBox(width: result.uprightWidth, height: result.uprightHeight)" in overlay
+    for name, text in glue.items():
+        assert not re.search(r"\.pose\.", text), f"{name} reads a pose that may be nil"
+    content = glue["ContentView.swift"]
+    assert "No person in view" in content
+    assert "result.times.detectMs" in content
+    assert content.count("if result.person, let pose = result.pose") == 2  # the 3D view and the depth line

@@ -230,7 +230,8 @@ public enum BlazePose {
                 keypoints: hit.keypoints.map { pixels($0[0], $0[1]) }
             )
         }
-        return onePerBody(people)
+        let finite = people.filter { d in d.box.allSatisfy { $0.isFinite } && d.keypoints.allSatisfy { $0.allSatisfy { $0.isFinite } } }
+        return onePerBody(finite)
     }
 
     /// Best first, each detection dropped whose body box overlaps a kept one's by more than `threshold` IoU (one body

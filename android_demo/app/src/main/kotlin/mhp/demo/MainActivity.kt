@@ -26,7 +26,11 @@ import mhp.posecore.Skeleton
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
 
-/** Camera preview, the pose overlay and 3D view, the model/accelerator/threads pickers and the benchmark button. */
+/**
+ * Camera preview, the pose overlay and 3D view, the model/accelerator/threads pickers and the benchmark button. The
+ * bundled person detector (pose_detection.tflite, CPU) picks who the pose model looks at; without it the app follows
+ * one person from a centred box.
+ */
 class MainActivity : AppCompatActivity() {
     private lateinit var preview: PreviewView
     private lateinit var overlay: OverlayView
@@ -42,6 +46,7 @@ class MainActivity : AppCompatActivity() {
     private val analysis: ExecutorService = Executors.newSingleThreadExecutor()
     private val copier = FrameCopier()
     private var runner: LiteRtRunner? = null
+    private var detector: LiteRtDetector? = null
     private var pipeline: FramePipeline? = null
     private var skeleton: Skeleton? = null
     private var modelLabel = ""
@@ -79,6 +84,7 @@ class MainActivity : AppCompatActivity() {
         fill(threadsPicker, THREADS.map { it.toString() })
         threadsPicker.setSelection(THREADS.indexOf(DEFAULT_THREADS))
         benchmarkButton.setOnClickListener { runBenchmark() }
+        message.setOnClickListener { message.visibility = View.GONE } // a tap dismisses a note (e.g. no detector)
 
         if (ContextCompat.checkSelfPermission(this, Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED) {
             startCamera()
@@ -95,7 +101,7 @@ class MainActivity : AppCompatActivity() {
         }
     }
 
-    /** Loads the chosen model on the chosen accelerator; a problem becomes the on-screen message. */
+    /** Loads the chosen model on the chosen accelerator, and the detector beside it; a problem becomes the on-screen message. */
     private fun reload() {
         val name = modelPicker.selectedItem as String? ?: return
         val accelerator = Accelerator.entries[acceleratorPicker.selectedItemPosition.coerceAtLeast(0)]
@@ -106,11 +112,13 @@ class MainActivity : AppCompatActivity() {
                 val model = ModelAssets.load(assets, name)
                 val loaded = LiteRtRunner(model.buffer, model.manifest, accelerator, threads)
                 runner = loaded
-                pipeline = FramePipeline(model.manifest, loaded, { width, height -> intrinsics(width, height) })
+                val (people, note) = loadDetector(threads)
+                detector = people
+                pipeline = FramePipeline(model.manifest, loaded, { width, height -> intrinsics(width, height) }, detector = people)
                 skeleton = model.manifest.skeleton
                 modelLabel = "${model.manifest.model} ${model.manifest.precision} · ${accelerator.label}" +
-                    if (accelerator == Accelerator.CPU) " · $threads threads" else ""
-                runOnUiThread { message.visibility = View.GONE }
+                    (if (accelerator == Accelerator.CPU) " · $threads threads" else "") + (if (people == null) " · no detector" else "")
+                runOnUiThread { if (note == null) message.visibility = View.GONE else showMessage(note) }
             } catch (e: ModelProblem) {
                 runOnUiThread { showMessage(e.message ?: name) }
             } catch (e: IllegalArgumentException) {
@@ -119,10 +127,21 @@ class MainActivity : AppCompatActivity() {
         }
     }
 
+    /** The person detector on XNNPACK [threads], or none and the one-line reason (the pipeline then runs without it). */
+    private fun loadDetector(threads: Int): Pair<LiteRtDetector?, String?> = try {
+        LiteRtDetector(ModelAssets.detector(assets), threads) to null
+    } catch (e: ModelProblem) {
+        null to e.message
+    } catch (e: RuntimeException) {
+        null to "the person detector ${ModelAssets.DETECTOR} cannot run: ${e.message}. Following one person from a centred box."
+    }
+
     private fun closeModel() {
         pipeline = null
         runner?.close()
         runner = null
+        detector?.close()
+        detector = null
     }
 
     private fun startCamera() {
@@ -151,12 +170,14 @@ class MainActivity : AppCompatActivity() {
             val result = current.process(copier.copy(it), it.imageInfo.rotationDegrees, it.imageInfo.timestamp)
             val bones = skeleton
             val label = modelLabel
+            val pose = result.pose
             runOnUiThread {
                 overlay.show(result, bones)
-                skeletonView.show(result.pose.jointsRelMm, bones)
+                skeletonView.show(pose?.jointsRelMm, bones)
+                val person = if (result.person && pose != null) getString(R.string.root, pose.rootDepthMm / 1000) else getString(R.string.no_person)
                 stats.text = getString(
-                    R.string.stats, label, result.fps, result.times.packMs, result.times.inferenceMs, result.times.decodeMs,
-                    result.pose.rootDepthMm / 1000,
+                    R.string.stats, label, result.fps, result.times.detectMs, result.times.packMs, result.times.inferenceMs,
+                    result.times.decodeMs, person,
                 )
             }
         }

@@ -20,7 +20,17 @@ object ModelAssets {
     const val MANIFEST_SUFFIX = ".json"
     const val MODEL_SUFFIX = ".tflite"
 
-    fun names(assets: AssetManager): List<String> = assets.list("").orEmpty().filter { it.endsWith(MODEL_SUFFIX) }.sorted()
+    /** MediaPipe's person detector (make detector; copyMhpModels bundles it): no manifest, not a pose model. */
+    const val DETECTOR = "pose_detection.tflite"
+
+    fun names(assets: AssetManager): List<String> = assets.list("").orEmpty().filter { it.endsWith(MODEL_SUFFIX) && it != DETECTOR }.sorted()
+
+    /** The bundled detector, memory-mapped; a missing one is a [ModelProblem] naming the fix. */
+    fun detector(assets: AssetManager): MappedByteBuffer = try {
+        map(assets, DETECTOR)
+    } catch (e: FileNotFoundException) {
+        throw ModelProblem("No person detector ($DETECTOR) in the app: run make detector, then ./gradlew installDebug (copyMhpModels bundles it). Following one person from a centred box.")
+    }
 
     fun load(assets: AssetManager, file: String): BundledModel {
         val manifestFile = file + MANIFEST_SUFFIX
@@ -35,14 +45,16 @@ object ModelAssets {
             throw ModelProblem("$manifestFile: ${e.message}")
         }
         if (manifest.format != "tflite") throw ModelProblem("$manifestFile describes a ${manifest.format} model; the app runs .tflite")
-        val descriptor = try {
-            assets.openFd(file)
+        val buffer = try {
+            map(assets, file)
         } catch (e: FileNotFoundException) {
             throw ModelProblem("$file is missing or stored compressed; keep noCompress \"tflite\" and copy it with ./gradlew copyMhpModels")
         }
-        return descriptor.use { fd ->
-            val buffer = FileInputStream(fd.fileDescriptor).channel.use { it.map(FileChannel.MapMode.READ_ONLY, fd.startOffset, fd.declaredLength) }
-            BundledModel(file, manifest, fd.declaredLength, buffer)
-        }
+        return BundledModel(file, manifest, buffer.capacity().toLong(), buffer)
+    }
+
+    /** An uncompressed asset memory-mapped from the APK; FileNotFoundException when it is missing or compressed. */
+    private fun map(assets: AssetManager, file: String): MappedByteBuffer = assets.openFd(file).use { fd ->
+        FileInputStream(fd.fileDescriptor).channel.use { it.map(FileChannel.MapMode.READ_ONLY, fd.startOffset, fd.declaredLength) }
     }
 }

@@ -178,7 +178,7 @@ object BlazePose {
             val high = pixels(hit.box[2], hit.box[3])
             Detection(hit.score, doubleArrayOf(low[0], low[1], high[0] - low[0], high[1] - low[1]), Array(NUM_KEYPOINTS) { pixels(hit.keypoints[it][0], hit.keypoints[it][1]) })
         }
-        return onePerBody(people)
+        return onePerBody(people.filter { d -> d.box.all { it.isFinite() } && d.keypoints.all { p -> p.all { it.isFinite() } } })
     }
 
     /** Best first, each detection dropped whose body box overlaps a kept one's by more than [threshold] IoU (one body seen twice). */
