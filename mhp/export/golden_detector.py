@@ -1,6 +1,7 @@
 """Golden files for the apps' person detector and multi-person tracker (``detector/`` beside the decoder's cases).
 
-Python owns the reference (``mhp.infer.blazepose``, ``mhp.infer.tracking``). Each detector case holds the model's
+Python owns the reference (``mhp.infer.blazepose``, ``mhp.infer.tracking``). Each detector case (``scripted``,
+and ``nobody``: the same outputs with every score just under the threshold) holds the model's
 raw outputs (``boxes.f32`` ``(2254, 12)`` and ``scores.f32`` ``(2254,)``, little-endian) for an image of a given
 size, and ``expected.json`` with every stage an app computes: the letterbox (affine, padding), the anchors kept
 with their scores, boxes and keypoints, the detections after weighted suppression in image pixels, the crop box,
@@ -202,6 +203,10 @@ def write_detector_golden(
     portrait = (480, 640)
     padding = letterbox(np.zeros((portrait[1], portrait[0], 3), np.uint8))[1]
     entries = [write_case(folder, "scripted", {"boxes": boxes, "scores": scores, "padding": padding}, *portrait)]
+    nobody = np.where(scores >= 0, -0.01, scores).astype(np.float32)  # every anchor just under the threshold
+    landscape = (640, 360)
+    padding = letterbox(np.zeros((landscape[1], landscape[0], 3), np.uint8))[1]
+    entries.append(write_case(folder, "nobody", {"boxes": boxes, "scores": nobody, "padding": padding}, *landscape))
     for name, image in (photos or {}).items():
         if detector is not None:
             entries.append(write_case(folder, name, real_case(detector, image), image.shape[1], image.shape[0]))

@@ -169,6 +169,7 @@ DETECTOR_MUTATIONS: list[tuple[str, str, Callable]] = [
     ("region", SCRIPTED, lambda e: nudge(e["detections"][0]["region_xywh_px"], 3, 0.01)),
     ("person box", SCRIPTED, lambda e: nudge(e["detections"][2]["person_box_xywh_px"], 1, 0.01)),
     ("anybody", SCRIPTED, lambda e: flip(e, "anybody")),
+    ("nobody", "nobody/expected.json", lambda e: flip(e, "anybody")),
     ("tracking detector_ran", TRACKING, lambda t: flip(t["steps"][11], "detector_ran")),
     ("track_id", TRACKING, lambda t: nudge(person_at(t, 15, 1), "track_id", 1)),
     ("box cut", TRACKING, lambda t: nudge(person_at(t, 12, 0)["box_xywh_px"], 0, 0.01)),
