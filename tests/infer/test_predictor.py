@@ -77,6 +77,22 @@ def test_root_depth_is_rootnets_k_value_of_the_crop_box(small_relu_export):
         predictor.predict(np.zeros((10, 10), np.uint8))
 
 
+def test_a_turned_crop_is_the_upright_crop_of_the_image_turned_back(small_relu_export):
+    import cv2
+
+    predictor = Predictor(small_relu_export[0] / "lpski_int8.tflite")
+    noise = np.random.default_rng(0).integers(0, 256, (300, 400, 3)).astype(np.float32)
+    image = np.clip(cv2.GaussianBlur(noise, (0, 0), 4) * 4 - 384, 0, 255).astype(np.uint8)  # smooth, full range
+    box = np.array([150.0, 100.0, 100.0, 100.0])
+    turned, _, _ = predictor.crop(image, box, rotation_deg=30)  # a person leaning 30 degrees clockwise
+    back = cv2.warpAffine(image, cv2.getRotationMatrix2D((200.0, 150.0), 30, 1.0), (400, 300))  # turned back (ccw)
+    upright, _, _ = predictor.crop(back, box)
+    assert np.abs(turned.astype(float) - upright).mean() < 2.0  # two bilinear resamplings apart
+    assert np.abs(turned.astype(float) - predictor.crop(image, box)[0]).mean() > 10  # and not the unturned crop
+    with pytest.raises(MhpError, match="one finite angle per box"):
+        predictor.predict(image, [box], rotations_deg=[10.0, 20.0])
+
+
 def test_a_manifest_that_does_not_match_its_tensors_is_refused(small_relu_export, tmp_path):
     folder, _ = small_relu_export
     for name in ("lpski_fp32.onnx", "lpski_int8.tflite"):
