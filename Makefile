@@ -32,9 +32,9 @@ BLAZEPOSE := $(PEERS)/pose_landmark_full.tflite
 # (sys.prefix/share/mhp; its sha256 is checked when it loads).
 DETECTOR := $(VENV)/share/mhp/pose_detection.tflite
 
-# The Kotlin tests of android_demo/posecore (tests/android): kotlinc from npm, pinned to the app's Kotlin version,
-# and Debian's JUnit 5 console launcher and Android's org.json. A failed install only warns here: the tests then
-# skip locally and fail on CI (CI=true).
+# The Kotlin tests of android_demo/posecore (tests/android): a headless JDK (Debian's default-jdk-headless, when no
+# java is on the PATH), kotlinc from npm, pinned to the app's Kotlin version, and Debian's JUnit 5 console launcher
+# and Android's org.json. A failed install only warns here: the tests then skip locally and fail on CI (CI=true).
 KOTLIN_VERSION := 2.4.20
 TOOLS := .tools
 KOTLINC := $(TOOLS)/node_modules/kotlin-compiler/bin/kotlinc
@@ -46,7 +46,7 @@ PHOTOS := $(TOOLS)/opencv-doc
 PHOTO_FILES := basketball1.png basketball2.png messi5.jpg fruits.jpg box.png starry_night.jpg vtest.avi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: venv lock test lint format fuzz quickstart bench-peers detector photos jvm-tools ios-tools clean
+.PHONY: venv lock test lint format fuzz quickstart bench-peers detector photos java jvm-tools ios-tools clean
 
 venv: $(STAMP)
 
@@ -96,12 +96,17 @@ $(KOTLINC):
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) kotlin-compiler@$(KOTLIN_VERSION) \
 		|| echo "warning: could not install kotlin-compiler $(KOTLIN_VERSION) from npm: the Kotlin tests cannot run"
 
+java:
+	@command -v java >/dev/null || $(SUDO) apt-get install -y -q default-jdk-headless >/dev/null \
+		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q default-jdk-headless >/dev/null) \
+		|| echo "warning: could not install Debian's default-jdk-headless: the Kotlin tests cannot run"
+
 $(JVM_JARS):
 	$(SUDO) apt-get install -y -q junit5 libandroid-json-org-java >/dev/null \
 		|| ($(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q junit5 libandroid-json-org-java >/dev/null) \
 		|| echo "warning: could not install Debian's junit5 and libandroid-json-org-java: the Kotlin tests cannot run"
 
-jvm-tools: $(KOTLINC) $(JVM_JARS)
+jvm-tools: java $(KOTLINC) $(JVM_JARS)
 
 # The iOS demo's Podfile check (tests/ios: `ruby -c`): Debian's ruby. No Swift toolchain exists for this machine, so
 # the Swift sources are only parsed (tree-sitter-swift, in the dev extra). A failed install only warns.

@@ -265,7 +265,7 @@ def test_every_lifter_artifact_passes_or_says_why_not(full_export):
     }
     for (fmt, precision), result in results.items():
         if fmt == "coreml":
-            assert result["parity"]["status"] == "not run: needs macOS"
+            assert result["parity"]["status"] == "spec checked on Linux; numeric parity needs macOS"
             assert (out / f"lift_mlp_{precision}.mlpackage").is_dir()
             continue
         assert result["parity"]["passed"], (fmt, precision, result["parity"])
