@@ -23,7 +23,8 @@ struct BenchmarkRunner {
                 progress("\(model.id): \(choice.label)")
                 do {
                     if case .coreML = choice {
-                        _ = try ModelAssets.compiled(model)  // compiled once, outside init_ms
+                        // compiled once, outside init_ms (ModelLoader.runner finds it cached under the same sha256)
+                        _ = try ModelAssets.compiled(model, sha: try ModelAssets.sha256(of: model.artifact))
                     }
                     let start = DispatchTime.now().uptimeNanoseconds
                     let runner = try ModelLoader.runner(for: model, choice: choice)
@@ -36,9 +37,13 @@ struct BenchmarkRunner {
                         threads: choice.benchThreads, warmup: BenchmarkRunner.warmup, latenciesMs: latencies, initMs: initMs
                     )
                 } catch {
+                    // never a fallback here: the row is the configuration asked for, so a delegate that fails at load or
+                    // inside invoke()/prediction is a "skipped" row with the reason (BenchReport.skipped), on one line
+                    let reason = BenchmarkRunner.oneLine(error.localizedDescription)
+                    progress("\(model.id): \(choice.label): skipped: \(reason)")
                     report.skipped(
                         model: model.manifest, artifact: model.id, sizeBytes: model.sizeBytes, delegate: choice.benchDelegate,
-                        threads: choice.benchThreads, reason: error.localizedDescription
+                        threads: choice.benchThreads, reason: reason
                     )
                 }
             }
@@ -48,5 +53,10 @@ struct BenchmarkRunner {
         let file = documents.appendingPathComponent("mhp-bench-ios-\(created.replacingOccurrences(of: ":", with: "-")).json")
         try Data(report.toJson(created: created).utf8).write(to: file, options: .atomic)  // a temporary file, then renamed
         return file
+    }
+
+    /// An error message as one line of a benchmark row.
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: { $0.isNewline }).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 }

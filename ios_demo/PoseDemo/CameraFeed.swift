@@ -1,15 +1,39 @@
 import AVFoundation
 import PoseCore
+import UIKit
+import simd
 
-/// The camera: an AVCaptureSession that hands upright (portrait) 32BGRA frames to `onFrame` on the given queue,
-/// dropping frames while one is being processed (alwaysDiscardsLateVideoFrames).
+/// What the pipeline needs to know about one camera buffer besides its pixels.
+struct CameraFrameInfo {
+    /// The clockwise turn (a multiple of 90) that makes the buffer upright; PoseCore's `Orientation` applies it before
+    /// the crop.
+    let rotationDegrees: Int
+    /// The camera's intrinsic matrix for this buffer, in the buffer's own pixels (origin at the top-left corner of the
+    /// top-left pixel), or nil when AVFoundation delivers none.
+    let bufferIntrinsics: simd_float3x3?
+    /// Front camera: the buffer is the unmirrored sensor picture, the preview is mirrored.
+    let mirrored: Bool
+}
+
+/// The camera: an AVCaptureSession on the front or back wide-angle camera, handing 32BGRA buffers in the sensor's own
+/// orientation to `onFrame` with the turn that makes them upright, dropping frames while one is being processed
+/// (alwaysDiscardsLateVideoFrames). The buffers are never turned or mirrored by AVFoundation: PoseCore turns them
+/// (`Orientation`), so the camera's intrinsic matrix stays in the buffer's pixels.
 final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
     let session = AVCaptureSession()
     private let output = AVCaptureVideoDataOutput()
-    private var onFrame: ((CVPixelBuffer, CMTime) -> Void)?
-    /// The active format's field of view along the sensor's long side, in degrees.
-    private(set) var longSideFovDegrees = Intrinsics.defaultHorizontalFovDeg
+    private var onFrame: ((CVPixelBuffer, CMTime, CameraFrameInfo) -> Void)?
     private(set) var position = AVCaptureDevice.Position.back
+    /// Whether AVFoundation delivers the intrinsic matrix with every buffer on this camera.
+    private(set) var deliversIntrinsics = false
+    private weak var previewLayer: AVCaptureVideoPreviewLayer?
+    /// iOS 17: AVCaptureDevice.RotationCoordinator (kept as NSObject so the class builds for iOS 16).
+    private var rotationCoordinator: NSObject?
+    private var previewObservation: NSKeyValueObservation?
+    /// The capture turn when there is no RotationCoordinator (iOS 16): from the interface orientation, set on the main
+    /// thread by `interfaceOrientationChanged`, read on the frame queue.
+    private let lock = NSLock()
+    private var fallbackRotation = 90
 
     /// Asks for camera access when needed; throws a message the app shows when it is denied.
     static func requestAccess() async throws {
@@ -26,37 +50,145 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         throw AppError("Camera access is off: allow it in Settings > Privacy & Security > Camera.")
     }
 
-    func start(position: AVCaptureDevice.Position, queue: DispatchQueue, onFrame: @escaping (CVPixelBuffer, CMTime) -> Void) throws {
-        guard let camera = AVCaptureDevice.default(.builtInWideAngleCamera, for: .video, position: position) else {
+    /// The wide-angle camera at `position`, found with AVCaptureDevice.DiscoverySession; nil when the phone has none.
+    static func camera(at position: AVCaptureDevice.Position) -> AVCaptureDevice? {
+        AVCaptureDevice.DiscoverySession(deviceTypes: [.builtInWideAngleCamera], mediaType: .video, position: position)
+            .devices.first
+    }
+
+    /// Which positions this phone has a camera at (the UI offers switching only when both exist).
+    static var availablePositions: [AVCaptureDevice.Position] {
+        [.back, .front].filter { camera(at: $0) != nil }
+    }
+
+    /// The preview shows the session; on iOS 17 the RotationCoordinator also turns the preview.
+    func attach(previewLayer: AVCaptureVideoPreviewLayer) {
+        self.previewLayer = previewLayer
+        previewLayer.session = session
+    }
+
+    /// Starts the session on `position`, or switches the running session to it (one configuration transaction, the
+    /// old input removed, the output kept). Call on `queue`; throws a one-line message the app shows.
+    func start(
+        position: AVCaptureDevice.Position, queue: DispatchQueue,
+        onFrame: @escaping (CVPixelBuffer, CMTime, CameraFrameInfo) -> Void
+    ) throws {
+        guard let camera = CameraFeed.camera(at: position) else {
             throw AppError("This device has no \(position == .front ? "front" : "back") camera.")
         }
         let input = try AVCaptureDeviceInput(device: camera)
         session.beginConfiguration()
         session.inputs.forEach { session.removeInput($0) }
-        session.outputs.forEach { session.removeOutput($0) }
-        session.sessionPreset = .hd1280x720
-        guard session.canAddInput(input), session.canAddOutput(output) else {
+        if session.canSetSessionPreset(.hd1280x720) {
+            session.sessionPreset = .hd1280x720
+        }
+        guard session.canAddInput(input) else {
             session.commitConfiguration()
-            throw AppError("The camera cannot stream 1280x720 video here.")
+            throw AppError("The \(position == .front ? "front" : "back") camera cannot stream video here.")
         }
         session.addInput(input)
-        output.videoSettings = [kCVPixelBufferPixelFormatTypeKey as String: kCVPixelFormatType_32BGRA]
-        output.alwaysDiscardsLateVideoFrames = true
-        output.setSampleBufferDelegate(self, queue: queue)
-        session.addOutput(output)
-        if let connection = output.connection(with: .video) {
-            if #available(iOS 17.0, *) {
-                connection.videoRotationAngle = 90
-            } else {
-                connection.videoOrientation = .portrait
+        if !session.outputs.contains(output) {
+            guard session.canAddOutput(output) else {
+                session.commitConfiguration()
+                throw AppError("The camera cannot deliver video frames to the app here.")
             }
-            connection.isVideoMirrored = false
+            output.videoSettings = [kCVPixelBufferPixelFormatTypeKey as String: kCVPixelFormatType_32BGRA]
+            output.alwaysDiscardsLateVideoFrames = true
+            output.setSampleBufferDelegate(self, queue: queue)
+            session.addOutput(output)
+        }
+        var intrinsics = false
+        if let connection = output.connection(with: .video) {
+            CameraFeed.unmirror(connection)
+            // AVCaptureConnection.isCameraIntrinsicMatrixDeliveryEnabled "can only be set to true if
+            // isCameraIntrinsicMatrixDeliverySupported returns true"; the matrix then rides on every sample buffer as
+            // kCMSampleBufferAttachmentKey_CameraIntrinsicMatrix.
+            if connection.isCameraIntrinsicMatrixDeliverySupported {
+                connection.isCameraIntrinsicMatrixDeliveryEnabled = true
+                intrinsics = true
+            }
         }
         session.commitConfiguration()
-        longSideFovDegrees = Double(camera.activeFormat.videoFieldOfView)
+        deliversIntrinsics = intrinsics
         self.position = position
         self.onFrame = onFrame
-        queue.async { self.session.startRunning() }
+        coordinateRotation(camera)
+        if !session.isRunning {
+            session.startRunning()  // blocking: the caller is on the camera queue, not the main thread
+        }
+    }
+
+    /// The buffers stay unmirrored for both cameras (the pipeline sees the scene as it is; the overlay mirrors for the
+    /// front camera). AVCaptureConnection raises an Objective-C exception, which Swift cannot catch, when
+    /// `isVideoMirrored` is set while `automaticallyAdjustsVideoMirroring` is true (its default), and mirroring may
+    /// only be set where `isVideoMirroringSupported`; so: supported first, automatic off, then mirrored off.
+    static func unmirror(_ connection: AVCaptureConnection) {
+        guard connection.isVideoMirroringSupported else {
+            return
+        }
+        connection.automaticallyAdjustsVideoMirroring = false
+        connection.isVideoMirrored = false
+    }
+
+    /// iOS 17: AVCaptureDevice.RotationCoordinator gives the horizon-level capture angle (clockwise degrees to turn
+    /// the buffer upright) and the preview angle, which is applied to the preview layer's connection as it changes.
+    private func coordinateRotation(_ camera: AVCaptureDevice) {
+        guard #available(iOS 17.0, *) else {
+            return
+        }
+        let layer = previewLayer
+        DispatchQueue.main.async { [weak self] in
+            guard let self = self else {
+                return
+            }
+            let coordinator = AVCaptureDevice.RotationCoordinator(device: camera, previewLayer: layer)
+            self.lock.lock()
+            self.rotationCoordinator = coordinator
+            self.lock.unlock()
+            self.previewObservation = coordinator.observe(\.videoRotationAngleForHorizonLevelPreview, options: [.initial, .new]) {
+                [weak layer] coordinator, _ in
+                let angle = coordinator.videoRotationAngleForHorizonLevelPreview
+                if let connection = layer?.connection, connection.isVideoRotationAngleSupported(angle) {
+                    connection.videoRotationAngle = angle
+                }
+            }
+        }
+    }
+
+    /// iOS 16 (no RotationCoordinator): the UI turns with the phone, so the capture turn follows the interface
+    /// orientation; the preview layer's connection gets the matching videoOrientation. Main thread.
+    func interfaceOrientationChanged(_ orientation: UIInterfaceOrientation) {
+        if #available(iOS 17.0, *) {
+            return
+        }
+        let (degrees, video): (Int, AVCaptureVideoOrientation)
+        switch orientation {
+        case .landscapeRight: (degrees, video) = (0, .landscapeRight)
+        case .portraitUpsideDown: (degrees, video) = (270, .portraitUpsideDown)
+        case .landscapeLeft: (degrees, video) = (180, .landscapeLeft)
+        default: (degrees, video) = (90, .portrait)
+        }
+        lock.lock()
+        // the front sensor is turned the other way round: its landscape turns swap
+        fallbackRotation = position == .front && degrees % 180 == 0 ? (degrees + 180) % 360 : degrees
+        lock.unlock()
+        if let connection = previewLayer?.connection, connection.isVideoOrientationSupported {
+            connection.videoOrientation = video
+        }
+    }
+
+    /// The clockwise turn that makes the current buffer upright, a multiple of 90.
+    private func rotationDegrees() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        if #available(iOS 17.0, *), let coordinator = rotationCoordinator as? AVCaptureDevice.RotationCoordinator {
+            let angle = coordinator.videoRotationAngleForHorizonLevelCapture
+            guard angle.isFinite else {
+                return fallbackRotation
+            }
+            return ((Int((angle / 90).rounded()) * 90) % 360 + 360) % 360
+        }
+        return fallbackRotation
     }
 
     func stop() {
@@ -67,6 +199,21 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         guard let buffer = CMSampleBufferGetImageBuffer(sampleBuffer) else {
             return
         }
-        onFrame?(buffer, CMSampleBufferGetPresentationTimeStamp(sampleBuffer))
+        let info = CameraFrameInfo(
+            rotationDegrees: rotationDegrees(), bufferIntrinsics: CameraFeed.intrinsicMatrix(sampleBuffer),
+            mirrored: position == .front
+        )
+        onFrame?(buffer, CMSampleBufferGetPresentationTimeStamp(sampleBuffer), info)
+    }
+
+    /// kCMSampleBufferAttachmentKey_CameraIntrinsicMatrix: a CFData holding a column-major matrix_float3x3
+    /// (fx 0 ox / 0 fy oy / 0 0 1, in the buffer's pixels); nil when absent or not that size.
+    static func intrinsicMatrix(_ sampleBuffer: CMSampleBuffer) -> simd_float3x3? {
+        guard let data = CMGetAttachment(
+            sampleBuffer, key: kCMSampleBufferAttachmentKey_CameraIntrinsicMatrix, attachmentModeOut: nil
+        ) as? Data, data.count >= MemoryLayout<simd_float3x3>.size else {
+            return nil
+        }
+        return data.withUnsafeBytes { $0.loadUnaligned(as: simd_float3x3.self) }
     }
 }

@@ -1,20 +1,40 @@
 import AVFoundation
 import SwiftUI
 
-/// The live camera picture, filling the view and centred (resizeAspectFill, which ViewFit mirrors).
+/// The live camera picture, filling the view and centred (resizeAspectFill, which ViewFit mirrors). The preview layer
+/// mirrors the front camera itself (its connection keeps automaticallyAdjustsVideoMirroring); its rotation follows the
+/// phone: iOS 17 through CameraFeed's RotationCoordinator, iOS 16 through the interface orientation.
 struct CameraPreview: UIViewRepresentable {
-    let session: AVCaptureSession
+    let feed: CameraFeed
 
     final class PreviewView: UIView {
-        override class var layerClass: AnyClass { AVCaptureVideoPreviewLayer.self }
+        let preview = AVCaptureVideoPreviewLayer()
+        var feed: CameraFeed?
 
-        var preview: AVCaptureVideoPreviewLayer { layer as! AVCaptureVideoPreviewLayer }
+        override init(frame: CGRect) {
+            super.init(frame: frame)
+            layer.addSublayer(preview)
+        }
+
+        required init?(coder: NSCoder) {
+            super.init(coder: coder)
+            layer.addSublayer(preview)
+        }
+
+        override func layoutSubviews() {
+            super.layoutSubviews()
+            preview.frame = bounds
+            if let orientation = window?.windowScene?.interfaceOrientation {
+                feed?.interfaceOrientationChanged(orientation)
+            }
+        }
     }
 
     func makeUIView(context: Context) -> PreviewView {
         let view = PreviewView()
-        view.preview.session = session
+        view.feed = feed
         view.preview.videoGravity = .resizeAspectFill
+        feed.attach(previewLayer: view.preview)
         return view
     }
 

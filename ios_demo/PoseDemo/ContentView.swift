@@ -7,25 +7,33 @@ struct ContentView: View {
 
     var body: some View {
         ZStack {
-            CameraPreview(session: session.camera.session).ignoresSafeArea()
+            CameraPreview(feed: session.camera).ignoresSafeArea()
             if let result = session.result, let skeleton = session.selected?.manifest.skeleton {
                 // the detector's boxes when it ran; the skeleton only when result.person
                 SkeletonOverlay(result: result, skeleton: skeleton, mirrored: session.mirrored).ignoresSafeArea()
             }
             VStack(alignment: .leading, spacing: 8) {
                 if let message = session.message {
+                    // cleared by the next good frame or load; a tap dismisses it
                     Text(message)
                         .font(.callout)
                         .padding(8)
                         .background(Color.red.opacity(0.85), in: RoundedRectangle(cornerRadius: 8))
+                        .onTapGesture { session.dismissMessage() }
+                }
+                ForEach(session.notices, id: \.self) { notice in
+                    Text(notice)
+                        .font(.caption)
+                        .padding(6)
+                        .background(Color.orange.opacity(0.85), in: RoundedRectangle(cornerRadius: 8))
                 }
                 Spacer()
                 HStack(alignment: .bottom) {
                     if let result = session.result {
-                        StatsView(result: result)
+                        StatsView(result: result, intrinsicsNote: session.intrinsicsNote)
                         Spacer()
                         if result.person, let pose = result.pose, let skeleton = session.selected?.manifest.skeleton {
-                            Skeleton3DView(jointsRelMm: pose.jointsRelMm, skeleton: skeleton)
+                            Skeleton3DView(jointsRelMm: pose.jointsRelMm, skeleton: skeleton, mirrored: session.mirrored)
                                 .frame(width: 160, height: 200)
                         }
                     }
@@ -52,7 +60,16 @@ struct ContentView: View {
                     }
                 }
             }
-            benchmarkRow
+            HStack {
+                if session.canSwitchCamera {
+                    Button {
+                        session.switchCamera()
+                    } label: {
+                        Label(session.position == .back ? "Front camera" : "Back camera", systemImage: "arrow.triangle.2.circlepath.camera")
+                    }
+                }
+                benchmarkRow
+            }
         }
         .padding(8)
         .background(Color.black.opacity(0.5), in: RoundedRectangle(cornerRadius: 8))
@@ -84,6 +101,8 @@ struct ContentView: View {
 /// Frames per second, the per-stage milliseconds of the last frame, and the person's depth or "no person".
 struct StatsView: View {
     let result: FrameResult
+    /// Where the intrinsics behind the millimetres came from: the camera, or the 65 degree fallback.
+    let intrinsicsNote: String
 
     var body: some View {
         VStack(alignment: .leading) {
@@ -92,6 +111,7 @@ struct StatsView: View {
                 format: "detect %.1f · crop %.1f · model %.1f · decode %.1f ms",
                 result.times.detectMs, result.times.packMs, result.times.inferenceMs, result.times.decodeMs
             ))
+            Text(intrinsicsNote)
             if result.person, let pose = result.pose {
                 Text(String(format: "root %.2f m%@", pose.rootDepthMm / 1000, result.trackLost ? " · track reset" : ""))
             } else {

@@ -13,6 +13,9 @@ final class CoreMLRunner: ModelRunner, DeviceModel {
     private let image: CVPixelBuffer
     /// The last prediction's outputs, read out inside the timed call.
     private var results: [String: [Float]] = [:]
+    /// Outputs the model declares with flexible (range or enumerated) or unknown shapes: their real shape is checked
+    /// against the manifest on the first prediction instead of at load.
+    private var unchecked: Set<String>
 
     init(compiledModel: URL, manifest: ModelManifest, computeUnits: MLComputeUnits) throws {
         let configuration = MLModelConfiguration()
@@ -20,8 +23,11 @@ final class CoreMLRunner: ModelRunner, DeviceModel {
         let loaded = try MLModel(contentsOf: compiledModel, configuration: configuration)
         model = loaded
         self.manifest = manifest
-        inputs = loaded.modelDescription.inputDescriptionsByName.values.map { CoreMLRunner.spec($0) }
-        outputs = loaded.modelDescription.outputDescriptionsByName.values.map { CoreMLRunner.spec($0) }
+        let declared = [manifest.input] + manifest.outputs
+        var flexible: Set<String> = []
+        inputs = loaded.modelDescription.inputDescriptionsByName.values.map { CoreMLRunner.spec($0, declared, &flexible) }
+        outputs = loaded.modelDescription.outputDescriptionsByName.values.map { CoreMLRunner.spec($0, declared, &flexible) }
+        unchecked = flexible
         var buffer: CVPixelBuffer?
         let attributes = [kCVPixelBufferIOSurfacePropertiesKey as String: [String: Any]()] as CFDictionary
         let size = manifest.inputSize
@@ -60,6 +66,15 @@ final class CoreMLRunner: ModelRunner, DeviceModel {
             guard let array = prediction.featureValue(for: output.name)?.multiArrayValue else {
                 throw AppError("the CoreML model gave no output '\(output.name)'")
             }
+            if unchecked.contains(output.name) {
+                let actual = array.shape.map { $0.intValue }
+                guard actual == output.shape else {
+                    throw AppError(
+                        "the CoreML output '\(output.name)' is \(actual) on the first prediction, \(output.shape) in the manifest: re-export it with mhp-export"
+                    )
+                }
+                unchecked.remove(output.name)
+            }
             results[output.name] = MLShapedArray<Float>(converting: array).scalars
         }
     }
@@ -79,7 +94,12 @@ final class CoreMLRunner: ModelRunner, DeviceModel {
     }
 
     /// A CoreML feature as the manifest writes it: images as (1, 3, H, W) "image", arrays with their element type.
-    private static func spec(_ feature: MLFeatureDescription) -> TensorSpec {
+    ///
+    /// An ML Program may leave an array's shape flexible: MLMultiArrayConstraint.shapeConstraint.type is `.range` or
+    /// `.enumerated` (its `shape` is then only the default), or `shape` is empty (unknown). Such a feature is reported
+    /// with the manifest's shape, so ModelManifest.mismatch still checks its name and element type, and its name goes
+    /// into `flexible`, whose real shapes `run` checks on the first prediction.
+    private static func spec(_ feature: MLFeatureDescription, _ declared: [TensorSpec], _ flexible: inout Set<String>) -> TensorSpec {
         switch feature.type {
         case .image:
             let constraint = feature.imageConstraint
@@ -88,7 +108,14 @@ final class CoreMLRunner: ModelRunner, DeviceModel {
             guard let constraint = feature.multiArrayConstraint else {
                 return TensorSpec(name: feature.name, shape: [], dtype: "array")
             }
-            return TensorSpec(name: feature.name, shape: constraint.shape.map { $0.intValue }, dtype: dtypeName(constraint.dataType))
+            let dtype = dtypeName(constraint.dataType)
+            let shape = constraint.shape.map { $0.intValue }
+            let kind = constraint.shapeConstraint.type
+            if kind == .range || kind == .enumerated || shape.isEmpty, let expected = declared.first(where: { $0.name == feature.name }) {
+                flexible.insert(feature.name)
+                return TensorSpec(name: feature.name, shape: expected.shape, dtype: dtype)
+            }
+            return TensorSpec(name: feature.name, shape: shape, dtype: dtype)
         default:
             return TensorSpec(name: feature.name, shape: [], dtype: "feature type \(feature.type.rawValue)")
         }

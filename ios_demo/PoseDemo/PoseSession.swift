@@ -6,8 +6,17 @@ import PoseCore
 @MainActor
 final class PoseSession: ObservableObject {
     @Published private(set) var models: [BundledModel] = []
+    /// The red banner: the last error (a frame that failed, a model that cannot load); cleared by the next frame that
+    /// succeeds, a successful load, or a tap.
     @Published private(set) var message: String?
+    /// Notices that stay until the next load: no person detector, an accelerator that fell back to the CPU.
+    @Published private(set) var notices: [String] = []
     @Published private(set) var result: FrameResult?
+    /// "intrinsics: camera" or "intrinsics: fallback 65°", for the frame shown.
+    @Published private(set) var intrinsicsNote = CameraIntrinsics.fallbackNote
+    /// Front camera: the preview is mirrored, so are the overlay and the 3D view's x axis.
+    @Published private(set) var mirrored = false
+    @Published private(set) var position = AVCaptureDevice.Position.back
     @Published private(set) var benchmark: BenchmarkState = .idle
     @Published var modelId: String? {
         didSet {
@@ -29,69 +38,124 @@ final class PoseSession: ObservableObject {
 
     let camera = CameraFeed()
     private let worker = FrameWorker()
+    /// The notices of the current load (the detector's), to which a runtime fallback is added.
+    private var loadNotices: [String] = []
 
     var selected: BundledModel? { models.first { $0.id == modelId } }
 
     var choices: [RuntimeChoice] { selected.map { RuntimeChoice.choices(forFormat: $0.manifest.format) } ?? [] }
 
-    var mirrored: Bool { camera.position == .front }
+    var canSwitchCamera: Bool { CameraFeed.availablePositions.count > 1 }
 
     func start() async {
         do {
             models = try ModelAssets.bundled()
-            try await CameraFeed.requestAccess()
-            try camera.start(position: .back, queue: worker.queue, onFrame: PoseSession.frameHandler(worker, self))
-            modelId = models.first?.id
         } catch {
+            message = error.localizedDescription
+        }
+        do {
+            try await CameraFeed.requestAccess()
+        } catch {
+            message = error.localizedDescription
+            return
+        }
+        startCamera(.back)
+        modelId = models.first?.id
+    }
+
+    /// Front <-> back, in the running session.
+    func switchCamera() {
+        startCamera(position == .back ? .front : .back)
+    }
+
+    func dismissMessage() {
+        message = nil
+    }
+
+    /// Configures and starts the session on the worker's queue (startRunning blocks; never on the main thread).
+    private func startCamera(_ wanted: AVCaptureDevice.Position) {
+        let camera = self.camera
+        let worker = self.worker
+        let handler = PoseSession.frameHandler(worker, self)
+        worker.queue.async {
+            let outcome = Result { try camera.start(position: wanted, queue: worker.queue, onFrame: handler) }
+            Task { @MainActor [weak self] in self?.cameraStarted(outcome, wanted) }
+        }
+    }
+
+    private func cameraStarted(_ outcome: Result<Void, Error>, _ wanted: AVCaptureDevice.Position) {
+        switch outcome {
+        case .success:
+            position = wanted
+            mirrored = wanted == .front
+            result = nil
+        case let .failure(error):
             message = error.localizedDescription
         }
     }
 
     /// Built outside the main actor: the camera calls it on the worker's queue.
-    private nonisolated static func frameHandler(_ worker: FrameWorker, _ session: PoseSession) -> (CVPixelBuffer, CMTime) -> Void {
-        { [weak session] buffer, time in
-            guard let outcome = worker.process(buffer, time) else {
+    private nonisolated static func frameHandler(
+        _ worker: FrameWorker, _ session: PoseSession
+    ) -> (CVPixelBuffer, CMTime, CameraFrameInfo) -> Void {
+        { [weak session] buffer, time, info in
+            guard let processed = worker.process(buffer, time, info) else {
                 return
             }
-            Task { @MainActor [weak session] in session?.show(outcome) }
+            let (outcome, notice) = processed
+            Task { @MainActor [weak session] in session?.show(outcome, notice: notice) }
         }
     }
 
-    private func show(_ outcome: Result<FrameResult, Error>) {
+    private func show(_ outcome: Result<ShownFrame, Error>, notice: String?) {
+        let wanted = loadNotices + (notice.map { [$0] } ?? [])
+        if notices != wanted {
+            notices = wanted
+        }
         switch outcome {
         case let .success(frame):
-            result = frame
+            result = frame.result
+            intrinsicsNote = frame.intrinsicsNote
+            mirrored = frame.mirrored
+            message = nil  // the error banner clears once frames go through again
         case let .failure(error):
             message = error.localizedDescription
         }
     }
 
-    /// Loads the chosen artifact with the chosen runtime, and the person detector, on the worker's queue; a failure
-    /// becomes the message.
+    /// Loads the chosen artifact with the chosen runtime (falling back to the CPU with a notice when the accelerator
+    /// fails), and the person detector, on the worker's queue; a failure becomes the message.
     private func reload() {
         guard let model = selected, let choice = choice else {
             return
         }
-        let fov = camera.longSideFovDegrees
         let worker = self.worker
-        worker.queue.async {
+        worker.queue.async { [weak worker] in
+            guard let worker = worker else {
+                return
+            }
             // the detector runs on the CPU beside any runtime: the chosen XNNPACK threads, else two
             let (detector, note) = ModelLoader.detector(threads: choice.benchThreads ?? 2)
-            let outcome = Result { try ModelLoader.pipeline(for: model, choice: choice, longSideFovDegrees: fov, detector: detector) }
+            let outcome = Result {
+                try ModelLoader.pipeline(
+                    for: model, choice: choice, intrinsicsFor: { [weak worker] width, height in
+                        worker?.intrinsics(width: width, height: height) ?? CameraIntrinsics.fallback(width: width, height: height)
+                    }, detector: detector)
+            }
             worker.install(try? outcome.get())
-            Task { @MainActor [weak self] in self?.loaded(outcome, note: note) }
+            let fallback = (try? outcome.get())?.1.notice
+            let notices = [note, fallback].compactMap { $0 }
+            let failure: String? = { if case let .failure(error) = outcome { return error.localizedDescription }; return nil }()
+            Task { @MainActor [weak self] in self?.loaded(failure: failure, notices: notices) }
         }
     }
 
-    /// `note`: why the pipeline runs without the person detector, shown until the next load.
-    private func loaded(_ outcome: Result<FramePipeline, Error>, note: String?) {
+    /// `notices`: why the pipeline runs without the person detector or on the CPU, shown until the next load.
+    private func loaded(failure: String?, notices: [String]) {
         result = nil
-        switch outcome {
-        case .success:
-            message = note
-        case let .failure(error):
-            message = error.localizedDescription
-        }
+        loadNotices = notices
+        self.notices = notices
+        message = failure  // a good load clears the banner
     }
 
     /// Times every bundled artifact on every runtime, writes the file to Documents and offers it for sharing.

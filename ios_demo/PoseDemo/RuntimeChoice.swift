@@ -45,6 +45,16 @@ enum RuntimeChoice: Hashable, Identifiable {
         return nil
     }
 
+    /// Where the app runs the artifact when this accelerator fails (at load or at run): XNNPACK on two threads for
+    /// LiteRT's delegates, CoreML on the CPU only for CoreML; nil for the CPU choices themselves.
+    var cpuFallback: RuntimeChoice? {
+        switch self {
+        case .xnnpack, .coreML(.cpuOnly): return nil
+        case .metal, .coreMLDelegate: return .xnnpack(threads: 2)
+        case .coreML: return .coreML(.cpuOnly)
+        }
+    }
+
     static func unitsName(_ units: MLComputeUnits) -> String {
         switch units {
         case .cpuOnly: return "cpuOnly"

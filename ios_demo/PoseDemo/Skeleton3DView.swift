@@ -1,18 +1,24 @@
 import PoseCore
 import SwiftUI
 
-/// The root-relative 3D pose as an orthographic orbit view (PoseCore's Projection); drag to turn it.
+/// The root-relative 3D pose as an orthographic orbit view (PoseCore's Projection); drag to turn it. With the front
+/// camera the x axis is mirrored, as the preview and the 2D overlay are, so the 3D person moves with the picture.
 struct Skeleton3DView: View {
     let jointsRelMm: [[Double]]
     let skeleton: Skeleton
+    let mirrored: Bool
     @State private var yaw = 30.0
     @State private var pitch = 10.0
+    /// The yaw and pitch when the drag began: each change sets the angles from these plus the drag's translation from
+    /// its start (DragGesture.Value.translation is cumulative; adding it on every change would accelerate the turn).
+    @State private var dragStart: (yaw: Double, pitch: Double)?
 
     var body: some View {
         Canvas { context, size in
             let scale = Double(min(size.width, size.height)) / 2400  // a 2 m person fills the view
             let points = jointsRelMm.map { joint -> CGPoint in
-                let p = Projection.project(joint, yawDegrees: yaw, pitchDegrees: pitch, scale: scale)
+                let seen = mirrored && joint.count == 3 ? [-joint[0], joint[1], joint[2]] : joint
+                let p = Projection.project(seen, yawDegrees: yaw, pitchDegrees: pitch, scale: scale)
                 return CGPoint(x: Double(size.width) / 2 + p[0], y: Double(size.height) / 2 + p[1])
             }
             var bones = Path()
@@ -24,10 +30,14 @@ struct Skeleton3DView: View {
         }
         .background(Color.black.opacity(0.6))
         .gesture(
-            DragGesture().onChanged { drag in
-                yaw += Double(drag.translation.width) / 40
-                pitch = max(-80, min(80, pitch - Double(drag.translation.height) / 40))
-            }
+            DragGesture()
+                .onChanged { drag in
+                    let start = dragStart ?? (yaw: yaw, pitch: pitch)
+                    dragStart = start
+                    yaw = start.yaw + Double(drag.translation.width) / 4
+                    pitch = max(-80, min(80, start.pitch - Double(drag.translation.height) / 4))
+                }
+                .onEnded { _ in dragStart = nil }
         )
     }
 }

@@ -10,7 +10,10 @@ import TensorFlowLiteC
 final class TFLiteRunner: ModelRunner, DeviceModel {
     let inputs: [TensorSpec]
     let outputs: [TensorSpec]
+    /// The input tensor's quantisation as LiteRT reports it.
+    let inputQuantisation: (scale: Double, zeroPoint: Int)
     private let manifest: ModelManifest
+    private let choice: RuntimeChoice
     private let decoder: HeatmapDecoder?
     private let interpreter: OpaquePointer
     private let signature: OpaquePointer
@@ -46,11 +49,15 @@ final class TFLiteRunner: ModelRunner, DeviceModel {
             TfLiteXNNPackDelegateDelete(xnnpack)
             throw AppError("\(artifact.lastPathComponent) has no usable signature: re-export it with mhp-export")
         }
+        // the input tensor's quantisation, which ModelManifest.checkArtifact wants scale 1 / zero point 0 (or 0 / 0:
+        // not quantised, the float artifacts' uint8 input); read here, checked by ModelLoader
+        inputQuantisation = TFLiteRunner.quantisation(signature, manifest.input.name)
         self.interpreter = interpreter
         self.signature = signature
         self.xnnpack = xnnpack
         self.accelerator = accelerator
         self.manifest = manifest
+        self.choice = choice
         inputs = (0..<TfLiteSignatureRunnerGetInputCount(signature)).compactMap { index in
             TfLiteSignatureRunnerGetInputName(signature, Int32(index)).flatMap { name in
                 TfLiteSignatureRunnerGetInputTensor(signature, name).map { TFLiteRunner.spec(String(cString: name), UnsafePointer($0)) }
@@ -67,6 +74,18 @@ final class TFLiteRunner: ModelRunner, DeviceModel {
             )
         } else {
             decoder = nil
+        }
+    }
+
+    /// The named input tensor's quantisation (scale, zero point); (0, 0) when it is not quantised or not found (a
+    /// missing input is reported by ModelManifest.mismatch).
+    private static func quantisation(_ signature: OpaquePointer, _ name: String) -> (scale: Double, zeroPoint: Int) {
+        name.withCString { cName -> (scale: Double, zeroPoint: Int) in
+            guard let tensor = TfLiteSignatureRunnerGetInputTensor(signature, cName) else {
+                return (scale: 0, zeroPoint: 0)
+            }
+            let params = TfLiteTensorQuantizationParams(UnsafePointer(tensor))
+            return (scale: Double(params.scale), zeroPoint: Int(params.zero_point))
         }
     }
 
@@ -110,8 +129,10 @@ final class TFLiteRunner: ModelRunner, DeviceModel {
         guard copied == kTfLiteOk else {
             throw AppError("could not copy \(input.count) bytes into the input tensor '\(manifest.input.name)'")
         }
+        // a delegate that fails inside invoke returns an error status (TfLiteStatus), never a trap: it is thrown, and
+        // FallbackModel reloads the artifact on XNNPACK
         guard TfLiteSignatureRunnerInvoke(signature) == kTfLiteOk else {
-            throw AppError("LiteRT failed to run the model")
+            throw AppError("LiteRT failed to run the model on \(choice.label)")
         }
         for output in manifest.outputs {
             results[output.name] = try copyOutput(output.name)

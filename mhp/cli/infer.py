@@ -26,7 +26,7 @@ HELP = {
     "detector": "person detector: blazepose (bundled: MediaPipe's pose_detection.tflite, make detector), none (a "
     "centred box), a JSON declaring an ONNX/TFLite detector, or a .tflite in BlazePose's format",
     "focal": "focal length in pixels (default: EXIF 35 mm equivalent, else --fov)",
-    "fov": "horizontal field of view in degrees when the focal length is unknown",
+    "fov": "field of view in degrees across the image's longer side when the focal length is unknown",
     "root_depth": "root joint depth in mm (default: RootNet's k-value from the box and focal length)",
     "detector_tiles": "the bundled detector also searches N x N overlapping tiles (small people; N x N + 1 runs)",
     "upright": "images: turn a crop by the person's lean when the bundled detector sees one of 30-120 degrees (a person"

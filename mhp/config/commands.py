@@ -348,8 +348,8 @@ class InferConfig:
     detector: str = "blazepose"  # the bundled one, none, a JSON-declared one, or a BlazePose-format .tflite
     detector_tiles: int = 1  # BlazePose: also search n x n overlapping tiles, for small people (n x n + 1 runs)
     upright: bool = True  # BlazePose, images: a crop turned by the detector's lean of 30-120 deg: the person upright
-    focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree horizontal FOV
-    fov: float = 65.0  # horizontal field of view (degrees) used when neither --focal nor EXIF is known
+    focal: float | None = None  # pixels; default: EXIF 35 mm equivalent, else a 65 degree FOV across the longer side
+    fov: float = 65.0  # field of view across the longer side (degrees) without --focal or EXIF
     root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length
     out: str = "runs/infer"
     threads: int = 2

@@ -36,6 +36,10 @@ VERSION = 1
 JOINTS, DEPTH, HEIGHT, WIDTH, INPUT = 18, 8, 16, 16, 128  # small enough to commit
 TOLERANCES = {"coords_voxel": 1e-4, "confidence": 1e-5, "joints_px": 1e-3, "joints_mm": 1e-2}
 DEFAULT_CAMERA = {"image_size": [640, 480], "box": [220.0, 60.0, 180.0, 360.0], "focal": [600.0, 600.0]}
+# Non-square heatmaps and another depth, so a decoder or crop maths that swaps H and W, or assumes D = 8, fails
+ODD_DEPTH, ODD_HEIGHT, ODD_WIDTH = 6, 12, 20
+# A portrait frame with a tall thin person box (the default focal length must span the long side, here the height)
+PORTRAIT_CAMERA = {"image_size": [480, 640], "box": [150.0, 170.0, 90.0, 300.0], "focal": [520.0, 500.0]}
 
 
 def blob_logits(rng: np.random.Generator, joints: int, depth: int, height: int, width: int) -> np.ndarray:
@@ -64,7 +68,24 @@ def cases(rng: np.random.Generator) -> dict[str, dict[str, Any]]:
         "extreme_logits": {"logits": extreme},
         "int8_zero_point": {"quantised": quantised, "scale": 0.0625, "zero_point": -17},
         "off_centre_crop": {"logits": blob_logits(rng, JOINTS, DEPTH, HEIGHT, WIDTH), "camera": off_centre},
+        "non_square_blobs": {
+            "logits": blob_logits(rng, JOINTS, ODD_DEPTH, ODD_HEIGHT, ODD_WIDTH),
+            "camera": PORTRAIT_CAMERA,
+            "depth_bins": ODD_DEPTH,
+        },
+        "non_square_corners": {"logits": corner_logits(), "depth_bins": ODD_DEPTH},
     }
+
+
+def corner_logits() -> np.ndarray:
+    """Non-square heatmaps whose joints peak on different corners (x, y and z told apart): an H/W swap moves them."""
+    volume = np.full((1, ODD_HEIGHT, ODD_WIDTH, JOINTS, ODD_DEPTH), -20.0, np.float32)
+    corners = [(0, 0, 0), (0, ODD_WIDTH - 1, 0), (ODD_HEIGHT - 1, 0, ODD_DEPTH - 1), (ODD_HEIGHT - 1, ODD_WIDTH - 1, 2)]
+    for joint in range(JOINTS):
+        y, x, d = corners[joint % len(corners)]
+        volume[0, y, x, joint, d] = 20.0 + joint  # one peak per joint
+        volume[0, (y + 3) % ODD_HEIGHT, (x + 5) % ODD_WIDTH, joint, (d + 1) % ODD_DEPTH] = 18.0 + joint  # a runner-up
+    return volume.reshape(1, ODD_HEIGHT, ODD_WIDTH, JOINTS * ODD_DEPTH)
 
 
 def expected(heatmaps: np.ndarray, camera: dict[str, Any], *, input_size: int, depth_bins: int, scale: float = 1.0):
@@ -133,6 +154,8 @@ def write_bytes(path: Path, array: np.ndarray) -> None:
 
 def write_case(folder: Path, name: str, case: dict[str, Any], input_size: int, depth_bins: int) -> dict[str, Any]:
     camera = case.get("camera", DEFAULT_CAMERA)
+    own_depth = case.get("depth_bins")  # a case with its own depth says so in the manifest (the apps read it)
+    depth_bins = own_depth or depth_bins
     target = folder / name
     if "quantised" in case:
         output, scale = case["quantised"], case["scale"]
@@ -149,15 +172,18 @@ def write_case(folder: Path, name: str, case: dict[str, Any], input_size: int, d
         write_bytes(target / "image.u8", case["image"])
         write_json(target / "artifact_manifest.json", case["artifact_manifest"])
         record.update(input="input.u8", image="image.u8", artifact_manifest="artifact_manifest.json")
+        # what the interpreter reports and the file's sha256 (hashlib): the apps' run-time checks are made with them
+        record.update(input_quantization=case["input_quantization"], artifact_sha256=case["artifact_sha256"])
     write_json(target / "expected.json", result)
-    return {"name": name, "shape": list(output.shape), **record, "expected": "expected.json"}
+    own = {"depth_bins": own_depth} if own_depth else {}
+    return {"name": name, "shape": list(output.shape), **own, **record, "expected": "expected.json"}
 
 
 def real_case(artifact: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """A fixed synthetic crop through an exported full-INT8 ``.tflite`` (LiteRT), its raw int8 output kept."""
     from mhp.data.synthetic import SyntheticHumans
     from mhp.infer.predictor import Predictor
-    from mhp.runtime.manifest import read_manifest
+    from mhp.runtime.manifest import artifact_sha256, read_manifest
 
     manifest = read_manifest(artifact)
     if manifest.format != "tflite" or manifest.decode != "host_soft_argmax":
@@ -179,6 +205,8 @@ def real_case(artifact: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         "input": crop,  # the model input cut from "image" (RGB, H x W x 3) with the case's crop affine
         "image": image,
         "artifact_manifest": manifest.to_dict(),
+        "input_quantization": [float(runner.input_quant[0]), int(runner.input_quant[1])],  # (scale, zero point)
+        "artifact_sha256": artifact_sha256(artifact),
     }
     return case, {"input_size": manifest.geometry["input_size"], "depth_bins": manifest.geometry["depth_bins"]}
 

@@ -9,7 +9,10 @@ from pathlib import Path
 from mhp.errors import MhpError
 from mhp.util.image_file import open_header
 
-DEFAULT_HORIZONTAL_FOV_DEG = 65.0  # a typical phone main camera or webcam (26 mm equivalent is ~69 degrees)
+# Across the frame's LONGER side, whichever way the camera is held: a phone camera's field of view is quoted across
+# the sensor's long side. A typical phone main camera or webcam (26 mm equivalent is ~69 degrees). The name is kept
+# from when it was applied across the width; posecore (Kotlin) and PoseCore (Swift) use the same rule.
+DEFAULT_HORIZONTAL_FOV_DEG = 65.0
 FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)
 EXIF_FOCAL_35MM = 0xA405  # FocalLengthIn35mmFilm
 EXIF_IFD = 0x8769
@@ -39,11 +42,13 @@ class Intrinsics:
 
 
 def default_intrinsics(width: int, height: int, fov_deg: float = DEFAULT_HORIZONTAL_FOV_DEG) -> Intrinsics:
-    """Square pixels, the principal point at the image centre, the focal length of ``fov_deg`` horizontally."""
+    """Square pixels, the principal point at the image centre, and ``fov_deg`` across the image's longer side:
+    fx = fy = (max(width, height) / 2) / tan(fov / 2), so a portrait and a landscape frame of one camera get the
+    same focal length (as posecore's and PoseCore's ``Intrinsics.fromFov``)."""
     if not 1.0 <= fov_deg < 180.0:
-        raise MhpError(f"field of view {fov_deg} degrees is not in [1, 180); pass the camera's horizontal FOV")
-    focal = width / 2.0 / math.tan(math.radians(fov_deg) / 2.0)
-    source = f"default: {fov_deg:g} degrees horizontal field of view"
+        raise MhpError(f"field of view {fov_deg} degrees is not in [1, 180); pass the FOV across the long side")
+    focal = max(width, height) / 2.0 / math.tan(math.radians(fov_deg) / 2.0)
+    source = f"default: {fov_deg:g} degrees field of view across the longer side"
     return Intrinsics((focal, focal), (width / 2.0, height / 2.0), source)
 
 

@@ -186,7 +186,7 @@ class Predictor:
         Root depth: ``root_depth_mm`` when given (one value, or one per box), else RootNet's k-value from the
         crop box and the focal length (the depth at which a 2 m x 2 m area fills the box). ``rotations_deg`` (one
         per box) cuts each crop turned by its person's lean; joints come back in the image, 3D in the camera's axes.
-        Intrinsics default to a 65 degree horizontal field of view with the principal point at the centre. A
+        Intrinsics default to a 65 degree field of view across the longer side, principal point at the centre. A
         :class:`~mhp.util.image_file.DecodedImage` read at reduced scale takes boxes and intrinsics in its
         original pixels and gives its results in them.
         """

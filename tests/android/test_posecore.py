@@ -29,6 +29,7 @@ LAUNCHER = "junit-platform-console-standalone.jar"
 PHOTOS = ROOT / ".tools" / "opencv-doc"  # make photos (tests.infer.test_blazepose.PHOTOS)
 DETECTOR_PHOTOS = ("basketball2.png", "fruits.jpg")  # people, and nobody
 DETECTOR_CLASSES = ("mhp.posecore.DetectorGoldenTest",)
+GOLDEN_CLASSES = ("mhp.posecore.GoldenTest",)
 
 pytestmark = pytest.mark.slow
 
@@ -104,7 +105,7 @@ def test_posecore_decodes_every_golden_case_like_python(classes, small_relu_expo
     bench = tmp_path / "android_bench.json"
     totals = run_junit(classes, golden, tmp_path / "reports", bench)
     cases = len(json.loads((golden / "manifest.json").read_text())["cases"])
-    assert totals["tests"] >= cases + detector_cases + 31
+    assert totals["tests"] >= cases + detector_cases + 38
     assert totals["failures"] == totals["errors"] == totals["skipped"] == 0
     # the benchmark file posecore writes for the app is one mhp-bench reads
     timed, skipped = ingest_rows(bench)
@@ -217,6 +218,90 @@ def test_every_compared_detector_field_fails_the_kotlin_tests_when_corrupted(cla
     assert clean["failures"] == clean["errors"] == 0
     assert len(results) == len(mutations)
     unnoticed = [name for name, totals in results.items() if totals["tests"] == 0 or totals["failures"] < 1]
+    assert unnoticed == []
+
+
+def set_key(record: dict | list, key: str | int, value) -> None:
+    record[key] = value
+
+
+def case_entry(manifest: dict, name: str) -> dict:
+    return next(case for case in manifest["cases"] if case["name"] == name)
+
+
+def corrupt_packed_input(path: Path) -> None:
+    values = np.fromfile(path, np.uint8)
+    values[5000] ^= 0x40  # 64 levels off: the packing compare allows 2
+    values.tofile(path)
+
+
+SWAPPED = [1, 20, 12, 18 * 6]  # the non-square case's [1, 12, 20, J*D] read with H and W swapped
+BLOBS, NON_SQUARE, CORNERS, OFF_CENTRE = (
+    f"{name}/expected.json" for name in ("blobs", "non_square_blobs", "non_square_corners", "off_centre_crop")
+)
+# (field, file under golden/, change): one value of each field GoldenTest compares, beyond its tolerance (coords 1e-4,
+# confidence 1e-5, pixels 1e-3, mm 1e-2, crop box 1e-6, affine and default focal and tracking 1e-9); and the
+# per-case shape and depth a core must read (an H/W swap or the manifest's depth for every case fails)
+GOLDEN_MUTATIONS: list[tuple[str, str, Callable]] = [
+    ("coords_voxel", NON_SQUARE, lambda e: nudge(e["coords_voxel"][3], 1, 1e-3)),
+    ("confidence", BLOBS, lambda e: nudge(e["confidence"], 2, 1e-4)),
+    ("argmax_voxel", CORNERS, lambda e: nudge(e["argmax_voxel"][1], 0, -1)),
+    ("joints_crop_px", NON_SQUARE, lambda e: nudge(e["joints_crop_px"][5], 1, 0.01)),
+    ("joints_image_px", OFF_CENTRE, lambda e: nudge(e["joints_image_px"][4], 0, 0.01)),
+    ("joints_rel_mm", NON_SQUARE, lambda e: nudge(e["joints_rel_mm"][6], 2, 0.1)),
+    ("crop box", NON_SQUARE, lambda e: nudge(e["camera"]["crop_box_xywh_px"], 2, 1e-4)),
+    ("affine", CORNERS, lambda e: nudge(e["camera"]["image_to_crop_affine"][1], 2, 1e-6)),
+    ("k-value root depth", OFF_CENTRE, lambda e: nudge(e["camera"], "root_depth_k_mm", 0.1)),
+    ("default focal, portrait", NON_SQUARE, lambda e: nudge(e["camera"]["default_focal_px"], 0, 1e-6)),
+    ("default focal, landscape", BLOBS, lambda e: nudge(e["camera"]["default_focal_px"], 1, 1e-6)),
+    ("tracking box", "tracking.json", lambda t: nudge(t["steps"][3]["box_before_xywh_px"], 0, 1e-6)),
+    ("tracking reset", "tracking.json", lambda t: flip(t["steps"][5], "reset")),
+    ("case depth", "manifest.json", lambda m: case_entry(m, "non_square_corners").pop("depth_bins")),
+    ("case shape H/W swapped", "manifest.json", lambda m: set_key(case_entry(m, "non_square_blobs"), "shape", SWAPPED)),
+]
+
+
+def test_every_compared_golden_field_fails_the_kotlin_tests_when_corrupted(classes, small_relu_export, tmp_path):
+    """One value of each field the decoder golden test compares, corrupted in a fresh copy of the golden files (with
+    the real LiteRT case), fails the Kotlin GoldenTest run; the uncorrupted files pass it."""
+    folder, _ = small_relu_export
+    pristine = tmp_path / "pristine"
+    write_golden(pristine, folder / "lpski_int8.tflite")
+    real = "real_tflite_int8"
+    q = [1 / 255, 0]  # the input quantisation of a model that wants 0-1 pixels in uint8
+    mutations = [
+        *GOLDEN_MUTATIONS,
+        ("real input packing", f"{real}/input.u8", corrupt_packed_input),
+        ("real coords_voxel", f"{real}/expected.json", lambda e: nudge(e["coords_voxel"][0], 2, 1e-3)),
+        ("real input quantisation", "manifest.json", lambda m: set_key(case_entry(m, real), "input_quantization", q)),
+        ("real artifact sha256", f"{real}/artifact_manifest.json", lambda a: set_key(a, "artifact_sha256", "0" * 64)),
+        ("real file sha256", "manifest.json", lambda m: set_key(case_entry(m, real), "artifact_sha256", "f" * 64)),
+        ("real normalisation outside the graph", f"{real}/artifact_manifest.json",
+         lambda a: set_key(a["input"]["normalization"], "inside_graph", False)),
+        ("real manifest version", f"{real}/artifact_manifest.json", lambda a: set_key(a, "version", 2)),
+    ]  # fmt: skip
+
+    def run(index: int) -> tuple[str, dict[str, int]]:
+        golden = tmp_path / f"copy{index}"
+        shutil.copytree(pristine, golden)
+        name = "uncorrupted"
+        if index < len(mutations):
+            name, target, change = mutations[index]
+            path = golden / target
+            if target.endswith(".json"):
+                edit_json(path, change)
+            else:
+                change(path)
+        return name, run_junit(classes, golden, tmp_path / f"reports{index}", select=GOLDEN_CLASSES)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(pool.map(run, range(len(mutations) + 1)))
+    clean = results.pop("uncorrupted")
+    cases = len(json.loads((pristine / "manifest.json").read_text())["cases"])
+    assert clean["tests"] == cases + 1  # one per case, and the tracker replay
+    assert clean["failures"] == clean["errors"] == 0
+    assert len(results) == len(mutations)
+    unnoticed = [name for name, t in results.items() if t["tests"] == 0 or t["failures"] + t["errors"] < 1]
     assert unnoticed == []
 
 

@@ -55,7 +55,10 @@ def test_golden_cases_decode_independently(tmp_path):
     write_golden(tmp_path)
     manifest = check_folder(tmp_path)
     names = [c["name"] for c in manifest["cases"]]
-    assert names == ["blobs", "border_peak", "flat", "extreme_logits", "int8_zero_point", "off_centre_crop"]
+    assert names == [
+        "blobs", "border_peak", "flat", "extreme_logits", "int8_zero_point", "off_centre_crop", "non_square_blobs",
+        "non_square_corners",
+    ]  # fmt: skip
     flat = json.loads((tmp_path / "flat" / "expected.json").read_text())
     np.testing.assert_allclose(flat["coords_voxel"], [[7.5, 7.5, 3.5]] * 18)  # reference §5: (W-1, H-1, D-1) / 2
     border = json.loads((tmp_path / "border_peak" / "expected.json").read_text())
@@ -66,6 +69,44 @@ def test_golden_cases_decode_independently(tmp_path):
     off = json.loads((tmp_path / "off_centre_crop" / "expected.json").read_text())
     assert off["camera"]["image_size_px"] == [1280, 720]
     assert off["camera"]["focal_px"] == [1000.0, 980.0]
+
+
+def test_non_square_cases_carry_their_own_shape_and_depth(tmp_path):
+    """H != W and D != 8: a decoder or crop maths that swaps height and width, or takes the manifest's depth for
+    every case, fails them in Kotlin and Swift."""
+    manifest = json.loads(write_golden(tmp_path).read_text())
+    odd = {c["name"]: c for c in manifest["cases"] if c["name"].startswith("non_square")}
+    assert set(odd) == {"non_square_blobs", "non_square_corners"}
+    for case in odd.values():
+        assert case["shape"] == [1, 12, 20, 18 * 6]
+        assert case["depth_bins"] == 6 != manifest["depth_bins"]
+    corners = json.loads((tmp_path / "non_square_corners" / "expected.json").read_text())
+    assert corners["argmax_voxel"][:4] == [[0, 0, 0], [19, 0, 0], [0, 11, 5], [19, 11, 2]]  # (x, y, z): W 20, H 12
+    portrait = json.loads((tmp_path / "non_square_blobs" / "expected.json").read_text())["camera"]
+    assert portrait["image_size_px"] == [480, 640]
+    assert portrait["box_xywh_px"][2:] == [90.0, 300.0]
+    width, height = portrait["crop_box_xywh_px"][2:]
+    assert width == height == pytest.approx((300 - 1) * 1.25)  # widened to a square around the tall box, x 1.25
+
+
+def test_default_focal_in_the_golden_files_spans_the_long_side_in_portrait_and_landscape(tmp_path):
+    write_golden(tmp_path)
+    focal = {}
+    for name in ("blobs", "off_centre_crop", "non_square_blobs"):
+        camera = json.loads((tmp_path / name / "expected.json").read_text())["camera"]
+        focal[tuple(camera["image_size_px"])] = camera["default_focal_px"]
+    half_fov = np.tan(np.radians(32.5))
+    assert focal[(640, 480)] == pytest.approx([320 / half_fov] * 2)
+    assert focal[(480, 640)] == focal[(640, 480)]  # portrait: the same camera, the same focal length
+    assert focal[(1280, 720)] == pytest.approx([640 / half_fov] * 2)
+
+
+def test_golden_tolerances_are_pinned(tmp_path):
+    """Loosening a tolerance would let the Kotlin and Swift decoders drift unnoticed: it takes editing this test."""
+    manifest = json.loads(write_golden(tmp_path).read_text())
+    assert manifest["tolerances"] == {"coords_voxel": 1e-4, "confidence": 1e-5, "joints_px": 1e-3, "joints_mm": 1e-2}
+    committed = json.loads((Path(__file__).resolve().parents[2] / "golden" / "manifest.json").read_text())
+    assert committed["tolerances"] == manifest["tolerances"]
 
 
 @pytest.mark.slow

@@ -16,8 +16,19 @@ def test_default_focal_follows_the_field_of_view():
     assert default.focal[0] == pytest.approx(320 / math.tan(math.radians(32.5)))
     assert default.principal == (320.0, 240.0)
     assert "65 degrees" in default.source
+    assert "longer side" in default.source
     with pytest.raises(MhpError, match="field of view 0"):
         default_intrinsics(640, 480, fov_deg=0)
+
+
+def test_default_focal_spans_the_longer_side_in_portrait_and_landscape():
+    """A phone's field of view is across its sensor's long side, whichever way it is held: the same camera gets the
+    same focal length upright and turned (posecore and PoseCore use this rule, checked on golden default_focal_px)."""
+    expected = 640 / 2 / math.tan(math.radians(32.5))
+    landscape, portrait = default_intrinsics(640, 480), default_intrinsics(480, 640)
+    assert landscape.focal == portrait.focal == pytest.approx((expected, expected))
+    assert portrait.principal == (240.0, 320.0)
+    assert default_intrinsics(300, 300, fov_deg=90).focal == pytest.approx((150.0, 150.0))
 
 
 def test_given_focal():

@@ -66,8 +66,13 @@ def test_info_plist_asks_for_the_camera_and_shares_documents():
     assert info["UIFileSharingEnabled"] is True
     assert info["LSSupportsOpeningDocumentsInPlace"] is True
     assert info["CFBundleExecutable"] == "$(EXECUTABLE_NAME)"
-    # CameraFeed turns the frames to portrait
-    assert info["UISupportedInterfaceOrientations"] == ["UIInterfaceOrientationPortrait"]
+    # any orientation: the UI turns with the phone, PoseCore turns the frame upright by the capture rotation
+    assert set(info["UISupportedInterfaceOrientations"]) == {
+        "UIInterfaceOrientationPortrait",
+        "UIInterfaceOrientationLandscapeLeft",
+        "UIInterfaceOrientationLandscapeRight",
+        "UIInterfaceOrientationPortraitUpsideDown",
+    }
 
 
 def test_xcodegen_spec_builds_the_app_with_posecore_and_checks_the_models():
@@ -256,7 +261,7 @@ def test_the_app_runs_the_detector_beside_the_pose_model():
     session = glue["PoseSession.swift"]
     assert "ModelLoader.detector(threads:" in session
     assert "detector: detector)" in session
-    assert "message = note" in session  # a missing detector is said, and the app runs without it
+    assert "[note, fallback].compactMap" in session  # a missing detector is said, and the app runs without it
     # the manifest-less detector is never listed as a pose model: ModelAssets lists manifests
     assert '.filter { $0.hasSuffix(".json") }' in glue["ModelAssets.swift"]
 
@@ -275,3 +280,201 @@ def test_no_person_draws_no_skeleton():
     assert "No person in view" in content
     assert "result.times.detectMs" in content
     assert content.count("if result.person, let pose = result.pose") == 2  # the 3D view and the depth line
+
+
+# ---- issue 22: structural checks of the iOS glue (tree-sitter gives the functions; no Swift compiler here) ----
+
+
+def code(text: str) -> str:
+    """Swift source without // comments (so a comment naming an API does not satisfy a check)."""
+    return re.sub(r"//[^\n]*", "", text)
+
+
+def glue() -> dict[str, str]:
+    return {p.name: code(p.read_text()) for p in APP.glob("*.swift")}
+
+
+def swift_function(source: str, name: str) -> str:
+    """The text of the Swift function ``name`` (tree-sitter's function_declaration), comments removed."""
+    from tests.syntax import tree_sitter_parser
+
+    parser = tree_sitter_parser("tree_sitter_swift")
+    data = source.encode()
+    pending = [parser.parse(data).root_node]
+    while pending:
+        node = pending.pop()
+        if node.type == "function_declaration":
+            named = node.child_by_field_name("name")
+            if named is not None and data[named.start_byte : named.end_byte].decode() == name:
+                return code(data[node.start_byte : node.end_byte].decode())
+        pending.extend(node.children)
+    raise AssertionError(f"no function {name}")
+
+
+def mirroring_problems(camera: str) -> list[str]:
+    """Why CameraFeed could raise AVFoundation's uncatchable exception: isVideoMirrored set while
+    automaticallyAdjustsVideoMirroring is still true, or without isVideoMirroringSupported."""
+    body = swift_function(camera, "unmirror")
+    steps = ["isVideoMirroringSupported", "automaticallyAdjustsVideoMirroring = false", "isVideoMirrored = false"]
+    where = [body.find(step) for step in steps]
+    problems = [f"unmirror lacks {s}" for s, at in zip(steps, where, strict=False) if at < 0]
+    if not problems and not where[0] < where[1] < where[2]:
+        problems.append(f"unmirror's order is {sorted(steps, key=lambda s: body.find(s))}")
+    outside = code(camera).replace(body, "")
+    if re.search(r"isVideoMirrored\s*=", outside):
+        problems.append("isVideoMirrored is set outside unmirror")
+    if "unmirror(connection)" not in swift_function(camera, "start"):
+        problems.append("start does not unmirror the data output's connection")
+    return problems
+
+
+def test_the_camera_never_sets_mirroring_while_avfoundation_adjusts_it():
+    camera = (APP / "CameraFeed.swift").read_text()
+    assert mirroring_problems(camera) == []
+    swapped = camera.replace(
+        "connection.automaticallyAdjustsVideoMirroring = false\n        connection.isVideoMirrored = false",
+        "connection.isVideoMirrored = false\n        connection.automaticallyAdjustsVideoMirroring = false",
+    )
+    assert swapped != camera
+    assert any("order" in p for p in mirroring_problems(swapped))  # the crash's order is caught
+    unguarded = camera.replace("guard connection.isVideoMirroringSupported else {\n            return\n        }\n", "")
+    assert unguarded != camera
+    assert "unmirror lacks isVideoMirroringSupported" in mirroring_problems(unguarded)
+    for name, text in glue().items():
+        if name != "CameraFeed.swift":
+            assert not re.search(r"isVideoMirrored\s*=", text), name
+
+
+def test_front_and_back_cameras_and_any_orientation():
+    g = glue()
+    camera = g["CameraFeed.swift"]
+    discovery = "AVCaptureDevice.DiscoverySession(deviceTypes: [.builtInWideAngleCamera], mediaType: .video, "
+    assert discovery + "position: position)" in camera
+    assert "AVCaptureDevice.default(" not in camera
+    start = swift_function(camera, "start")
+    assert start.index("beginConfiguration()") < start.index("removeInput") < start.index("commitConfiguration()")
+    assert "func switchCamera()" in g["PoseSession.swift"]
+    assert "session.switchCamera()" in g["ContentView.swift"]
+    # the buffer stays in sensor orientation; PoseCore turns it upright by the capture rotation
+    assert not re.search(r"videoRotationAngle\s*=\s*90", camera)
+    assert "AVCaptureDevice.RotationCoordinator(device: camera, previewLayer: layer)" in camera
+    assert "videoRotationAngleForHorizonLevelCapture" in camera
+    assert "rotationDegrees: info.rotationDegrees" in g["FrameWorker.swift"]
+    assert "rotationDegrees: 0" not in g["FrameWorker.swift"]
+    # the front camera mirrors the overlay and the 3D x axis
+    assert "mirrored: session.mirrored" in g["ContentView.swift"]
+    assert g["ContentView.swift"].count("mirrored: session.mirrored") == 2
+    assert "[-joint[0], joint[1], joint[2]]" in g["Skeleton3DView.swift"]
+    assert "mirrored: position == .front" in camera
+
+
+def test_camera_intrinsics_or_the_one_fallback_said_on_screen():
+    g = glue()
+    camera = g["CameraFeed.swift"]
+    assert camera.index("connection.isCameraIntrinsicMatrixDeliverySupported") < camera.index(
+        "connection.isCameraIntrinsicMatrixDeliveryEnabled = true"
+    )
+    assert "kCMSampleBufferAttachmentKey_CameraIntrinsicMatrix" in camera
+    assert "MemoryLayout<simd_float3x3>.size" in camera  # a short attachment is no matrix, not a crash
+    mapping = g["CameraIntrinsics.swift"]
+    assert "rotationDegrees" in mapping
+    assert "[fy, fx]" in mapping
+    # the fallback is PoseCore's, whatever PoseCore names it: the function called must be one Camera.swift declares
+    called = re.findall(r"Intrinsics\.(\w+)\(width:", mapping)
+    assert called
+    declared = re.findall(r"public static func (\w+)\(", (DEMO / "PoseCore/Sources/PoseCore/Camera.swift").read_text())
+    assert set(called) <= set(declared), (called, declared)
+    assert not re.search(r"\btan\(", "\n".join(g.values()))  # no second field-of-view formula in the app
+    assert '"intrinsics: fallback \\(Int(Intrinsics.defaultHorizontalFovDeg))°"' in mapping
+    assert "Text(intrinsicsNote)" in g["ContentView.swift"]
+    assert "worker?.intrinsics(width: width, height: height)" in g["PoseSession.swift"]
+
+
+def test_the_coreml_cache_is_keyed_on_the_artifacts_sha256():
+    assets = glue()["ModelAssets.swift"]
+    compiled = swift_function(assets, "compiled")
+    assert "CFBundleVersion" not in compiled
+    assert '"\\(stem)-\\(sha).mlmodelc"' in compiled
+    assert "MLModel.compileModel(at: model.artifact)" in compiled
+    loader = glue()["ModelLoader.swift"]
+    runner = swift_function(loader, "runner")
+    assert runner.index("ModelAssets.sha256(of: model.artifact)") < runner.index("ModelAssets.check(model, sha: sha)")
+    assert runner.index("ModelAssets.check(model, sha: sha)") < runner.index("ModelAssets.compiled(model, sha: sha)")
+
+
+def test_the_artifact_is_checked_against_its_manifest_at_run_time():
+    g = glue()
+    assets = g["ModelAssets.swift"]
+    manifest = (DEMO / "PoseCore/Sources/PoseCore/ModelManifest.swift").read_text()
+    # PoseCore's checks (version, sha256, quantisation, inside_graph) are called when PoseCore has them
+    assert "public func checkArtifact(artifactSha256:" in manifest
+    assert (
+        "model.manifest.checkArtifact(artifactSha256: sha, inputScale: inputScale, inputZeroPoint: inputZeroPoint)"
+        in assets
+    )
+    assert "import CryptoKit" in assets
+    assert "SHA256.hash(data:" in assets
+    # mhp.runtime.manifest.artifact_sha256's folder record, for an .mlpackage
+    assert '"\\(relative)\\u{0}\\(digest)\\u{0}"' in assets
+    runner = swift_function(g["ModelLoader.swift"], "runner")
+    assert "inputScale: scale, inputZeroPoint: zeroPoint" in runner
+    assert "TfLiteTensorQuantizationParams(UnsafePointer(tensor))" in g["TFLiteRunner.swift"]
+
+
+def test_the_coreml_output_check_accepts_flexible_shapes_and_checks_the_first_prediction():
+    runner = glue()["CoreMLRunner.swift"]
+    spec = swift_function(runner, "spec")
+    assert "constraint.shapeConstraint.type" in spec
+    assert ".range" in spec
+    assert ".enumerated" in spec
+    assert "shape.isEmpty" in spec
+    run = swift_function(runner, "run")
+    assert "unchecked.contains(output.name)" in run
+    assert "array.shape.map" in run
+    assert "actual == output.shape" in run
+
+
+def test_the_banner_clears_and_the_3d_drag_turns_by_the_drag_from_its_start():
+    g = glue()
+    show = swift_function(g["PoseSession.swift"], "show")
+    success = show[show.index("case let .success") : show.index("case let .failure")]
+    assert "message = nil" in success
+    assert "session.dismissMessage()" in g["ContentView.swift"]
+    view = g["Skeleton3DView.swift"]
+    assert not re.search(r"(yaw|pitch)\s*[+-]=", view)  # no cumulative translation added on every change
+    assert "start.yaw + Double(drag.translation.width)" in view
+    assert ".onEnded { _ in dragStart = nil }" in view
+
+
+def test_accelerators_fall_back_to_the_cpu_loudly_and_the_benchmark_skips():
+    g = glue()
+    fallback = g["FallbackModel.swift"]
+    run = swift_function(fallback, "run")
+    assert "catch" in run
+    assert "current = try load()" in run
+    assert "notice =" in run
+    assert "cpu = nil" in run  # one fallback, never a loop
+    loader = g["ModelLoader.swift"]
+    live = swift_function(loader, "liveRunner")
+    assert "choice.cpuFallback" in live
+    assert "failed to load" in live
+    assert "try liveRunner(for: model, choice: choice)" in swift_function(loader, "pipeline")
+    assert "case .metal, .coreMLDelegate: return .xnnpack(threads: 2)" in g["RuntimeChoice.swift"]
+    assert "case .coreML: return .coreML(.cpuOnly)" in g["RuntimeChoice.swift"]
+    assert "runner?.notice" in g["FrameWorker.swift"]
+    bench = g["BenchmarkRunner.swift"]
+    assert "ModelLoader.runner(for: model, choice: choice)" in bench  # exactly the asked runtime
+    assert "liveRunner" not in bench
+    assert "report.skipped(" in bench
+    assert "skipped: \\(reason)" in bench
+
+
+def test_no_crash_paths_in_the_glue():
+    for name, text in glue().items():
+        stripped = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+        assert "try!" not in stripped, name
+        assert "as!" not in stripped, name
+        assert not re.search(r"[\w)\]]!(?!=)", stripped), f"{name} force-unwraps"
+        assert "fatalError(" not in stripped, name
+    worker = glue()["FrameWorker.swift"]
+    assert "seconds.isFinite ?" in worker  # Int64(NaN) traps on an invalid CMTime

@@ -2,7 +2,8 @@ import Foundation
 
 /// Pinhole intrinsics of the upright frame in pixels, and where they came from (as mhp.infer.camera).
 public struct Intrinsics {
-    /// A typical phone main camera (26 mm equivalent is about 69 degrees).
+    /// A typical phone main camera (26 mm equivalent is about 69 degrees), across the frame's LONGER side: a phone
+    /// camera's field of view spans its sensor's long side whichever way the phone is held (the name is historical).
     public static let defaultHorizontalFovDeg = 65.0
 
     public let focal: [Double]
@@ -15,13 +16,16 @@ public struct Intrinsics {
         self.source = source
     }
 
+    /// The fallback when the lens is unknown, identical to mhp.infer.camera.default_intrinsics and posecore's:
+    /// `fovDegrees` across max(width, height), fx = fy = (long side / 2) / tan(fov / 2), principal point at the centre.
+    /// A portrait and a landscape frame of one camera get the same focal length.
     public static func fromFov(width: Int, height: Int, fovDegrees: Double = Intrinsics.defaultHorizontalFovDeg) throws -> Intrinsics {
         try require(fovDegrees >= 1.0 && fovDegrees < 180.0, "field of view \(fovDegrees) degrees is not in [1, 180)")
-        let focal = Double(width) / 2.0 / tan(fovDegrees / 180.0 * Double.pi / 2)
+        let focal = Double(max(width, height)) / 2.0 / tan(fovDegrees / 180.0 * Double.pi / 2)
         return Intrinsics(
             focal: [focal, focal],
             principal: [Double(width) / 2.0, Double(height) / 2.0],
-            source: "default: \(fovDegrees) degrees horizontal field of view"
+            source: "default: \(fovDegrees) degrees field of view across the longer side"
         )
     }
 

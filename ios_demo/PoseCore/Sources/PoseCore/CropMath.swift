@@ -36,8 +36,12 @@ public enum CropMath {
     public static let expansion = 1.25
     public static let depthRangeMm = 2000.0
 
-    /// Clip [x, y, w, h] to the image, widen to 1:1, expand 1.25x; nil when nothing is inside the image.
+    /// Clip [x, y, w, h] to the image, widen to 1:1, expand 1.25x; nil when nothing is inside the image or the box
+    /// holds NaN or an infinity (as mhp.geometry.process_bbox).
     public static func processBox(_ box: [Double], imageWidth: Int, imageHeight: Int) -> [Double]? {
+        guard box.count == 4, (box[0] + box[1] + box[2] + box[3]).isFinite else {
+            return nil
+        }
         let (x, y, w, h) = (box[0], box[1], box[2], box[3])
         let x1 = max(0.0, x)
         let y1 = max(0.0, y)
@@ -58,6 +62,16 @@ public enum CropMath {
         bw *= expansion
         bh *= expansion
         return [cx - bw / 2, cy - bh / 2, bw, bh]
+    }
+
+    /// The crop of the centred person box (Boxes.centred, with the 1.25 expansion: the centred square of the frame),
+    /// what a frame is cut from when its tracked box is unusable (NaN, infinite, empty or outside the frame).
+    public static func centredCrop(imageWidth: Int, imageHeight: Int) -> [Double] {
+        if let crop = processBox(Boxes.centred(width: imageWidth, height: imageHeight), imageWidth: imageWidth, imageHeight: imageHeight) {
+            return crop
+        }
+        let side = Double(max(imageWidth, imageHeight, 1))
+        return [0.0, 0.0, side, side]
     }
 
     /// Image pixels -> crop pixels for a processed box and a square crop of `size` pixels.

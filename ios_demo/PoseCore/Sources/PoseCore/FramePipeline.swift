@@ -155,8 +155,9 @@ public final class FramePipeline {
         _ frame: PixelBuffer, rotationDegrees: Int, timestampNs: Int64, size: [Int], start: Int64
     ) throws -> FrameResult {
         let track = trackerFor(size)
+        // an unusable box (NaN, infinite, empty, outside the frame) is cut like the centred box: processed, x 1.25
         let cropBox = CropMath.processBox(track.box, imageWidth: size[0], imageHeight: size[1])
-            ?? Boxes.centred(width: size[0], height: size[1])
+            ?? CropMath.centredCrop(imageWidth: size[0], imageHeight: size[1])
         let (raw, packed, ran) = try estimate(frame, rotationDegrees: rotationDegrees, size: size, cropBox: cropBox)
         let lost = track.update(joints: raw.jointsImage, confidence: raw.confidence)
         if lost {

@@ -35,9 +35,59 @@ public struct ModelManifest {
     public let depthBins: Int
     public let depthRangeMm: Double
     public let skeleton: Skeleton
+    /// The manifest's `version` (-1 when it has none); `checkArtifact` refuses one other than `supportedVersion`.
+    public let version: Int
+    /// The sha256 (lower-case hex) of the artifact the manifest was written for; nil when the export recorded none.
+    public let artifactSha256: String?
+    /// `input.normalization.inside_graph`: the artifact normalises 0-255 pixels itself (the app feeds raw RGB).
+    public let normalizationInsideGraph: Bool
+
+    /// The export-manifest version this core reads (mhp.runtime.manifest.VERSION).
+    public static let supportedVersion = 1
 
     /// The heatmap artifacts (full INT8) need the soft-argmax in the app; the others output coordinates.
     public var decodesOnDevice: Bool { decode == "host_soft_argmax" }
+
+    /// The run-time checks an app makes before it feeds the model, each refused with a one-line PoseCoreError: an
+    /// `artifactSha256` of the model file (lower-case hex) other than the manifest's (a model copied over by hand, an
+    /// interrupted export; skipped when either is nil: a CoreML model Xcode compiled has no exported bytes on the
+    /// device, and mhp's own read_manifest skips a manifest without one), a manifest version this core does not read,
+    /// a uint8 input quantised other than scale 1 / zero point 0 (the app writes raw 0-255 pixels; scale 0 / zero
+    /// point 0 means "not quantised", as LiteRT reports for the fp32 export's uint8 input, and is accepted), and
+    /// normalisation outside the graph (the app does not normalise). `inputScale` and `inputZeroPoint` are the
+    /// interpreter's input tensor quantisation.
+    ///
+    /// PoseCore imports Foundation only, so the app computes the digest (CryptoKit:
+    /// `SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()`); Kotlin's posecore takes the same hex
+    /// string and offers `sha256Hex(bytes)` (java.security.MessageDigest) beside it.
+    public func checkArtifact(artifactSha256: String?, inputScale: Double, inputZeroPoint: Int) throws {
+        try require(
+            version == ModelManifest.supportedVersion,
+            "the model manifest has version \(version), this app reads version \(ModelManifest.supportedVersion); "
+                + "export the model with the mhp this app was built with"
+        )
+        if let expected = self.artifactSha256, let actual = artifactSha256 {
+            let clean = { (hex: String) in hex.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+            try require(
+                clean(actual) == clean(expected),
+                "the model file is not the one its manifest was written for (sha256 \(actual.prefix(12))..., the manifest "
+                    + "says \(expected.prefix(12))...); copy the model and its manifest from one mhp-export run"
+            )
+        }
+        if input.dtype == "uint8" {
+            let raw = (inputScale == 1.0 || inputScale == 0.0) && inputZeroPoint == 0
+            try require(
+                raw,
+                "the model's uint8 input is quantised with scale \(inputScale) and zero point \(inputZeroPoint); the app "
+                    + "feeds raw 0-255 pixels (scale 1, zero point 0): re-export with mhp-export"
+            )
+        }
+        try require(
+            normalizationInsideGraph,
+            "the model expects normalised pixels (input.normalization.inside_graph is false); the app feeds raw 0-255 "
+                + "RGB: export the model with mhp-export"
+        )
+    }
 
     /// Nil when the model's signature tensors are the manifest's, else what differs (the model and manifest disagree).
     public func mismatch(modelInputs: [TensorSpec], modelOutputs: [TensorSpec]) -> String? {
@@ -85,7 +135,10 @@ public struct ModelManifest {
             heatmapHeight: heatmap[1],
             depthBins: try geometry.int("depth_bins"),
             depthRangeMm: try geometry.double("depth_range_mm"),
-            skeleton: try Skeleton.fromJson(try root.object("joints").values)
+            skeleton: try Skeleton.fromJson(try root.object("joints").values),
+            version: root.values["version"] as? Int ?? -1,
+            artifactSha256: root.values["artifact_sha256"] as? String,
+            normalizationInsideGraph: (input.values["normalization"] as? [String: Any])?["inside_graph"] as? Bool ?? false
         )
         if manifest.decodesOnDevice {
             let channels = manifest.outputs.first?.shape.last ?? 0
@@ -101,7 +154,8 @@ public struct ModelManifest {
 }
 
 /// Cuts the model input from a camera frame: for every crop pixel, bilinear sampling of the buffer at the inverse of
-/// `bufferToCrop`, black outside it (as OpenCV's warpAffine with a constant border), packed NHWC uint8 RGB.
+/// `bufferToCrop`, black outside it (as OpenCV's warpAffine with a constant border), packed NHWC uint8 RGB. A crop
+/// pixel whose source is not a finite point near the buffer (a degenerate map: NaN, infinite, singular) stays black.
 public enum InputPacker {
     public static func pack(_ frame: PixelBuffer, bufferToCrop: Affine, size: Int) -> [UInt8] {
         let toBuffer = bufferToCrop.inverse()
@@ -109,6 +163,10 @@ public enum InputPacker {
         for v in 0..<size {
             for u in 0..<size {
                 let p = toBuffer.apply(Double(u), Double(v))
+                // every neighbour outside the buffer (or NaN) samples black; Int(floor(.nan)) would trap
+                if !(p[0] > -1.0 && p[0] < Double(frame.width) && p[1] > -1.0 && p[1] < Double(frame.height)) {
+                    continue
+                }
                 let x0 = Int(floor(p[0]))
                 let y0 = Int(floor(p[1]))
                 let fx = p[0] - Double(x0)

@@ -94,6 +94,43 @@ final class FrameTest: XCTestCase {
         XCTAssertThrowsError(try Intrinsics.fromFov(width: 640, height: 480, fovDegrees: 0.5))
     }
 
+    func testDegenerateBoxesAreRefusedAndPackBlack() throws {
+        let nan = Double.nan
+        let inf = Double.infinity
+        let bad: [[Double]] = [
+            [nan, 10, 50, 80], [10, 10, inf, 80], [10, -inf, 50, 80], [10, 10, 0, 80], [10, 10, 50, -3], [700, 10, 50, 80],
+        ]
+        for box in bad {
+            XCTAssertNil(CropMath.processBox(box, imageWidth: 640, imageHeight: 480), "\(box)")
+        }
+        // the fallback is the centred box's crop: widened to a square and expanded x 1.25, like any processed box
+        let centred = CropMath.centredCrop(imageWidth: 480, imageHeight: 640)
+        assertClose(try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 480, height: 640), imageWidth: 480, imageHeight: 640)), centred, 0.0, "centred crop")
+        XCTAssertEqual((0.8 * 480 - 1) * CropMath.expansion, centred[2], accuracy: 1e-9)
+        XCTAssertEqual(239.5, centred[0] + centred[2] / 2, accuracy: 1e-9)  // the centre of pixels 0..479
+        XCTAssertEqual(319.5, centred[1] + centred[3] / 2, accuracy: 1e-9)
+        // a NaN or empty crop box packs a black input instead of trapping in Int(floor(.nan))
+        let frame = try PixelBuffer(bytes: [UInt8](repeating: 100, count: 48 * 64 * 3), width: 48, height: 64)
+        for box: [Double] in [[nan, 0, 10, 10], [5, 5, 0, 0], [0, 0, inf, inf]] {
+            let packed = InputPacker.pack(frame, bufferToCrop: CropMath.cropAffine(box, size: 16), size: 16)
+            XCTAssertTrue(packed.allSatisfy { $0 == 0 }, "\(box)")
+        }
+        let far = Affine([1.0, 0.0, -1e300, 0.0, 1.0, 1e300])  // finite but far beyond Int's range
+        XCTAssertTrue(InputPacker.pack(frame, bufferToCrop: far, size: 8).allSatisfy { $0 == 0 })
+        XCTAssertTrue(InputPacker.pack(frame, bufferToCrop: Affine([1.0, 0.0, 0.0, 0.0, 1.0, 0.0]), size: 8).allSatisfy { $0 == 100 })
+    }
+
+    func testFallbackFovSpansTheLongSideInPortraitAndLandscape() throws {
+        // 65 degrees across the long side (as mhp.infer.camera.default_intrinsics): one camera, one focal length
+        let expected = 320.0 / tan(32.5 / 180.0 * Double.pi)
+        let landscape = try Intrinsics.fromFov(width: 640, height: 480)
+        let portrait = try Intrinsics.fromFov(width: 480, height: 640)
+        assertClose([expected, expected], landscape.focal, 1e-9, "landscape focal")
+        assertClose([expected, expected], portrait.focal, 1e-9, "portrait focal")
+        assertClose([240.0, 320.0], portrait.principal, 1e-9, "portrait principal")
+        assertClose([150.0, 150.0], try Intrinsics.fromFov(width: 300, height: 300, fovDegrees: 90.0).focal, 1e-9, "90 degrees")
+    }
+
     func testInGraphOutputsBecomeDecodedJoints() throws {
         let decoded = try Decoded.fromFlat([1, 2, 3, 4, 5, 6], [0.5, 0.25])
         XCTAssertEqual([4.0, 5.0, 6.0], decoded.coords[1])

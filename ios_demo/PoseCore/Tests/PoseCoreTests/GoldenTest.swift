@@ -95,6 +95,14 @@ final class GoldenTest: XCTestCase {
         )
         let renamed = TensorSpec(name: "input_1", shape: model.input.shape, dtype: model.input.dtype)
         XCTAssertTrue(model.mismatch(modelInputs: [renamed], modelOutputs: [heatmaps])?.hasPrefix("the model has no tensor 'image'") ?? false)
+        // the run-time checks an app makes pass on the exported model: the file's sha256 (Python's hashlib) and the
+        // input quantisation LiteRT reported for it; another file is refused
+        let quant = try goldenCase.get("input_quantization", as: [NSNumber].self)
+        let sha = try goldenCase.string("artifact_sha256")
+        XCTAssertEqual(64, try XCTUnwrap(model.artifactSha256).count)
+        try model.checkArtifact(artifactSha256: sha, inputScale: quant[0].doubleValue, inputZeroPoint: quant[1].intValue)
+        let other = (sha.hasPrefix("0") ? "1" : "0") + String(sha.dropFirst())
+        XCTAssertThrowsError(try model.checkArtifact(artifactSha256: other, inputScale: quant[0].doubleValue, inputZeroPoint: quant[1].intValue))
         let camera = try JsonObject(try readJsonObject(dir.appendingPathComponent(try goldenCase.string("expected")))).object("camera")
         let imageSize = try camera.ints("image_size_px")
         let image = [UInt8](try Data(contentsOf: dir.appendingPathComponent(try goldenCase.string("image"))))

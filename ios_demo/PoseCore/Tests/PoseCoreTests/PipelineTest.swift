@@ -22,6 +22,21 @@ private final class FakeModel: ModelRunner {
     }
 }
 
+/// A model that answers the same joints (voxels) until told others.
+private final class PlacedModel: ModelRunner {
+    var coords: [[Double]]
+
+    init(coords: [[Double]]) {
+        self.coords = coords
+    }
+
+    func run(_ input: [UInt8]) {}
+
+    func decode() -> Decoded {
+        Decoded(coords: coords, confidence: [Double](repeating: 0.5, count: coords.count))
+    }
+}
+
 /// A detector that records its inputs and answers fixed raw outputs.
 private final class FakeDetector: DetectorRunner {
     var output: DetectorOutput
@@ -97,6 +112,30 @@ final class PipelineTest: XCTestCase {
         XCTAssertEqual(64, unturned.uprightWidth)
         let landscape = try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 64, height: 48), imageWidth: 64, imageHeight: 48))
         assertClose(landscape, try XCTUnwrap(unturned.pose).cropBox, 1e-12, "new track")
+    }
+
+    func testAnUnusableTrackedBoxFallsBackToTheExpandedCentredCrop() throws {
+        let centred = CropMath.centredCrop(imageWidth: 64, imageHeight: 48)
+        assertClose(try XCTUnwrap(CropMath.processBox(Boxes.centred(width: 64, height: 48), imageWidth: 64, imageHeight: 48)), centred, 0.0, "centred")
+        let edge = CropMath.cropAffine(centred, size: 32).apply(64.0, 24.0).map { $0 / 4 }  // crop px -> voxels (32 / 8)
+        let model = PlacedModel(coords: [[edge[0], edge[1], 16.0], [edge[0], edge[1], 16.0]])
+        let pipeline = try FramePipeline(manifest: manifest, model: model, intrinsicsFor: intrinsics, smoothing: nil)
+        let first = try XCTUnwrap(try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 0).pose)
+        assertClose(centred, first.cropBox, 1e-12, "first crop box")
+        XCTAssertEqual(64.0, first.jointsImage[0][0], accuracy: 1e-9)
+        // the joints' box (x 63.4-64.6) touches the frame but has nothing to crop: the centred box's crop, x 1.25
+        let second = try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 33_000_000)
+        XCTAssertFalse(second.trackLost)
+        let secondPose = try XCTUnwrap(second.pose)
+        assertClose(centred, secondPose.cropBox, 1e-12, "fallback crop box")
+        XCTAssertGreaterThan(secondPose.cropBox[2], Boxes.centred(width: 64, height: 48)[2] * 1.2)  // not the bare centred box
+        // a model answering NaN: a pose of NaN, the track lost, and the next frame cut from the centred crop (no trap)
+        model.coords = [[Double]](repeating: [.nan, .nan, .nan], count: 2)
+        let broken = try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 66_000_000)
+        XCTAssertTrue(broken.trackLost)
+        XCTAssertTrue(try XCTUnwrap(broken.pose).jointsImage[0][0].isNaN)
+        let next = try XCTUnwrap(try pipeline.process(buffer, rotationDegrees: 0, timestampNs: 99_000_000).pose)
+        assertClose(centred, next.cropBox, 1e-12, "crop box after the loss")
     }
 
     func testTheDetectorFindsThePersonTheModelIsCutFrom() throws {

@@ -50,7 +50,7 @@ class GoldenModelTest {
         val input = read("$dir/${case.getString("input")}")
         assertTrue("packing differs from OpenCV's crop", packed.indices.all { Math.abs((packed[it].toInt() and 0xFF) - (input[it].toInt() and 0xFF)) <= 2 })
 
-        LiteRtRunner(model.buffer, model.manifest, Accelerator.CPU, 1).use { runner ->
+        LiteRtRunner(model.buffer, model.manifest, Accelerator.CPU, 1, model.sha256).use { runner ->
             runner.run(input)
             val heatmaps = runner.outputBytes(model.manifest.outputs.first().name)
             val reference = read("$dir/${case.getString("output")}")

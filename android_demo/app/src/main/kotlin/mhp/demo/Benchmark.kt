@@ -13,7 +13,9 @@ import kotlin.random.Random
 
 /**
  * Benchmark mode: every bundled model on every accelerator setting, timed with posecore's BenchLoop (input copy,
- * invoke, output copy per call) and written as the `mhp-bench-app` file that `mhp-bench --ingest` reads.
+ * invoke, output copy per call) and written as the `mhp-bench-app` file that `mhp-bench --ingest` reads. A setting
+ * that cannot load or fails while running is a row with status "skipped" and the reason, and the run goes on. A "gpu"
+ * or "nnapi" row may have run partly on the CPU: LiteRT's Java API does not report delegated nodes (see Accelerator).
  */
 class Benchmark(private val context: Context, private val warmup: Int = 10, private val runs: Int = 100) {
     private class Setting(val accelerator: Accelerator, val threads: Int)
@@ -31,18 +33,31 @@ class Benchmark(private val context: Context, private val warmup: Int = 10, priv
         if (names.isEmpty()) throw ModelProblem(context.getString(R.string.no_model))
         val report = BenchReport("android", device(), app())
         for (name in names) {
-            val model = ModelAssets.load(context.assets, name)
+            val model = try {
+                ModelAssets.load(context.assets, name)
+            } catch (e: ModelProblem) { // no manifest to fill a row from: said, and the other models still run
+                progress("$name skipped: ${e.message}")
+                continue
+            }
             val input = Random(0).nextBytes(model.manifest.input.shape.fold(1, Int::times))
             for (setting in settings) {
                 val threads = if (setting.accelerator == Accelerator.CPU) setting.threads else null
-                progress("$name · ${setting.accelerator.label}${threads?.let { " · $it threads" } ?: ""}")
-                try {
-                    LiteRtRunner(model.buffer, model.manifest, setting.accelerator, setting.threads).use { runner ->
+                val label = "$name · ${setting.accelerator.label}${threads?.let { " · $it threads" } ?: ""}"
+                progress(label)
+                val reason = try {
+                    LiteRtRunner(model.buffer, model.manifest, setting.accelerator, setting.threads, model.sha256).use { runner ->
                         val times = BenchLoop.time(warmup, runs) { runner.run(input) }
                         report.timed(model.manifest, name, model.sizeBytes, setting.accelerator.benchName, threads, warmup, times, runner.initMs)
                     }
-                } catch (e: ModelProblem) {
-                    report.skipped(model.manifest, name, model.sizeBytes, setting.accelerator.benchName, threads, e.message ?: "failed")
+                    null
+                } catch (e: ModelProblem) { // a delegate this phone lacks (CompatibilityList), or that cannot load the model
+                    e.message ?: "failed to load"
+                } catch (e: RuntimeException) { // InferenceFailed: a delegate failing at invoke, mid-run
+                    e.message ?: "failed at inference"
+                }
+                if (reason != null) {
+                    report.skipped(model.manifest, name, model.sizeBytes, setting.accelerator.benchName, threads, reason)
+                    progress("$label skipped: $reason")
                 }
             }
         }

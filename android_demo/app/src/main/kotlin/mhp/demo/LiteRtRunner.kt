@@ -8,23 +8,43 @@ import mhp.posecore.TensorSpec
 import org.tensorflow.lite.Delegate
 import org.tensorflow.lite.Interpreter
 import org.tensorflow.lite.Tensor
+import org.tensorflow.lite.gpu.CompatibilityList
 import org.tensorflow.lite.gpu.GpuDelegate
 import org.tensorflow.lite.nnapi.NnApiDelegate
 import java.nio.ByteBuffer
 import java.nio.ByteOrder
 
-/** Where the interpreter runs; [benchName] is the row's `delegate` in the benchmark file. */
-enum class Accelerator(val label: String, val benchName: String) {
-    CPU("CPU (XNNPACK)", "xnnpack"),
-    GPU("GPU", "gpu"),
-    NNAPI("NNAPI", "nnapi"),
+/**
+ * Where the interpreter runs; [benchName] is the row's `delegate` in the benchmark file; [shown] what the app says runs
+ * there. LiteRT's Java API (Interpreter, InterpreterApi, GpuDelegate, NnApiDelegate) has no call that reports which
+ * nodes a delegate took: a graph left mostly on the CPU (an INT8 graph under the GPU delegate) cannot be told apart
+ * from a fully delegated one here, so the label says so instead of claiming "gpu" (logcat's "Replacing N out of M node(s)
+ * with delegate" line is the only count, and the manifest's graph record counts XNNPACK partitions only).
+ */
+enum class Accelerator(val label: String, val benchName: String, val shown: String) {
+    CPU("CPU (XNNPACK)", "xnnpack", "CPU (XNNPACK)"),
+    GPU("GPU", "gpu", "GPU (delegation not reported by LiteRT's Java API)"),
+    NNAPI("NNAPI", "nnapi", "NNAPI (delegation not reported by LiteRT's Java API)"),
 }
+
+/**
+ * A model that loaded but failed to run on [accelerator]: Interpreter.run/runSignature throw IllegalArgumentException
+ * ("if an error occurs when running inference") or IllegalStateException (a closed or unusable interpreter), e.g. a GPU
+ * or NNAPI delegate failing at invoke. The app then falls back to CPU; the benchmark writes a skipped row.
+ */
+class InferenceFailed(val accelerator: Accelerator, message: String) : RuntimeException(message)
 
 /**
  * posecore's [ModelRunner] over the LiteRT interpreter: the model's one signature is checked against the manifest,
  * [run] copies the packed input in, invokes and copies the outputs out, [decode] reads them as voxels.
  */
-class LiteRtRunner(model: ByteBuffer, private val manifest: ModelManifest, accelerator: Accelerator, threads: Int) : ModelRunner {
+class LiteRtRunner(
+    model: ByteBuffer,
+    private val manifest: ModelManifest,
+    val accelerator: Accelerator,
+    threads: Int,
+    private val artifactSha256: String?,
+) : ModelRunner {
     private val delegate: Delegate?
     private val interpreter: Interpreter
     private val signature: String
@@ -39,9 +59,11 @@ class LiteRtRunner(model: ByteBuffer, private val manifest: ModelManifest, accel
         delegate = try {
             when (accelerator) {
                 Accelerator.CPU -> null
-                Accelerator.GPU -> GpuDelegate()
+                Accelerator.GPU -> gpuDelegate()
                 Accelerator.NNAPI -> NnApiDelegate()
             }
+        } catch (e: ModelProblem) {
+            throw e
         } catch (e: Throwable) {
             throw ModelProblem("${accelerator.label} delegate unavailable on this phone: ${e.message}")
         }
@@ -69,13 +91,30 @@ class LiteRtRunner(model: ByteBuffer, private val manifest: ModelManifest, accel
         initMs = (System.nanoTime() - start) / 1e6
     }
 
-    /** The model's one signature, its tensors checked against the manifest. */
+    /**
+     * The GPU delegate only where LiteRT's CompatibilityList says it is supported, with its best options for this phone
+     * (the documented CompatibilityList usage: isDelegateSupportedOnThisDevice, then getBestOptionsForThisDevice).
+     */
+    private fun gpuDelegate(): GpuDelegate = CompatibilityList().use { list ->
+        if (!list.isDelegateSupportedOnThisDevice) throw ModelProblem("GPU not supported on this device (LiteRT CompatibilityList): use CPU (XNNPACK)")
+        GpuDelegate(list.bestOptionsForThisDevice)
+    }
+
+    /** The model's one signature, its tensors checked against the manifest and its input against the packing the app does. */
     private fun checkedSignature(): String {
         val key = interpreter.signatureKeys.singleOrNull()
             ?: throw ModelProblem("the model has ${interpreter.signatureKeys.size} signatures; mhp-export writes exactly one")
         val inputs = interpreter.getSignatureInputs(key).map { spec(it, interpreter.getInputTensorFromSignature(it, key)) }
         val outs = interpreter.getSignatureOutputs(key).map { spec(it, interpreter.getOutputTensorFromSignature(it, key)) }
         manifest.mismatch(inputs, outs)?.let { throw ModelProblem("the model and its manifest disagree: $it; copy both from the same export") }
+        // posecore's run-time checks: the file's sha256, the manifest version, a raw-pixel input (uint8 scale 1 or none,
+        // zero point 0, as the interpreter reports it) and normalisation inside the graph
+        val quant = interpreter.getInputTensorFromSignature(manifest.input.name, key).quantizationParams()
+        try {
+            manifest.checkArtifact(artifactSha256, quant.scale.toDouble(), quant.zeroPoint)
+        } catch (e: IllegalArgumentException) {
+            throw ModelProblem("${manifest.model} ${manifest.precision}: ${e.message}")
+        }
         return key
     }
 
@@ -86,7 +125,13 @@ class LiteRtRunner(model: ByteBuffer, private val manifest: ModelManifest, accel
         this.input.put(input)
         this.input.rewind()
         outputs.values.forEach { it.rewind() }
-        interpreter.runSignature(mapOf(manifest.input.name to this.input), outputs, signature)
+        try {
+            interpreter.runSignature(mapOf(manifest.input.name to this.input), outputs, signature)
+        } catch (e: IllegalArgumentException) {
+            throw InferenceFailed(accelerator, "${accelerator.label} failed at inference: ${e.message}")
+        } catch (e: IllegalStateException) {
+            throw InferenceFailed(accelerator, "${accelerator.label} failed at inference: ${e.message}")
+        }
     }
 
     /** The raw bytes of one output after [run] (the instrumented golden test compares them with Python's). */

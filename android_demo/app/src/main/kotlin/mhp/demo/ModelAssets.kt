@@ -2,6 +2,7 @@ package mhp.demo
 
 import android.content.res.AssetManager
 import mhp.posecore.ModelManifest
+import mhp.posecore.sha256Hex
 import java.io.FileInputStream
 import java.io.FileNotFoundException
 import java.io.IOException
@@ -11,8 +12,8 @@ import java.nio.channels.FileChannel
 /** Anything wrong with a model the user can fix (missing asset, mismatched manifest, unsupported delegate): shown, never a crash. */
 class ModelProblem(message: String) : Exception(message)
 
-/** A bundled `.tflite`, memory-mapped from the APK, with the manifest mhp-export wrote next to it. */
-class BundledModel(val file: String, val manifest: ModelManifest, val sizeBytes: Long, val buffer: MappedByteBuffer)
+/** A bundled `.tflite`, memory-mapped from the APK, with the manifest mhp-export wrote next to it and the file's sha256. */
+class BundledModel(val file: String, val manifest: ModelManifest, val sizeBytes: Long, val buffer: MappedByteBuffer, val sha256: String)
 
 /** The models in the app's assets, named as mhp-export names them: `lpski_int8.tflite` + `lpski_int8.tflite.json`. */
 object ModelAssets {
@@ -50,7 +51,9 @@ object ModelAssets {
         } catch (e: FileNotFoundException) {
             throw ModelProblem("$file is missing or stored compressed; keep noCompress \"tflite\" and copy it with ./gradlew copyMhpModels")
         }
-        return BundledModel(file, manifest, buffer.capacity().toLong(), buffer)
+        // the model file's sha256, for posecore's ModelManifest.checkArtifact (LiteRtRunner calls it with the input quantisation)
+        val sha256 = assets.open(file).use { sha256Hex(it) }
+        return BundledModel(file, manifest, buffer.capacity().toLong(), buffer, sha256)
     }
 
     /** An uncompressed asset memory-mapped from the APK; FileNotFoundException when it is missing or compressed. */

@@ -25,6 +25,9 @@ class SkeletonView(context: Context, attrs: AttributeSet? = null) : View(context
     private var lastX = 0f
     private var lastY = 0f
 
+    /** The front camera's preview is mirrored: so is the 3D view's x axis, to move with it. */
+    var mirrored = false
+
     fun show(jointsMm: Array<DoubleArray>?, skeleton: Skeleton?) {
         this.jointsMm = jointsMm
         this.skeleton = skeleton
@@ -52,7 +55,7 @@ class SkeletonView(context: Context, attrs: AttributeSet? = null) : View(context
         val joints = jointsMm ?: return
         val bones = skeleton ?: return
         val scale = minOf(width, height) / VIEW_SPAN_MM
-        val points = joints.map { Projection.project(it, yaw, pitch, scale) }
+        val points = joints.map { Projection.project(if (mirrored) doubleArrayOf(-it[0], it[1], it[2]) else it, yaw, pitch, scale) }
         for ((a, b) in bones.bones) {
             canvas.drawLine(
                 (width / 2 + points[a][0]).toFloat(), (height / 2 + points[a][1]).toFloat(),

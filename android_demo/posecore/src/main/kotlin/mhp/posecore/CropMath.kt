@@ -33,8 +33,12 @@ object CropMath {
     const val EXPANSION = 1.25
     const val DEPTH_RANGE_MM = 2000.0
 
-    /** Clip [x, y, w, h] to the image, widen to 1:1, expand 1.25x; null when nothing is inside the image. */
+    /**
+     * Clip [x, y, w, h] to the image, widen to 1:1, expand 1.25x; null when nothing is inside the image or the box
+     * holds NaN or an infinity (as mhp.geometry.process_bbox).
+     */
     fun processBox(box: DoubleArray, imageWidth: Int, imageHeight: Int): DoubleArray? {
+        if (box.size != 4 || !(box[0] + box[1] + box[2] + box[3]).isFinite()) return null
         val (x, y, w, h) = box.toList()
         val x1 = max(0.0, x)
         val y1 = max(0.0, y)
@@ -50,6 +54,14 @@ object CropMath {
         bh *= EXPANSION
         return doubleArrayOf(cx - bw / 2, cy - bh / 2, bw, bh)
     }
+
+    /**
+     * The crop of the centred person box (Boxes.centred, with the 1.25 expansion: the centred square of the frame),
+     * what a frame is cut from when its tracked box is unusable (NaN, infinite, empty or outside the frame).
+     */
+    fun centredCrop(imageWidth: Int, imageHeight: Int): DoubleArray =
+        processBox(Boxes.centred(imageWidth, imageHeight), imageWidth, imageHeight)
+            ?: doubleArrayOf(0.0, 0.0, maxOf(imageWidth, imageHeight, 1).toDouble(), maxOf(imageWidth, imageHeight, 1).toDouble())
 
     /** Image pixels -> crop pixels for a processed box and a square crop of [size] pixels. */
     fun cropAffine(cropBox: DoubleArray, size: Int): Affine {

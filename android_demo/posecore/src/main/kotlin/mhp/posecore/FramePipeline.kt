@@ -97,7 +97,8 @@ class FramePipeline(
     /** One person without a detector: the BoxTracker's box, reset to the centred box when the pose is lost. */
     private fun processOne(frame: PixelBuffer, rotationDegrees: Int, timestampNs: Long, size: IntArray, start: Long): FrameResult {
         val track = trackerFor(size)
-        val cropBox = CropMath.processBox(track.box, size[0], size[1]) ?: Boxes.centred(size[0], size[1])
+        // an unusable box (NaN, infinite, empty, outside the frame) is cut like the centred box: processed, x 1.25
+        val cropBox = CropMath.processBox(track.box, size[0], size[1]) ?: CropMath.centredCrop(size[0], size[1])
         val (raw, packed, ran) = estimate(frame, rotationDegrees, size, cropBox)
         val lost = track.update(raw.jointsImage, raw.confidence)
         if (lost) smoothing?.reset()

@@ -91,6 +91,44 @@ class FrameTest {
     }
 
     @Test
+    fun degenerateBoxesAreRefusedAndPackBlack() {
+        val nan = Double.NaN
+        val inf = Double.POSITIVE_INFINITY
+        val bad = listOf(
+            doubleArrayOf(nan, 10.0, 50.0, 80.0), doubleArrayOf(10.0, 10.0, inf, 80.0), doubleArrayOf(10.0, -inf, 50.0, 80.0),
+            doubleArrayOf(10.0, 10.0, 0.0, 80.0), doubleArrayOf(10.0, 10.0, 50.0, -3.0), doubleArrayOf(700.0, 10.0, 50.0, 80.0),
+        )
+        for (box in bad) assertEquals(null, CropMath.processBox(box, 640, 480), box.joinToString())
+        // the fallback is the centred box's crop: widened to a square and expanded x 1.25, like any processed box
+        val centred = CropMath.centredCrop(480, 640)
+        assertArrayEquals(CropMath.processBox(Boxes.centred(480, 640), 480, 640), centred, 0.0)
+        assertEquals((0.8 * 480 - 1) * CropMath.EXPANSION, centred[2], 1e-9)
+        assertEquals(239.5, centred[0] + centred[2] / 2, 1e-9) // the centre of pixels 0..479
+        assertEquals(319.5, centred[1] + centred[3] / 2, 1e-9)
+        // a NaN or empty crop box packs a black input instead of reading garbage (Swift's Int(floor(.nan)) traps)
+        val frame = PixelBuffer(ByteArray(48 * 64 * 3) { 100 }, 48, 64)
+        for (box in listOf(doubleArrayOf(nan, 0.0, 10.0, 10.0), doubleArrayOf(5.0, 5.0, 0.0, 0.0), doubleArrayOf(0.0, 0.0, inf, inf))) {
+            val packed = InputPacker.pack(frame, CropMath.cropAffine(box, 16), 16)
+            assertTrue(packed.all { it.toInt() == 0 }, box.joinToString())
+        }
+        val far = Affine(doubleArrayOf(1.0, 0.0, -1e300, 0.0, 1.0, 1e300)) // finite but far beyond Int's range
+        assertTrue(InputPacker.pack(frame, far, 8).all { it.toInt() == 0 })
+        assertTrue(InputPacker.pack(frame, Affine(doubleArrayOf(1.0, 0.0, 0.0, 0.0, 1.0, 0.0)), 8).all { it.toInt() == 100 })
+    }
+
+    @Test
+    fun fallbackFovSpansTheLongSideInPortraitAndLandscape() {
+        // 65 degrees across the long side (as mhp.infer.camera.default_intrinsics): one camera, one focal length
+        val expected = 320.0 / Math.tan(Math.toRadians(32.5))
+        val landscape = Intrinsics.fromFov(640, 480)
+        val portrait = Intrinsics.fromFov(480, 640)
+        assertArrayEquals(doubleArrayOf(expected, expected), landscape.focal, 1e-9)
+        assertArrayEquals(doubleArrayOf(expected, expected), portrait.focal, 1e-9)
+        assertArrayEquals(doubleArrayOf(240.0, 320.0), portrait.principal, 1e-9)
+        assertArrayEquals(doubleArrayOf(150.0, 150.0), Intrinsics.fromFov(300, 300, 90.0).focal, 1e-9)
+    }
+
+    @Test
     fun inGraphOutputsBecomeDecodedJoints() {
         val decoded = Decoded.fromFlat(floatArrayOf(1f, 2f, 3f, 4f, 5f, 6f), floatArrayOf(0.5f, 0.25f))
         assertArrayEquals(doubleArrayOf(4.0, 5.0, 6.0), decoded.coords[1], 0.0)

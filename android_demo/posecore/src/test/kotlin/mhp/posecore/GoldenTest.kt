@@ -4,6 +4,7 @@ import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.Test
@@ -101,6 +102,14 @@ class GoldenTest {
             model.mismatch(listOf(model.input), listOf(wrong)),
         )
         assertTrue(model.mismatch(listOf(model.input.copy(name = "input_1")), listOf(heatmaps))!!.startsWith("the model has no tensor 'image'"))
+        // the run-time checks an app makes pass on the exported model: the file's sha256 (Python's hashlib) and the
+        // input quantisation LiteRT reported for it; another file is refused
+        val quant = case.getJSONArray("input_quantization")
+        val fileSha = case.getString("artifact_sha256")
+        assertEquals(64, model.artifactSha256!!.length)
+        model.checkArtifact(fileSha, quant.getDouble(0), quant.getInt(1))
+        val other = (if (fileSha[0] == '0') "1" else "0") + fileSha.drop(1)
+        assertThrows(IllegalArgumentException::class.java) { model.checkArtifact(other, quant.getDouble(0), quant.getInt(1)) }
         val camera = JSONObject(File(dir, case.getString("expected")).readText()).getJSONObject("camera")
         val imageSize = camera.getJSONArray("image_size_px")
         val frame = PixelBuffer(File(dir, case.getString("image")).readBytes(), imageSize.getInt(0), imageSize.getInt(1))

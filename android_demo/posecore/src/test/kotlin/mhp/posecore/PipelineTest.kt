@@ -64,6 +64,36 @@ class PipelineTest {
         assertArrayEquals(CropMath.processBox(Boxes.centred(64, 48), 64, 48)!!, unturned.pose!!.cropBox, 1e-12)
     }
 
+    /** A model that answers the same joints (voxels) until told others. */
+    private class PlacedModel(var coords: Array<DoubleArray>) : ModelRunner {
+        override fun run(input: ByteArray) {}
+        override fun decode() = Decoded(coords.map { it.copyOf() }.toTypedArray(), DoubleArray(coords.size) { 0.5 })
+        override fun close() {}
+    }
+
+    @Test
+    fun anUnusableTrackedBoxFallsBackToTheExpandedCentredCrop() {
+        val centred = CropMath.centredCrop(64, 48)
+        assertArrayEquals(CropMath.processBox(Boxes.centred(64, 48), 64, 48)!!, centred, 0.0)
+        val edge = CropMath.cropAffine(centred, 32).apply(64.0, 24.0).map { it / 4 } // crop px -> voxels (32 / 8)
+        val model = PlacedModel(Array(2) { doubleArrayOf(edge[0], edge[1], 16.0) })
+        val pipeline = FramePipeline(manifest, model, intrinsics, smoothing = null)
+        val first = pipeline.process(buffer, 0, 0)
+        assertArrayEquals(centred, first.pose!!.cropBox, 1e-12)
+        assertEquals(64.0, first.pose.jointsImage[0][0], 1e-9)
+        // the joints' box (x 63.4-64.6) touches the frame but has nothing to crop: the centred box's crop, x 1.25
+        val second = pipeline.process(buffer, 0, 33_000_000)
+        assertFalse(second.trackLost)
+        assertArrayEquals(centred, second.pose!!.cropBox, 1e-12)
+        assertTrue(second.pose.cropBox[2] > Boxes.centred(64, 48)[2] * 1.2) // not the bare centred box
+        // a model answering NaN: a pose of NaN, the track lost, and the next frame cut from the centred crop
+        model.coords = Array(2) { doubleArrayOf(Double.NaN, Double.NaN, Double.NaN) }
+        val broken = pipeline.process(buffer, 0, 66_000_000)
+        assertTrue(broken.trackLost)
+        assertTrue(broken.pose!!.jointsImage[0][0].isNaN())
+        assertArrayEquals(centred, pipeline.process(buffer, 0, 99_000_000).pose!!.cropBox, 1e-12)
+    }
+
     /** A detector that records its inputs and answers fixed raw outputs. */
     private class FakeDetector(var output: DetectorOutput) : DetectorRunner {
         val inputs = mutableListOf<FloatArray>()
