@@ -78,11 +78,13 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         }
         let input = try AVCaptureDeviceInput(device: camera)
         session.beginConfiguration()
-        session.inputs.forEach { session.removeInput($0) }
+        let previous = session.inputs
+        previous.forEach { session.removeInput($0) }
         if session.canSetSessionPreset(.hd1280x720) {
             session.sessionPreset = .hd1280x720
         }
         guard session.canAddInput(input) else {
+            previous.forEach { if session.canAddInput($0) { session.addInput($0) } }  // keep the camera that worked
             session.commitConfiguration()
             throw AppError("The \(position == .front ? "front" : "back") camera cannot stream video here.")
         }

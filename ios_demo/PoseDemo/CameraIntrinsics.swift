@@ -24,11 +24,12 @@ enum CameraIntrinsics {
         let fy = Double(matrix.columns.1.y)
         let ox = Double(matrix.columns.2.x)
         let oy = Double(matrix.columns.2.y)
-        guard [fx, fy, ox, oy].allSatisfy({ $0.isFinite }), fx > 0, fy > 0 else {
-            return nil
-        }
         let w = Double(bufferWidth)
         let h = Double(bufferHeight)
+        // a principal point outside the buffer means the matrix is for other dimensions: use the fallback instead
+        guard [fx, fy, ox, oy].allSatisfy({ $0.isFinite }), fx > 0, fy > 0, ox > 0, ox < w, oy > 0, oy < h else {
+            return nil
+        }
         let focal: [Double]
         let principal: [Double]
         // continuous coordinates (pixel edges at integers), the convention of the fallback's centre (width / 2)

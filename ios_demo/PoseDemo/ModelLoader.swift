@@ -6,9 +6,10 @@ import PoseCore
 enum ModelLoader {
     /// The runner for an artifact on exactly `choice` (the benchmark: a failure is a skipped row, never a fallback).
     /// A model whose tensors differ from the manifest throws ModelManifest.mismatch's message.
-    static func runner(for model: BundledModel, choice: RuntimeChoice) throws -> DeviceModel {
+    /// `sha`: the artifact's SHA-256 when the caller has it (the benchmark hashes outside its init_ms timer).
+    static func runner(for model: BundledModel, choice: RuntimeChoice, sha known: String? = nil) throws -> DeviceModel {
         // the artifact's bytes against the manifest (version, sha256, normalisation) before anything is loaded
-        let sha = try ModelAssets.sha256(of: model.artifact)
+        let sha = try known ?? ModelAssets.sha256(of: model.artifact)
         try ModelAssets.check(model, sha: sha)
         let runner: DeviceModel
         if case let .coreML(units) = choice {

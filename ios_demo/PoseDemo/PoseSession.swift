@@ -45,7 +45,7 @@ final class PoseSession: ObservableObject {
 
     var choices: [RuntimeChoice] { selected.map { RuntimeChoice.choices(forFormat: $0.manifest.format) } ?? [] }
 
-    var canSwitchCamera: Bool { CameraFeed.availablePositions.count > 1 }
+    let canSwitchCamera = CameraFeed.availablePositions.count > 1  // looked up once, not on every frame's redraw
 
     func start() async {
         do {

@@ -463,7 +463,7 @@ def test_accelerators_fall_back_to_the_cpu_loudly_and_the_benchmark_skips():
     assert "case .coreML: return .coreML(.cpuOnly)" in g["RuntimeChoice.swift"]
     assert "runner?.notice" in g["FrameWorker.swift"]
     bench = g["BenchmarkRunner.swift"]
-    assert "ModelLoader.runner(for: model, choice: choice)" in bench  # exactly the asked runtime
+    assert "ModelLoader.runner(for: model, choice: choice, sha: sha)" in bench  # exactly the asked runtime
     assert "liveRunner" not in bench
     assert "report.skipped(" in bench
     assert "skipped: \\(reason)" in bench

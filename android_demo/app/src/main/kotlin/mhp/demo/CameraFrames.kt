@@ -38,7 +38,7 @@ class FrameCopier {
  * s] in SENSOR_INFO_PRE_CORRECTION_ACTIVE_ARRAY_SIZE pixels) when the camera reports it, else the focal length
  * (LENS_INFO_AVAILABLE_FOCAL_LENGTHS) over SENSOR_INFO_PHYSICAL_SIZE, which spans SENSOR_INFO_PIXEL_ARRAY_SIZE, with the
  * principal point at the active array's centre; else posecore's fallback (Intrinsics.fromFov: 65 degrees across the
- * frame's longer side), and [note] says so.
+ * frame's longer side), and [source] says so.
  */
 @OptIn(ExperimentalCamera2Interop::class)
 class CameraLens(info: CameraInfo) {

@@ -37,9 +37,9 @@ class LiteRtDetector(model: ByteBuffer, threads: Int) : DetectorRunner, AutoClos
             val outs = (0 until interpreter.outputTensorCount).map { interpreter.getOutputTensor(it) }
             boxesAt = outputAt(outs, BlazePose.BOX_VALUES)
             scoresAt = outputAt(outs, 1)
-        } catch (e: ModelProblem) {
+        } catch (e: Exception) { // close the native interpreter whatever the check threw
             interpreter.close()
-            throw e
+            throw e as? ModelProblem ?: ModelProblem("${ModelAssets.DETECTOR} cannot run: ${e.message}")
         }
         input = ByteBuffer.allocateDirect(interpreter.getInputTensor(0).numBytes()).order(ByteOrder.nativeOrder())
         boxes = ByteBuffer.allocateDirect(interpreter.getOutputTensor(boxesAt).numBytes()).order(ByteOrder.nativeOrder())

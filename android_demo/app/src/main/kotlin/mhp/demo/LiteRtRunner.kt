@@ -77,9 +77,9 @@ class LiteRtRunner(
         }
         signature = try {
             checkedSignature()
-        } catch (e: ModelProblem) {
+        } catch (e: Exception) { // free the interpreter and delegate whatever the check threw
             close()
-            throw e
+            throw e as? ModelProblem ?: ModelProblem("${manifest.model} ${manifest.precision}: ${e.message}")
         }
         input = ByteBuffer.allocateDirect(manifest.input.shape.fold(1, Int::times)).order(ByteOrder.nativeOrder())
         outputs = manifest.outputs.associate {

@@ -30,6 +30,7 @@ import androidx.core.view.doOnLayout
 import androidx.core.view.updatePadding
 import mhp.posecore.FramePipeline
 import mhp.posecore.Intrinsics
+import mhp.posecore.ModelManifest
 import mhp.posecore.Skeleton
 import java.util.concurrent.ExecutorService
 import java.util.concurrent.Executors
@@ -58,6 +59,8 @@ class MainActivity : AppCompatActivity() {
     private var runner: LiteRtRunner? = null
     private var detector: LiteRtDetector? = null
     private var pipeline: FramePipeline? = null
+    private var manifest: ModelManifest? = null
+    private val intrinsicsFor: (Int, Int) -> Intrinsics = { width, height -> frameIntrinsics ?: Intrinsics.fromFov(width, height) }
     private var skeleton: Skeleton? = null
     private var modelLabel = ""
 
@@ -123,6 +126,7 @@ class MainActivity : AppCompatActivity() {
         cameraButton.setOnClickListener {
             front = !front
             bindCamera()
+            analysis.execute { restartPipeline() } // the other camera's people: fresh tracks and smoothing
         }
         getSystemService(DisplayManager::class.java).registerDisplayListener(displays, null)
         message.setOnClickListener { message.visibility = View.GONE } // a tap dismisses a note (e.g. no detector)
@@ -148,6 +152,7 @@ class MainActivity : AppCompatActivity() {
      */
     private fun reload(notice: String?, on: Accelerator? = null) {
         val name = modelPicker.selectedItem as String? ?: return
+        if (isDestroyed || analysis.isShutdown) return // a fallback posted by the old activity's analysis thread
         val accelerator = on ?: Accelerator.entries[acceleratorPicker.selectedItemPosition.coerceAtLeast(0)]
         val threads = THREADS[threadsPicker.selectedItemPosition.coerceAtLeast(0)]
         val wanted = Triple(name, accelerator, threads)
@@ -161,7 +166,8 @@ class MainActivity : AppCompatActivity() {
                 runner = loaded
                 val (people, note) = loadDetector(threads)
                 detector = people
-                pipeline = FramePipeline(model.manifest, loaded, { width, height -> frameIntrinsics ?: Intrinsics.fromFov(width, height) }, detector = people)
+                pipeline = FramePipeline(model.manifest, loaded, intrinsicsFor, detector = people)
+                manifest = model.manifest
                 skeleton = model.manifest.skeleton
                 modelLabel = "${model.manifest.model} ${model.manifest.precision} · ${accelerator.shown}" +
                     (if (accelerator == Accelerator.CPU) " · $threads threads" else "") + (if (people == null) " · no detector" else "")
@@ -169,7 +175,7 @@ class MainActivity : AppCompatActivity() {
                 runOnUiThread { if (shown.isEmpty()) message.visibility = View.GONE else showMessage(shown) }
             } catch (e: ModelProblem) {
                 failed(accelerator, e.message ?: name)
-            } catch (e: RuntimeException) { // e.g. FramePipeline refusing the manifest's input (IllegalArgumentException)
+            } catch (e: Exception) { // e.g. FramePipeline refusing the manifest's input, an unreadable asset (IOException)
                 failed(accelerator, "$name: ${e.message}")
             }
         }
@@ -179,6 +185,7 @@ class MainActivity : AppCompatActivity() {
     private fun failed(accelerator: Accelerator, reason: String) {
         closeModel()
         runOnUiThread {
+            if (isDestroyed) return@runOnUiThread // turned meanwhile: the new activity loads its own model
             if (accelerator == Accelerator.CPU) {
                 requested = null // choosing the same again retries
                 showMessage(reason)
@@ -194,12 +201,19 @@ class MainActivity : AppCompatActivity() {
         LiteRtDetector(ModelAssets.detector(assets), threads) to null
     } catch (e: ModelProblem) {
         null to e.message
-    } catch (e: RuntimeException) {
+    } catch (e: Exception) { // RuntimeException from LiteRT, IOException from the asset
         null to "the person detector ${ModelAssets.DETECTOR} cannot run: ${e.message}. Following one person from a centred box."
+    }
+
+    /** On the analysis thread: a new pipeline (tracks, smoothing) for the loaded model, after a camera switch. */
+    private fun restartPipeline() {
+        val loaded = runner ?: return
+        pipeline = FramePipeline(manifest ?: return, loaded, intrinsicsFor, detector = detector)
     }
 
     private fun closeModel() {
         pipeline = null
+        manifest = null
         runner?.close()
         runner = null
         detector?.close()
