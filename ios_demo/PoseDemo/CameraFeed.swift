@@ -30,10 +30,14 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
     /// iOS 17: AVCaptureDevice.RotationCoordinator (kept as NSObject so the class builds for iOS 16).
     private var rotationCoordinator: NSObject?
     private var previewObservation: NSKeyValueObservation?
-    /// The capture turn when there is no RotationCoordinator (iOS 16): from the interface orientation, set on the main
-    /// thread by `interfaceOrientationChanged`, read on the frame queue.
+    private var captureObservation: NSKeyValueObservation?
+    /// The interface's turn (set on the main thread by `interfaceOrientationChanged`, read on the frame queue): the
+    /// capture turn on iOS 16, and on iOS 17 until the RotationCoordinator of the current camera has reported.
     private let lock = NSLock()
-    private var fallbackRotation = 90
+    private var interfaceDegrees = 90
+    /// iOS 17: the current camera's horizon-level capture angle in degrees, cached from its KVO (delivered on main).
+    private var captureAngle: Int?
+    private var lastInterfaceOrientation: UIInterfaceOrientation?  // main thread only
 
     /// Asks for camera access when needed; throws a message the app shows when it is denied.
     static func requestAccess() async throws {
@@ -114,7 +118,15 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         deliversIntrinsics = intrinsics
         self.position = position
         self.onFrame = onFrame
+        lock.lock()
+        captureAngle = nil  // the previous camera's angle no longer applies
+        lock.unlock()
         coordinateRotation(camera)
+        DispatchQueue.main.async { [weak self] in  // the new input's preview connection takes the current orientation
+            if let self = self, let orientation = self.lastInterfaceOrientation {
+                self.interfaceOrientationChanged(orientation)
+            }
+        }
         if !session.isRunning {
             session.startRunning()  // blocking: the caller is on the camera queue, not the main thread
         }
@@ -147,6 +159,14 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
             self.lock.lock()
             self.rotationCoordinator = coordinator
             self.lock.unlock()
+            // KVO of the coordinator's angles is delivered on the main queue: cache the capture angle for the frame queue
+            self.captureObservation = coordinator.observe(\.videoRotationAngleForHorizonLevelCapture, options: [.initial, .new]) {
+                [weak self] coordinator, _ in
+                let angle = coordinator.videoRotationAngleForHorizonLevelCapture
+                self?.lock.lock()
+                self?.captureAngle = angle.isFinite ? ((Int((angle / 90).rounded()) * 90) % 360 + 360) % 360 : nil
+                self?.lock.unlock()
+            }
             self.previewObservation = coordinator.observe(\.videoRotationAngleForHorizonLevelPreview, options: [.initial, .new]) {
                 [weak layer] coordinator, _ in
                 let angle = coordinator.videoRotationAngleForHorizonLevelPreview
@@ -160,9 +180,7 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
     /// iOS 16 (no RotationCoordinator): the UI turns with the phone, so the capture turn follows the interface
     /// orientation; the preview layer's connection gets the matching videoOrientation. Main thread.
     func interfaceOrientationChanged(_ orientation: UIInterfaceOrientation) {
-        if #available(iOS 17.0, *) {
-            return
-        }
+        lastInterfaceOrientation = orientation
         let (degrees, video): (Int, AVCaptureVideoOrientation)
         switch orientation {
         case .landscapeRight: (degrees, video) = (0, .landscapeRight)
@@ -171,26 +189,27 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         default: (degrees, video) = (90, .portrait)
         }
         lock.lock()
-        // the front sensor is turned the other way round: its landscape turns swap
-        fallbackRotation = position == .front && degrees % 180 == 0 ? (degrees + 180) % 360 : degrees
+        interfaceDegrees = degrees  // the front camera's swap is applied where the frame is read (rotationDegrees)
         lock.unlock()
+        if #available(iOS 17.0, *) {
+            return  // the RotationCoordinator turns the preview
+        }
         if let connection = previewLayer?.connection, connection.isVideoOrientationSupported {
             connection.videoOrientation = video
         }
     }
 
-    /// The clockwise turn that makes the current buffer upright, a multiple of 90.
+    /// The clockwise turn that makes the current buffer upright, a multiple of 90. On the frame queue, where `start`
+    /// also sets `position`.
     private func rotationDegrees() -> Int {
         lock.lock()
         defer { lock.unlock() }
-        if #available(iOS 17.0, *), let coordinator = rotationCoordinator as? AVCaptureDevice.RotationCoordinator {
-            let angle = coordinator.videoRotationAngleForHorizonLevelCapture
-            guard angle.isFinite else {
-                return fallbackRotation
-            }
-            return ((Int((angle / 90).rounded()) * 90) % 360 + 360) % 360
+        if let angle = captureAngle {
+            return angle
         }
-        return fallbackRotation
+        // the front sensor is turned the other way round: its landscape turns swap
+        let degrees = interfaceDegrees
+        return position == .front && degrees % 180 == 0 ? (degrees + 180) % 360 : degrees
     }
 
     func stop() {

@@ -478,3 +478,18 @@ def test_no_crash_paths_in_the_glue():
         assert "fatalError(" not in stripped, name
     worker = glue()["FrameWorker.swift"]
     assert "seconds.isFinite ?" in worker  # Int64(NaN) traps on an invalid CMTime
+
+
+def test_the_frame_turn_is_read_from_values_cached_for_the_frame_queue():
+    camera = (APP / "CameraFeed.swift").read_text()
+    turn = camera[camera.index("private func rotationDegrees()") :]
+    turn = turn[: turn.index("\n    }\n") + 6]
+    # the coordinator's angle is KVO-delivered on the main queue: the frame queue reads the cached copy, under the lock
+    assert "videoRotationAngleForHorizonLevelCapture" not in turn
+    assert "captureAngle" in turn
+    assert "lock.lock()" in turn
+    # the front camera's swap is applied at read time, so a camera switch without a layout pass is not turned wrong
+    assert "position == .front" in turn
+    start = camera[camera.index("    func start(") : camera.index("    static func unmirror(")]
+    assert "captureAngle = nil" in start  # the previous camera's angle is dropped on a switch
+    assert "previous.forEach { if session.canAddInput($0)" in start  # a failed switch keeps the camera that worked
