@@ -35,8 +35,13 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
     /// capture turn on iOS 16, and on iOS 17 until the RotationCoordinator of the current camera has reported.
     private let lock = NSLock()
     private var interfaceDegrees = 90
-    /// iOS 17: the current camera's horizon-level capture angle in degrees, cached from its KVO (delivered on main).
+    /// iOS 17: the current camera's horizon-level PREVIEW angle in degrees, cached from its KVO (delivered on main).
+    /// The overlay is drawn over the preview, so the frame is turned as the preview is; with rotation lock on, the
+    /// capture angle follows gravity while the preview and the UI do not.
     private var captureAngle: Int?
+    /// iOS 17: the angle the video output's connection delivers buffers at (0, or 180 on some front cameras): the
+    /// frame's turn is the preview angle minus this.
+    private var deliveredAngle = 0
     private var lastInterfaceOrientation: UIInterfaceOrientation?  // main thread only
 
     /// Asks for camera access when needed; throws a message the app shows when it is denied.
@@ -104,8 +109,12 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
             session.addOutput(output)
         }
         var intrinsics = false
+        var delivered = 0
         if let connection = output.connection(with: .video) {
             CameraFeed.unmirror(connection)
+            if #available(iOS 17.0, *), connection.videoRotationAngle.isFinite {
+                delivered = ((Int((connection.videoRotationAngle / 90).rounded()) * 90) % 360 + 360) % 360
+            }
             // AVCaptureConnection.isCameraIntrinsicMatrixDeliveryEnabled "can only be set to true if
             // isCameraIntrinsicMatrixDeliverySupported returns true"; the matrix then rides on every sample buffer as
             // kCMSampleBufferAttachmentKey_CameraIntrinsicMatrix.
@@ -120,6 +129,7 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         self.onFrame = onFrame
         lock.lock()
         captureAngle = nil  // the previous camera's angle no longer applies
+        deliveredAngle = delivered
         lock.unlock()
         coordinateRotation(camera)
         DispatchQueue.main.async { [weak self] in  // the new input's preview connection takes the current orientation
@@ -159,10 +169,10 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
             self.lock.lock()
             self.rotationCoordinator = coordinator
             self.lock.unlock()
-            // KVO of the coordinator's angles is delivered on the main queue: cache the capture angle for the frame queue
-            self.captureObservation = coordinator.observe(\.videoRotationAngleForHorizonLevelCapture, options: [.initial, .new]) {
+            // KVO of the coordinator's angles is delivered on the main queue: cache the preview angle for the frame queue
+            self.captureObservation = coordinator.observe(\.videoRotationAngleForHorizonLevelPreview, options: [.initial, .new]) {
                 [weak self] coordinator, _ in
-                let angle = coordinator.videoRotationAngleForHorizonLevelCapture
+                let angle = coordinator.videoRotationAngleForHorizonLevelPreview
                 self?.lock.lock()
                 self?.captureAngle = angle.isFinite ? ((Int((angle / 90).rounded()) * 90) % 360 + 360) % 360 : nil
                 self?.lock.unlock()
@@ -205,7 +215,7 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
         lock.lock()
         defer { lock.unlock() }
         if let angle = captureAngle {
-            return angle
+            return ((angle - deliveredAngle) % 360 + 360) % 360
         }
         // the front sensor is turned the other way round: its landscape turns swap
         let degrees = interfaceDegrees

@@ -355,10 +355,10 @@ def test_front_and_back_cameras_and_any_orientation():
     assert start.index("beginConfiguration()") < start.index("removeInput") < start.index("commitConfiguration()")
     assert "func switchCamera()" in g["PoseSession.swift"]
     assert "session.switchCamera()" in g["ContentView.swift"]
-    # the buffer stays in sensor orientation; PoseCore turns it upright by the capture rotation
+    # the buffer stays in sensor orientation; PoseCore turns it upright as the preview is turned (the overlay's frame)
     assert not re.search(r"videoRotationAngle\s*=\s*90", camera)
     assert "AVCaptureDevice.RotationCoordinator(device: camera, previewLayer: layer)" in camera
-    assert "videoRotationAngleForHorizonLevelCapture" in camera
+    assert "videoRotationAngleForHorizonLevelPreview" in camera
     assert "rotationDegrees: info.rotationDegrees" in g["FrameWorker.swift"]
     assert "rotationDegrees: 0" not in g["FrameWorker.swift"]
     # the front camera mirrors the overlay and the 3D x axis
@@ -485,8 +485,9 @@ def test_the_frame_turn_is_read_from_values_cached_for_the_frame_queue():
     turn = camera[camera.index("private func rotationDegrees()") :]
     turn = turn[: turn.index("\n    }\n") + 6]
     # the coordinator's angle is KVO-delivered on the main queue: the frame queue reads the cached copy, under the lock
-    assert "videoRotationAngleForHorizonLevelCapture" not in turn
-    assert "captureAngle" in turn
+    assert "videoRotationAngleForHorizonLevel" not in turn
+    assert "angle - deliveredAngle" in turn  # the turn from the angle buffers are delivered at, not from 0
+    assert "observe(\\.videoRotationAngleForHorizonLevelPreview" in camera  # the overlay's frame turns as the preview
     assert "lock.lock()" in turn
     # the front camera's swap is applied at read time, so a camera switch without a layout pass is not turned wrong
     assert "position == .front" in turn
