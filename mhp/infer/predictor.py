@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,7 @@ class Predictor:
         outputs = self.runner.pose(pixels)
         depths = self.root_depths(root_depth_mm, [c[2] for c in crops], intrinsics)
         return [
-            replace(self.person(box, crop, coords, confidence, depth, source, intrinsics), crop_rotation_deg=turn)
+            self.person(box, crop, coords, confidence, depth, source, intrinsics, turn)
             for box, crop, coords, confidence, (depth, source), turn in zip(
                 boxes, crops, outputs["coords"], outputs["confidence"], depths, turns, strict=True
             )
@@ -227,7 +227,7 @@ class Predictor:
             raise MhpError(f"root_depth_mm {given!r} must be one positive value (mm) or one per box ({count})")
         return [(float(v), "given") for v in values]
 
-    def person(self, box, crop, coords, confidence, depth, source, intrinsics: Intrinsics) -> PersonPose:
+    def person(self, box, crop, coords, confidence, depth, source, intrinsics: Intrinsics, turn: float) -> PersonPose:
         _, affine, crop_box = crop
         heatmap = tuple(self.geometry["heatmap_size"])
         bins, depth_range = int(self.geometry["depth_bins"]), float(self.geometry["depth_range_mm"])
@@ -254,6 +254,7 @@ class Predictor:
             joints_cam_mm=joints_cam,
             root_depth_mm=float(depth),
             root_depth_source=source,
+            crop_rotation_deg=turn,
         )
 
 

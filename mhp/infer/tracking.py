@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mhp.infer.blazepose import iou
+from mhp.infer.blazepose import iou, xyxy
 from mhp.infer.boxes import box_from_joints
 
 DETECT_EVERY = 10
@@ -35,8 +35,7 @@ class Track:
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
     """IoU of two ``[x, y, w, h]`` boxes."""
-    corners = [np.concatenate([box[:2], np.add(box[:2], box[2:])]) for box in (a, b)]
-    return float(iou(corners[0], corners[1][None])[0])
+    return float(iou(xyxy(np.asarray(a, np.float64)), xyxy(np.asarray(b, np.float64))[None])[0])
 
 
 class Tracks:

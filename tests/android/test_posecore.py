@@ -129,6 +129,30 @@ def test_a_corrupted_golden_value_fails_the_kotlin_tests(classes, tmp_path):
     assert totals["failures"] == 1
 
 
+def corrupted_runs(
+    classes: Path, golden: Path, work: Path, mutations: list[tuple[str, str, Callable]], select: tuple[str, ...]
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """The JUnit totals of ``select`` on an uncorrupted copy of ``golden`` and on one copy per mutation ``(name, file
+    under golden, change)``, four at a time: (clean totals, {name: totals})."""
+
+    def run(index: int) -> tuple[str, dict[str, int]]:
+        copy = work / f"copy{index}"
+        shutil.copytree(golden, copy)
+        name = "uncorrupted"
+        if index < len(mutations):
+            name, target, change = mutations[index]
+            path = copy / target
+            if target.endswith(".json"):
+                edit_json(path, change)
+            else:
+                change(path)
+        return name, run_junit(classes, copy, work / f"reports{index}", select=select)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(pool.map(run, range(len(mutations) + 1)))
+    return results.pop("uncorrupted"), results
+
+
 def edit_json(path: Path, change: Callable[[dict], None]) -> None:
     content = json.loads(path.read_text())
     change(content)
@@ -198,22 +222,8 @@ def test_every_compared_detector_field_fails_the_kotlin_tests_when_corrupted(cla
     if real:
         mutations += [("input.f32", f"{real[0]}/input.f32", corrupt_input), *REAL_MUTATIONS]
 
-    def run(index: int) -> tuple[str, dict[str, int]]:
-        golden = tmp_path / f"copy{index}"
-        shutil.copytree(pristine, golden)
-        name = "uncorrupted"
-        if index < len(mutations):
-            name, target, change = mutations[index]
-            path = golden / "detector" / target
-            if target.endswith(".json"):
-                edit_json(path, change)
-            else:
-                change(path)
-        return name, run_junit(classes, golden, tmp_path / f"reports{index}", select=DETECTOR_CLASSES)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(pool.map(run, range(len(mutations) + 1)))
-    clean = results.pop("uncorrupted")
+    detector = [(name, f"detector/{target}", change) for name, target, change in mutations]
+    clean, results = corrupted_runs(classes, pristine, tmp_path, detector, DETECTOR_CLASSES)
     assert clean["tests"] >= len(manifest["cases"]) + 2
     assert clean["failures"] == clean["errors"] == 0
     assert len(results) == len(mutations)
@@ -281,22 +291,7 @@ def test_every_compared_golden_field_fails_the_kotlin_tests_when_corrupted(class
         ("real manifest version", f"{real}/artifact_manifest.json", lambda a: set_key(a, "version", 2)),
     ]  # fmt: skip
 
-    def run(index: int) -> tuple[str, dict[str, int]]:
-        golden = tmp_path / f"copy{index}"
-        shutil.copytree(pristine, golden)
-        name = "uncorrupted"
-        if index < len(mutations):
-            name, target, change = mutations[index]
-            path = golden / target
-            if target.endswith(".json"):
-                edit_json(path, change)
-            else:
-                change(path)
-        return name, run_junit(classes, golden, tmp_path / f"reports{index}", select=GOLDEN_CLASSES)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(pool.map(run, range(len(mutations) + 1)))
-    clean = results.pop("uncorrupted")
+    clean, results = corrupted_runs(classes, pristine, tmp_path, mutations, GOLDEN_CLASSES)
     cases = len(json.loads((pristine / "manifest.json").read_text())["cases"])
     assert clean["tests"] == cases + 1  # one per case, and the tracker replay
     assert clean["failures"] == clean["errors"] == 0

@@ -74,6 +74,10 @@ public struct Letterbox {
         self.width = width
         self.height = height
         self.size = size
+        let side = Double(max(width, height))
+        let dx = side - Double(width)
+        let dy = side - Double(height)
+        padding = [dx, dy, dx, dy].map { $0 / (2 * side) }
     }
 
     public var affine: Affine {
@@ -82,12 +86,8 @@ public struct Letterbox {
         return Affine([scale, 0.0, (side - Double(width)) / 2 * scale, 0.0, scale, (side - Double(height)) / 2 * scale])
     }
 
-    public var padding: [Double] {
-        let side = Double(max(width, height))
-        let dx = side - Double(width)
-        let dy = side - Double(height)
-        return [dx, dy, dx, dy].map { $0 / (2 * side) }
-    }
+    /// Computed once: `removeFrom` reads it for every box corner and keypoint of every detection.
+    public let padding: [Double]
 
     /// Normalised (x, y) on the letterboxed input -> normalised on the frame.
     public func removeFrom(_ x: Double, _ y: Double) -> [Double] {

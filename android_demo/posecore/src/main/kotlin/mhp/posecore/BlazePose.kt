@@ -52,11 +52,10 @@ class Letterbox(val width: Int, val height: Int, val size: Int = BlazePose.INPUT
             return Affine(doubleArrayOf(scale, 0.0, (side - width) / 2 * scale, 0.0, scale, (side - height) / 2 * scale))
         }
 
-    val padding: DoubleArray
-        get() {
-            val side = maxOf(width, height).toDouble()
-            return doubleArrayOf(side - width, side - height, side - width, side - height).map { it / (2 * side) }.toDoubleArray()
-        }
+    /** Computed once: [removeFrom] reads it for every box corner and keypoint of every detection. */
+    val padding: DoubleArray = maxOf(width, height).toDouble().let { side ->
+        doubleArrayOf(side - width, side - height, side - width, side - height).map { it / (2 * side) }.toDoubleArray()
+    }
 
     /** Normalised (x, y) on the letterboxed input -> normalised on the frame. */
     fun removeFrom(x: Double, y: Double): DoubleArray {

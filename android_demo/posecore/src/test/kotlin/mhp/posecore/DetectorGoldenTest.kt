@@ -1,6 +1,5 @@
 package mhp.posecore
 
-import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -8,8 +7,6 @@ import org.junit.jupiter.api.DynamicTest
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestFactory
 import java.io.File
-import java.nio.ByteBuffer
-import java.nio.ByteOrder
 
 /** Every detector case and the multi-person tracking script Python wrote (mhp.export.golden_detector), replayed here. */
 class DetectorGoldenTest {
@@ -49,7 +46,7 @@ class DetectorGoldenTest {
         val height = size.getInt(1)
         val recorded = expected.getJSONArray("image_size_px")
         assertEquals(listOf(width, height), listOf(recorded.getInt(0), recorded.getInt(1)), "image size")
-        val output = DetectorOutput(floats(File(dir, case.getString("boxes"))), floats(File(dir, case.getString("scores"))))
+        val output = DetectorOutput(littleEndianFloats(File(dir, case.getString("boxes"))), littleEndianFloats(File(dir, case.getString("scores"))))
         val box = tolerance.getDouble("box")
         val pixels = tolerance.getDouble("pixels")
         val score = tolerance.getDouble("score")
@@ -91,7 +88,7 @@ class DetectorGoldenTest {
     private fun checkInput(case: JSONObject, dir: File, width: Int, height: Int) {
         val frame = PixelBuffer(File(dir, case.getString("image")).readBytes(), width, height)
         val packed = BlazePose.pack(frame, 0)
-        val reference = floats(File(dir, case.getString("input")))
+        val reference = littleEndianFloats(File(dir, case.getString("input")))
         assertEquals(reference.size, packed.size, "input size")
         val tol = tolerance.getDouble("input")
         val worst = packed.indices.maxOf { Math.abs(packed[it] - reference[it]).toDouble() }
@@ -133,26 +130,6 @@ class DetectorGoldenTest {
                 assertEquals(person.getBoolean("written"), tracks.follow(id, joints, doubles(person.getJSONArray("confidence"))), "written, $what")
                 assertClose(person.getJSONArray("box_after_xywh_px"), tracks.tracks.first { it.id == id }.box, pixels, "box after, $what")
             }
-        }
-    }
-
-    private fun floats(file: File): FloatArray {
-        val bytes = file.readBytes()
-        return FloatArray(bytes.size / 4).also { ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(it) }
-    }
-
-    private fun doubles(array: JSONArray) = DoubleArray(array.length()) { array.getDouble(it) }
-
-    private fun assertClose(expected: JSONArray, actual: Array<DoubleArray>, tol: Double, what: String) {
-        assertEquals(expected.length(), actual.size, what)
-        for (i in actual.indices) assertClose(expected.getJSONArray(i), actual[i], tol, "$what[$i]")
-    }
-
-    private fun assertClose(expected: JSONArray, actual: DoubleArray, tol: Double, what: String) {
-        assertEquals(expected.length(), actual.size, what)
-        for (i in actual.indices) {
-            val e = expected.getDouble(i)
-            assertTrue(Math.abs(e - actual[i]) <= tol, "$what[$i]: expected $e, got ${actual[i]} (tolerance $tol)")
         }
     }
 }

@@ -1,6 +1,5 @@
 package mhp.posecore
 
-import org.json.JSONArray
 import org.json.JSONObject
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -144,20 +143,5 @@ class GoldenTest {
             assertClose(after.getJSONArray("box_before_xywh_px"), tracker.box, 1e-9, "box after step $i")
         }
         assertEquals(2, tracker.resets)
-    }
-
-    private fun doubles(array: JSONArray) = DoubleArray(array.length()) { array.getDouble(it) }
-
-    private fun assertClose(expected: JSONArray, actual: Array<DoubleArray>, tol: Double, what: String) {
-        assertEquals(expected.length(), actual.size, what)
-        for (i in actual.indices) assertClose(expected.getJSONArray(i), actual[i], tol, "$what[$i]")
-    }
-
-    private fun assertClose(expected: JSONArray, actual: DoubleArray, tol: Double, what: String) {
-        assertEquals(expected.length(), actual.size, what)
-        for (i in actual.indices) {
-            val e = expected.getDouble(i)
-            assertTrue(Math.abs(e - actual[i]) <= tol, "$what[$i]: expected $e, got ${actual[i]} (tolerance $tol)")
-        }
     }
 }
