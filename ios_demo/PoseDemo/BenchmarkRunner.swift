@@ -23,9 +23,10 @@ struct BenchmarkRunner {
                 progress("\(model.id): \(choice.label)")
                 do {
                     let sha = try ModelAssets.sha256(of: model.artifact)  // hashed outside init_ms (load time only)
+                    var compiled: URL?
                     if case .coreML = choice {
                         // compiled once, outside init_ms (ModelLoader.runner finds it cached under the same sha256)
-                        _ = try ModelAssets.compiled(model, sha: sha)
+                        compiled = try ModelAssets.compiled(model, sha: sha)
                     }
                     let start = DispatchTime.now().uptimeNanoseconds
                     let runner = try ModelLoader.runner(for: model, choice: choice, sha: sha)
@@ -33,9 +34,14 @@ struct BenchmarkRunner {
                     let latencies = try BenchLoop.time(warmup: BenchmarkRunner.warmup, runs: BenchmarkRunner.runs) {
                         try runner.run(crop)  // input copy, inference, output copy: as the Android app times it
                     }
+                    // after both timers: Core ML's compute plan for the same compiled model and compute units (LiteRT's
+                    // delegates do not report theirs: no partitions); a plan that cannot be read leaves it empty
+                    let placement = DelegationReport.measureWaiting(RunningModel(choice: choice, compiledModel: compiled))
+                    progress("\(model.id): \(placement.line)")
                     try report.timed(
                         model: model.manifest, artifact: model.id, sizeBytes: model.sizeBytes, delegate: choice.benchDelegate,
-                        threads: choice.benchThreads, warmup: BenchmarkRunner.warmup, latenciesMs: latencies, initMs: initMs
+                        threads: choice.benchThreads, warmup: BenchmarkRunner.warmup, latenciesMs: latencies, initMs: initMs,
+                        partitions: placement.delegation?.partitions
                     )
                 } catch {
                     // never a fallback here: the row is the configuration asked for, so a delegate that fails at load or

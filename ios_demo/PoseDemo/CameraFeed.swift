@@ -181,7 +181,9 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
                 [weak layer] coordinator, _ in
                 let angle = coordinator.videoRotationAngleForHorizonLevelPreview
                 if let connection = layer?.connection, connection.isVideoRotationAngleSupported(angle) {
-                    connection.videoRotationAngle = angle
+                    CameraPreview.withoutAnimation {  // the preview's turn is geometry too: no implicit animation
+                        connection.videoRotationAngle = angle
+                    }
                 }
             }
         }
@@ -205,7 +207,9 @@ final class CameraFeed: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate {
             return  // the RotationCoordinator turns the preview
         }
         if let connection = previewLayer?.connection, connection.isVideoOrientationSupported {
-            connection.videoOrientation = video
+            CameraPreview.withoutAnimation {  // the preview's turn is geometry too: no implicit animation
+                connection.videoOrientation = video
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import AVFoundation
 import SwiftUI
+import UIKit
 
 /// The live camera picture, filling the view and centred (resizeAspectFill, which ViewFit mirrors). The preview layer
 /// mirrors the front camera itself (its connection keeps automaticallyAdjustsVideoMirroring); its rotation follows the
@@ -23,7 +24,12 @@ struct CameraPreview: UIViewRepresentable {
 
         override func layoutSubviews() {
             super.layoutSubviews()
-            preview.frame = bounds
+            // The preview layer is a sublayer, not the view's own layer: UIKit's rotation animation does not drive
+            // it, and a frame change would run Core Animation's implicit animation (its own duration), so the picture
+            // would slide and stretch out of step with the overlay. Set without actions, it snaps to the new bounds.
+            CameraPreview.withoutAnimation {
+                preview.frame = bounds
+            }
             if let orientation = window?.windowScene?.interfaceOrientation {
                 feed?.interfaceOrientationChanged(orientation)
             }
@@ -39,4 +45,13 @@ struct CameraPreview: UIViewRepresentable {
     }
 
     func updateUIView(_ view: PreviewView, context: Context) {}
+
+    /// Layer changes with implicit actions off: CATransaction.setDisableActions(true) "sets whether actions triggered
+    /// as a result of property changes made within this transaction group are suppressed" (QuartzCore).
+    static func withoutAnimation(_ change: () -> Void) {
+        CATransaction.begin()
+        CATransaction.setDisableActions(true)
+        change()
+        CATransaction.commit()
+    }
 }

@@ -4,6 +4,9 @@ import SwiftUI
 /// The screen: camera with the 2D overlay, the 3D view, FPS and stage times, model and runtime pickers, benchmark.
 struct ContentView: View {
     @ObservedObject var session: PoseSession
+    /// The 3D view's angles, kept here: the 3D view leaves the screen on frames without a person, and the user's drag
+    /// angle must survive that (double-tapping the 3D view resets it).
+    @State private var orbit = Orbit.initial
 
     var body: some View {
         ZStack {
@@ -33,7 +36,7 @@ struct ContentView: View {
                         StatsView(result: result, intrinsicsNote: session.intrinsicsNote)
                         Spacer()
                         if result.person, let pose = result.pose, let skeleton = session.selected?.manifest.skeleton {
-                            Skeleton3DView(jointsRelMm: pose.jointsRelMm, skeleton: skeleton, mirrored: session.mirrored)
+                            Skeleton3DView(jointsRelMm: pose.jointsRelMm, skeleton: skeleton, mirrored: session.mirrored, orbit: $orbit)
                                 .frame(width: 160, height: 200)
                         }
                     }
@@ -59,6 +62,10 @@ struct ContentView: View {
                         Text(choice.label).tag(Optional(choice))
                     }
                 }
+            }
+            if let delegation = session.delegationLine {
+                // what runs where: Core ML's compute plan (ops on the Neural Engine / GPU vs the CPU), or why unknown
+                Text(delegation).font(.caption)
             }
             HStack {
                 if session.canSwitchCamera {

@@ -8,6 +8,8 @@ import PoseCore
 final class CoreMLRunner: ModelRunner, DeviceModel {
     let inputs: [TensorSpec]
     let outputs: [TensorSpec]
+    /// The compiled model (.mlmodelc) this runs, whose compute plan DelegationReport reads (outside any timer).
+    let compiledModel: URL
     private let model: MLModel
     private let manifest: ModelManifest
     private let image: CVPixelBuffer
@@ -22,6 +24,7 @@ final class CoreMLRunner: ModelRunner, DeviceModel {
         configuration.computeUnits = computeUnits
         let loaded = try MLModel(contentsOf: compiledModel, configuration: configuration)
         model = loaded
+        self.compiledModel = compiledModel
         self.manifest = manifest
         let declared = [manifest.input] + manifest.outputs
         var flexible: Set<String> = []

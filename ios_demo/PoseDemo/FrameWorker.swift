@@ -3,12 +3,15 @@ import Dispatch
 import CoreVideo
 import PoseCore
 
-/// One processed frame as the UI shows it: the pipeline's result, which intrinsics it used, and whether the picture is
-/// mirrored (front camera).
+/// One processed frame as the UI shows it: the pipeline's result, which intrinsics it used, whether the picture is
+/// mirrored (front camera), what ran the model (it changes when an accelerator falls back to the CPU), and which load
+/// of the pipeline it came from (frames of an older load may still arrive after a new one).
 struct ShownFrame {
     let result: FrameResult
     let intrinsicsNote: String
     let mirrored: Bool
+    let running: RunningModel?
+    let generation: Int
 }
 
 /// Runs camera frames through PoseCore's FramePipeline on one serial queue; its state is touched only on that queue.
@@ -17,14 +20,17 @@ final class FrameWorker {
     let queue = DispatchQueue(label: "mhp.pose", qos: .userInitiated)
     private var pipeline: FramePipeline?
     private var runner: FallbackModel?
+    /// The load the installed pipeline belongs to (PoseSession counts its loads).
+    private var generation = 0
     /// The frame being processed: what `intrinsics(width:height:)` reads when the pipeline asks.
     private var current: (info: CameraFrameInfo, width: Int, height: Int)?
     private(set) var intrinsicsNote = CameraIntrinsics.fallbackNote
 
-    func install(_ fresh: (FramePipeline, FallbackModel)?) {
+    func install(_ fresh: (FramePipeline, FallbackModel)?, generation: Int) {
         queue.async {
             self.pipeline = fresh?.0
             self.runner = fresh?.1
+            self.generation = generation
         }
     }
 
@@ -56,7 +62,10 @@ final class FrameWorker {
             let seconds = CMTimeGetSeconds(time)
             let timestampNs = seconds.isFinite ? Int64(seconds * 1e9) : Int64(DispatchTime.now().uptimeNanoseconds)
             let result = try pipeline.process(frame, rotationDegrees: info.rotationDegrees, timestampNs: timestampNs)
-            return ShownFrame(result: result, intrinsicsNote: intrinsicsNote, mirrored: info.mirrored)
+            return ShownFrame(
+                result: result, intrinsicsNote: intrinsicsNote, mirrored: info.mirrored, running: runner?.running,
+                generation: generation
+            )
         }
         return (outcome, runner?.notice)
     }

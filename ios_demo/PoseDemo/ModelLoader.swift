@@ -32,14 +32,14 @@ enum ModelLoader {
     /// sha256, tensors) fails on the CPU too, and then throws.
     static func liveRunner(for model: BundledModel, choice: RuntimeChoice) throws -> FallbackModel {
         guard let cpu = choice.cpuFallback else {
-            return FallbackModel(try runner(for: model, choice: choice), accelerator: choice.label, cpu: nil)
+            return FallbackModel(try runner(for: model, choice: choice), choice: choice, cpu: nil)
         }
         let loadCpu = { try runner(for: model, choice: cpu) }
         do {
-            return FallbackModel(try runner(for: model, choice: choice), accelerator: choice.label, cpu: loadCpu)
+            return FallbackModel(try runner(for: model, choice: choice), choice: choice, cpu: (choice: cpu, load: loadCpu))
         } catch {
             let notice = "\(choice.label) failed to load (\(error.localizedDescription)): running on \(cpu.label) instead."
-            return FallbackModel(try loadCpu(), accelerator: cpu.label, cpu: nil, notice: notice)
+            return FallbackModel(try loadCpu(), choice: cpu, cpu: nil, notice: notice)
         }
     }
 

@@ -18,6 +18,9 @@ final class PoseSession: ObservableObject {
     @Published private(set) var mirrored = false
     @Published private(set) var position = AVCaptureDevice.Position.back
     @Published private(set) var benchmark: BenchmarkState = .idle
+    /// Where the running model's ops go (DelegationReport): Core ML's compute plan, measured off the main thread,
+    /// or why it is not known (LiteRT's delegates do not report it); nil while nothing is loaded.
+    @Published private(set) var delegationLine: String?
     @Published var modelId: String? {
         didSet {
             let first = choices.first
@@ -40,6 +43,10 @@ final class PoseSession: ObservableObject {
     private let worker = FrameWorker()
     /// The notices of the current load (the detector's), to which a runtime fallback is added.
     private var loadNotices: [String] = []
+    /// What `delegationLine` describes (or is being measured for).
+    private var delegationFor: RunningModel?
+    /// Counts loads, so that frames and load results of an older load do not change the delegation line.
+    private var loadGeneration = 0
 
     var selected: BundledModel? { models.first { $0.id == modelId } }
 
@@ -117,6 +124,9 @@ final class PoseSession: ObservableObject {
             result = frame.result
             intrinsicsNote = frame.intrinsicsNote
             mirrored = frame.mirrored
+            if frame.generation == loadGeneration {
+                updateDelegation(frame.running)  // a CPU fallback at run time changes what runs
+            }
             message = nil  // the error banner clears once frames go through again
         case let .failure(error):
             message = error.localizedDescription
@@ -129,6 +139,8 @@ final class PoseSession: ObservableObject {
         guard let model = selected, let choice = choice else {
             return
         }
+        loadGeneration += 1
+        let generation = loadGeneration
         let worker = self.worker
         worker.queue.async { [weak worker] in
             guard let worker = worker else {
@@ -142,20 +154,54 @@ final class PoseSession: ObservableObject {
                         worker?.intrinsics(width: width, height: height) ?? CameraIntrinsics.fallback(width: width, height: height)
                     }, detector: detector)
             }
-            worker.install(try? outcome.get())
+            worker.install(try? outcome.get(), generation: generation)
             let fallback = (try? outcome.get())?.1.notice
+            let running = (try? outcome.get())?.1.running
             let notices = [note, fallback].compactMap { $0 }
             let failure: String? = { if case let .failure(error) = outcome { return error.localizedDescription }; return nil }()
-            Task { @MainActor [weak self] in self?.loaded(failure: failure, notices: notices) }
+            Task { @MainActor [weak self] in self?.loaded(failure: failure, notices: notices, running: running, generation: generation) }
         }
     }
 
     /// `notices`: why the pipeline runs without the person detector or on the CPU, shown until the next load.
-    private func loaded(failure: String?, notices: [String]) {
+    /// `running`: what the loaded pipeline runs on (nil when the load failed); `generation`: which load this was.
+    private func loaded(failure: String?, notices: [String], running: RunningModel?, generation: Int) {
         result = nil
         loadNotices = notices
         self.notices = notices
         message = failure  // a good load clears the banner
+        if generation == loadGeneration {
+            updateDelegation(running)
+        }
+    }
+
+    /// The delegation line for what runs now, set again only when that changes (a load, a CPU fallback): said at once
+    /// for LiteRT and XNNPACK; for Core ML "measuring…" at once, then the compute plan, loaded in a detached task so
+    /// the main thread never waits for it (MLComputePlan.load is async and may take a moment).
+    private func updateDelegation(_ running: RunningModel?) {
+        guard running != delegationFor else {
+            return
+        }
+        delegationFor = running
+        guard let running = running else {
+            delegationLine = nil
+            return
+        }
+        delegationLine = DelegationReport.pending(running.choice).line
+        guard case .coreML = running.choice else {
+            return
+        }
+        Task.detached(priority: .utility) { [weak self] in
+            let report = await DelegationReport.measure(running)
+            await self?.delegationMeasured(report, for: running)
+        }
+    }
+
+    private func delegationMeasured(_ report: DelegationReport, for running: RunningModel) {
+        guard running == delegationFor else {
+            return  // another model or a CPU fallback since: its own measurement sets the line
+        }
+        delegationLine = report.line
     }
 
     /// Times every bundled artifact on every runtime, writes the file to Documents and offers it for sharing.

@@ -6,7 +6,9 @@ import TensorFlowLiteC
 /// LiteRT over the artifact's first signature, with XNNPACK CPU threads or the Metal or CoreML delegate.
 ///
 /// Tensors go through TensorFlowLiteC, the C API under TensorFlowLiteSwift: the Swift `Tensor` has no int8 type, and
-/// the INT8 artifact's heatmaps are int8. The delegates are TensorFlowLiteSwift's.
+/// the INT8 artifact's heatmaps are int8. The delegates are TensorFlowLiteSwift's. Neither API says which nodes a
+/// delegate took (LiteRT only logs it to stderr), so the app labels Metal and the CoreML delegate "(delegation not
+/// reported by TensorFlowLiteSwift)" (DelegationReport) rather than claim the whole graph runs on the accelerator.
 final class TFLiteRunner: ModelRunner, DeviceModel {
     let inputs: [TensorSpec]
     let outputs: [TensorSpec]

@@ -52,7 +52,7 @@ class BenchRow:
     gmacs_per_s: float | None = None  # achieved at the median latency
     peak_gmacs_per_s: float | None = None  # the hardware estimate for these threads and this precision
     hardware_fraction: float | None = None  # achieved / peak
-    partitions: int | None = None  # delegate partitions (TFLite); 1 = the whole graph in one delegate kernel
+    partitions: int | None = None  # graph pieces on the delegate and between them; 1 = the whole graph in one kernel
     ops_outside_delegate: str = ""  # "QUANTIZE:1"
     eval_data: str = ""
     samples: int | None = None

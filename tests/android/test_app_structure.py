@@ -297,9 +297,29 @@ def test_the_gpu_delegate_is_made_only_where_the_compatibility_list_allows_it():
     assert "Accelerator.GPU -> gpuDelegate()" in runner
     assert "GpuDelegate()" not in runner  # no delegate with default options, unchecked
     assert "catch (e: ModelProblem) {\n            throw e" in runner  # the skip reason is not rewritten
-    # partial delegation cannot be read from LiteRT's Java API: the label says so instead of claiming "GPU"
-    assert re.search(r'GPU\("GPU", "gpu", "GPU \(delegation not reported by LiteRT\'s Java API\)"\)', runner)
-    assert "accelerator.shown" in source(DEMO_SOURCES / "MainActivity.kt")
+
+
+def test_partial_delegation_is_read_from_litert_s_log_and_shown():
+    """LiteRT's Java API reports no delegated nodes; its log line per delegate does (posecore's Delegation)."""
+    runner = source(DEMO_SOURCES / "LiteRtRunner.kt")
+    assert 'GPU("GPU", "gpu", "TfLiteGpuDelegateV2")' in runner
+    assert 'CPU("CPU (XNNPACK)", "xnnpack", "TfLiteXNNPackDelegate")' in runner
+    assert 'NNAPI("NNAPI", "nnapi", "TfLiteNnapiDelegate")' in runner
+    init = body(runner, "    init {", "\n    }\n")
+    since = init.index("val logSince = System.currentTimeMillis()")
+    assert since < init.index("Interpreter(model, options)")  # only lines this interpreter caused
+    read = init.index("delegation = Delegation.fromLiteRtLog(liteRtLogSince(logSince), accelerator.kernel)")
+    assert init.index("initMs = ") < read  # the logcat call is not in init_ms
+    log = source(DEMO_SOURCES / "LiteRtLog.kt")
+    call = log[log.index('ProcessBuilder("logcat"') :]
+    for flag in ('"--pid=${android.os.Process.myPid()}"', '"-t", since', '"-v", "raw"', '"-s", "tflite:I"'):
+        assert flag in call, flag
+    assert "waitFor(2, TimeUnit.SECONDS)" in log  # time-bounded
+    assert "} catch (e: Exception) {" in log  # never throws
+    activity = source(DEMO_SOURCES / "MainActivity.kt")
+    assert "loaded.delegation?.describe(accelerator.label) ?: " in activity
+    assert "(delegation not in LiteRT's log)" in activity
+    assert "runner.delegation?.partitions" in source(DEMO_SOURCES / "Benchmark.kt")
 
 
 def test_intrinsics_come_from_camera2_else_posecores_fallback_with_a_note():

@@ -113,6 +113,7 @@ def test_posecore_decodes_every_golden_case_like_python(classes, small_relu_expo
         "android", "Google Pixel 8 (shiba, Tensor G3, Android 14 (API 34))", "xnnpack", 4
     )  # fmt: skip
     assert (timed.latency_p50_ms, timed.latency_min_ms, timed.runs, timed.size_bytes) == (5.75, 5.0, 4, 4_014_744)
+    assert (timed.partitions, skipped.partitions) == (1, None)
     assert (skipped.status, skipped.threads) == ("skipped", None)
     assert skipped.reason == "GPU delegate: INT8 ops are not supported"
 

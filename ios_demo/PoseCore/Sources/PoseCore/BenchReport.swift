@@ -40,9 +40,10 @@ public final class BenchReport {
 
     public var size: Int { rows.count }
 
+    /// `partitions`: the delegate's partitions (`Delegation.partitions`), nil when not reported.
     public func timed(
         model: ModelManifest, artifact: String, sizeBytes: Int64, delegate: String, threads: Int?, warmup: Int,
-        latenciesMs: [Double], initMs: Double
+        latenciesMs: [Double], initMs: Double, partitions: Int? = nil
     ) throws {
         let stats = try LatencyStats(latenciesMs)
         var row = base(model, artifact, sizeBytes, delegate, threads, "latency only")
@@ -55,6 +56,7 @@ public final class BenchReport {
         row["latency_min_ms"] = stats.min
         row["throughput_fps"] = orNull(stats.mean > 0 ? 1000.0 / stats.mean : nil)
         row["init_ms"] = initMs
+        row["partitions"] = orNull(partitions)
         rows.append(row)
     }
 

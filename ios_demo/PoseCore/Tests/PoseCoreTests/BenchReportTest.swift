@@ -29,7 +29,7 @@ final class BenchReportTest: XCTestCase {
         let report = BenchReport(platform: "ios", device: device, app: ["name": "MhpPoseDemo", "version": "0.1.0"])
         try report.timed(
             model: manifest, artifact: "lpski_int8.tflite", sizeBytes: 4_014_744, delegate: "xnnpack", threads: 4, warmup: 10,
-            latenciesMs: [6.0, 5.0, 7.0, 5.5], initMs: 21.5
+            latenciesMs: [6.0, 5.0, 7.0, 5.5], initMs: 21.5, partitions: 1
         )
         report.skipped(
             model: manifest, artifact: "lpski_int8.tflite", sizeBytes: 4_014_744, delegate: "gpu", threads: nil,
@@ -44,6 +44,16 @@ final class BenchReportTest: XCTestCase {
         XCTAssertEqual(1000.0 / 5.875, try XCTUnwrap(timed["throughput_fps"] as? Double), accuracy: 1e-9)
         XCTAssertEqual("int8", timed["precision"] as? String)
         XCTAssertTrue(rows[1]["threads"] is NSNull)
+        XCTAssertEqual(1, timed["partitions"] as? Int)
+        let unreported = BenchReport(platform: "ios", device: device, app: [:])
+        try unreported.timed(
+            model: manifest, artifact: "lpski_int8.tflite", sizeBytes: 4_014_744, delegate: "gpu", threads: nil, warmup: 10,
+            latenciesMs: [6.0], initMs: 21.5
+        )
+        let unreportedFile = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(unreported.toJson(created: "2026-11-21T12:00:00Z").utf8)) as? [String: Any]
+        )
+        XCTAssertTrue((unreportedFile["rows"] as? [[String: Any]])?.first?["partitions"] is NSNull)
         XCTAssertThrowsError(try ModelManifest.parse(Self.manifest.replacingOccurrences(of: "64]", with: "65]"))) { error in
             XCTAssertEqual("heatmap output has 65 channels, not joints x depth bins = 64", (error as? PoseCoreError)?.message)
         }

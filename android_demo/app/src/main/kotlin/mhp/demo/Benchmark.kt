@@ -14,8 +14,8 @@ import kotlin.random.Random
 /**
  * Benchmark mode: every bundled model on every accelerator setting, timed with posecore's BenchLoop (input copy,
  * invoke, output copy per call) and written as the `mhp-bench-app` file that `mhp-bench --ingest` reads. A setting
- * that cannot load or fails while running is a row with status "skipped" and the reason, and the run goes on. A "gpu"
- * or "nnapi" row may have run partly on the CPU: LiteRT's Java API does not report delegated nodes (see Accelerator).
+ * that cannot load or fails while running is a row with status "skipped" and the reason, and the run goes on. A row's
+ * `partitions` is its delegate's, from LiteRT's log (LiteRtRunner.delegation; null when the log has no line for it).
  */
 class Benchmark(private val context: Context, private val warmup: Int = 10, private val runs: Int = 100) {
     private class Setting(val accelerator: Accelerator, val threads: Int)
@@ -47,7 +47,8 @@ class Benchmark(private val context: Context, private val warmup: Int = 10, priv
                 val reason = try {
                     LiteRtRunner(model.buffer, model.manifest, setting.accelerator, setting.threads, model.sha256).use { runner ->
                         val times = BenchLoop.time(warmup, runs) { runner.run(input) }
-                        report.timed(model.manifest, name, model.sizeBytes, setting.accelerator.benchName, threads, warmup, times, runner.initMs)
+                        val partitions = runner.delegation?.partitions
+                        report.timed(model.manifest, name, model.sizeBytes, setting.accelerator.benchName, threads, warmup, times, runner.initMs, partitions)
                     }
                     null
                 } catch (e: ModelProblem) { // a delegate this phone lacks (CompatibilityList), or that cannot load the model

@@ -1,6 +1,7 @@
 package mhp.demo
 
 import mhp.posecore.Decoded
+import mhp.posecore.Delegation
 import mhp.posecore.HeatmapDecoder
 import mhp.posecore.ModelManifest
 import mhp.posecore.ModelRunner
@@ -15,16 +16,13 @@ import java.nio.ByteBuffer
 import java.nio.ByteOrder
 
 /**
- * Where the interpreter runs; [benchName] is the row's `delegate` in the benchmark file; [shown] what the app says runs
- * there. LiteRT's Java API (Interpreter, InterpreterApi, GpuDelegate, NnApiDelegate) has no call that reports which
- * nodes a delegate took: a graph left mostly on the CPU (an INT8 graph under the GPU delegate) cannot be told apart
- * from a fully delegated one here, so the label says so instead of claiming "gpu" (logcat's "Replacing N out of M node(s)
- * with delegate" line is the only count, and the manifest's graph record counts XNNPACK partitions only).
+ * Where the interpreter runs; [benchName] is the row's `delegate` in the benchmark file, [kernel] the delegate's name in
+ * LiteRT's "Replacing N out of M node(s) with delegate (kernel) node" log line (its Java API reports no delegated nodes).
  */
-enum class Accelerator(val label: String, val benchName: String, val shown: String) {
-    CPU("CPU (XNNPACK)", "xnnpack", "CPU (XNNPACK)"),
-    GPU("GPU", "gpu", "GPU (delegation not reported by LiteRT's Java API)"),
-    NNAPI("NNAPI", "nnapi", "NNAPI (delegation not reported by LiteRT's Java API)"),
+enum class Accelerator(val label: String, val benchName: String, val kernel: String) {
+    CPU("CPU (XNNPACK)", "xnnpack", "TfLiteXNNPackDelegate"),
+    GPU("GPU", "gpu", "TfLiteGpuDelegateV2"),
+    NNAPI("NNAPI", "nnapi", "TfLiteNnapiDelegate"),
 }
 
 /**
@@ -54,6 +52,9 @@ class LiteRtRunner(
     private val decoder: HeatmapDecoder?
     val initMs: Double
 
+    /** How much of the graph the delegate took, read from LiteRT's log after [initMs]; null when the log has no line for it. */
+    val delegation: Delegation?
+
     init {
         val start = System.nanoTime()
         delegate = try {
@@ -69,6 +70,7 @@ class LiteRtRunner(
         }
         val options = Interpreter.Options().setNumThreads(threads).setUseXNNPACK(accelerator == Accelerator.CPU)
         delegate?.let { options.addDelegate(it) }
+        val logSince = System.currentTimeMillis()
         interpreter = try {
             Interpreter(model, options)
         } catch (e: Exception) {
@@ -89,6 +91,7 @@ class LiteRtRunner(
         decoder = if (manifest.decodesOnDevice) HeatmapDecoder(heatmaps.shape[1], heatmaps.shape[2], manifest.skeleton.names.size, manifest.depthBins) else null
         heatmapScale = interpreter.getOutputTensorFromSignature(heatmaps.name, signature).quantizationParams().scale.toDouble()
         initMs = (System.nanoTime() - start) / 1e6
+        delegation = Delegation.fromLiteRtLog(liteRtLogSince(logSince), accelerator.kernel)
     }
 
     /**

@@ -169,7 +169,8 @@ class MainActivity : AppCompatActivity() {
                 pipeline = FramePipeline(model.manifest, loaded, intrinsicsFor, detector = people)
                 manifest = model.manifest
                 skeleton = model.manifest.skeleton
-                modelLabel = "${model.manifest.model} ${model.manifest.precision} · ${accelerator.shown}" +
+                val runsOn = loaded.delegation?.describe(accelerator.label) ?: "${accelerator.label} (delegation not in LiteRT's log)"
+                modelLabel = "${model.manifest.model} ${model.manifest.precision} · $runsOn" +
                     (if (accelerator == Accelerator.CPU) " · $threads threads" else "") + (if (people == null) " · no detector" else "")
                 val shown = listOfNotNull(notice, note).joinToString("\n")
                 runOnUiThread { if (shown.isEmpty()) message.visibility = View.GONE else showMessage(shown) }

@@ -31,7 +31,11 @@ class BenchReport(private val platform: String, private val device: JSONObject, 
 
     val size: Int get() = rows.length()
 
-    fun timed(model: ModelManifest, artifact: String, sizeBytes: Long, delegate: String, threads: Int?, warmup: Int, latenciesMs: DoubleArray, initMs: Double) {
+    /** [partitions]: the delegate's partitions ([Delegation.partitions]), null when not reported. */
+    fun timed(
+        model: ModelManifest, artifact: String, sizeBytes: Long, delegate: String, threads: Int?, warmup: Int, latenciesMs: DoubleArray,
+        initMs: Double, partitions: Int? = null,
+    ) {
         val stats = LatencyStats(latenciesMs)
         rows.put(
             base(model, artifact, sizeBytes, delegate, threads, "latency only")
@@ -43,7 +47,8 @@ class BenchReport(private val platform: String, private val device: JSONObject, 
                 .put("latency_mean_ms", stats.mean)
                 .put("latency_min_ms", stats.min)
                 .put("throughput_fps", if (stats.mean > 0) 1000.0 / stats.mean else JSONObject.NULL)
-                .put("init_ms", initMs),
+                .put("init_ms", initMs)
+                .put("partitions", partitions ?: JSONObject.NULL),
         )
     }
 
