@@ -89,12 +89,12 @@ def body(argv: Sequence[str] | None) -> int:
 
 
 def export_quickstart(checkpoint: str, out: Path) -> list[dict]:
-    """ONNX float32 and TFLite float32 + full INT8, each gated for parity; the summary's ``exports`` list."""
+    """ONNX and TFLite, each float32 and INT8, each gated for parity; the summary's ``exports`` list."""
     from mhp.eval.parity import format_parity_table
     from mhp.export.pipeline import export_checkpoint
 
     results = []
-    for target, precisions in (("onnx", ("fp32",)), ("tflite", ("fp32", "int8"))):
+    for target, precisions in (("onnx", ("fp32", "int8")), ("tflite", ("fp32", "int8"))):
         cfg = ExportConfig(checkpoint=checkpoint, target=target, precision=precisions, out=str(out))
         results += export_checkpoint(cfg)
     print(format_parity_table([(Path(r["path"]).name, r["parity"]) for r in results]))

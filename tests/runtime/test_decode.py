@@ -40,6 +40,30 @@ def test_a_sharp_peak_decodes_to_its_voxel():
     assert conf[0, 1] == pytest.approx(1.0, abs=1e-4)
 
 
+def float64_soft_argmax(logits: np.ndarray, joints: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """An independent reference: the per-joint softmax written out in float64 over an (N, J, H, W, D) volume."""
+    n, h, w, _ = logits.shape
+    volume = logits.astype(np.float64).reshape(n, h, w, joints, depth).transpose(0, 3, 1, 2, 4)
+    volume = np.exp(volume - volume.max(axis=(2, 3, 4), keepdims=True))
+    volume /= volume.sum(axis=(2, 3, 4), keepdims=True)
+    x = (volume.sum(axis=(2, 4)) * np.arange(w)).sum(axis=2)
+    y = (volume.sum(axis=(3, 4)) * np.arange(h)).sum(axis=2)
+    z = (volume.sum(axis=(2, 3)) * np.arange(depth)).sum(axis=2)
+    return np.stack([x, y, z], axis=2), volume.max(axis=(2, 3, 4))
+
+
+@pytest.mark.parametrize("scale", [0.05, 0.4, 1.5])  # 1.5: logits past exp's float32 range, decoded with a shift
+def test_full_size_int8_heatmaps_match_a_float64_softmax(scale):
+    """32x32 pixels x 18 joints x 32 bins: several cache-sized chunks, the last one partial."""
+    rng = np.random.default_rng(7)
+    quantised = rng.integers(-128, 100, (2, 32, 32, 18 * 32), dtype=np.int64).astype(np.int8)
+    quantised[0, 3, 29, 5 * 32 + 7] = 127  # a sharp peak for joint 5
+    coords, conf = soft_argmax_nhwc(quantised, 18, 32, scale=scale)
+    expected_coords, expected_conf = float64_soft_argmax(quantised * scale, 18, 32)
+    np.testing.assert_allclose(coords, expected_coords, atol=2e-4)
+    np.testing.assert_allclose(conf, expected_conf, rtol=1e-4)
+
+
 def test_wrong_channel_count_is_named():
     with pytest.raises(MhpError, match="4 joints x 3 depth bins"):
         soft_argmax_nhwc(np.zeros((1, 2, 2, 10), np.float32), 4, 3)

@@ -20,8 +20,10 @@ public struct Decoded {
     }
 }
 
-/// Decodes the model's NHWC heatmap output (1, H, W, J*D), channel j*D + d, exactly as mhp's Python
-/// reference: one softmax per joint over its volume, then the expected index along x, y and z.
+/// Decodes the model's NHWC heatmap output (1, H, W, J*D), channel j*D + d, as mhp's Python reference does
+/// (mhp/runtime/decode.py): one softmax per joint over its volume, then the expected index along x, y and z. The
+/// buffer is read in memory order: once for every joint's peak, once more adding each channel's weight and its x and
+/// y moments; the depth moment and the totals come from the per-channel sums.
 public struct HeatmapDecoder {
     public let height: Int
     public let width: Int
@@ -41,30 +43,67 @@ public struct HeatmapDecoder {
 
     /// Float32 logits.
     public func softArgmax(_ logits: [Float]) -> Decoded {
-        softArgmax(reading: { Double(logits[$0]) })
+        let peaks = self.peaks { Double(logits[$0]) }
+        return moments(peaks) { i, peak in exp(Double(logits[i]) - peak) }
     }
 
-    /// Int8 logits with their scale: subtracting each joint's peak cancels the zero point.
+    /// Int8 logits with their scale: subtracting each joint's peak cancels the zero point, and every weight
+    /// exp(scale * (q - peak)) is read from a table (q - peak is a whole number from -255 to 0).
     public func softArgmax(_ quantised: [Int8], scale: Double) -> Decoded {
-        softArgmax(reading: { Double(quantised[$0]) * scale })
+        let table = (0...(Int(Int8.max) - Int(Int8.min))).map { exp(-scale * Double($0)) }
+        let peaks = self.peaks { Double(quantised[$0]) }
+        return moments(peaks) { i, peak in table[Int(peak) - Int(quantised[i])] }
     }
 
-    private func softArgmax(reading value: (Int) -> Double) -> Decoded {
+    /// Every joint's largest value over its volume.
+    private func peaks(_ value: (Int) -> Double) -> [Double] {
+        var peaks = [Double](repeating: -Double.infinity, count: joints)
+        var i = 0
+        for _ in 0..<(height * width) {
+            for j in 0..<joints {
+                for _ in 0..<depth {
+                    peaks[j] = Swift.max(peaks[j], value(i))
+                    i += 1
+                }
+            }
+        }
+        return peaks
+    }
+
+    /// The softmax moments from `weight` (element index, its joint's peak) -> exp(value - peak).
+    private func moments(_ peaks: [Double], _ weight: (Int, Double) -> Double) -> Decoded {
+        let channels = joints * depth
+        var sum = [Double](repeating: 0, count: channels)
+        var sumX = [Double](repeating: 0, count: channels)
+        var sumY = [Double](repeating: 0, count: channels)
+        var i = 0
+        for y in 0..<height {
+            for x in 0..<width {
+                for j in 0..<joints {
+                    let peak = peaks[j]
+                    for c in (j * depth)..<((j + 1) * depth) {
+                        let w = weight(i, peak)
+                        i += 1
+                        sum[c] += w
+                        sumX[c] += w * Double(x)
+                        sumY[c] += w * Double(y)
+                    }
+                }
+            }
+        }
         var coords: [[Double]] = []
         var confidence: [Double] = []
         for j in 0..<joints {
-            var peak = -Double.infinity
-            forEachVoxel { y, x, d in peak = Swift.max(peak, value(index(y, x, j, d))) }
             var total = 0.0
             var sx = 0.0
             var sy = 0.0
             var sz = 0.0
-            forEachVoxel { y, x, d in
-                let weight = exp(value(index(y, x, j, d)) - peak)
-                total += weight
-                sx += weight * Double(x)
-                sy += weight * Double(y)
-                sz += weight * Double(d)
+            for d in 0..<depth {
+                let c = j * depth + d
+                total += sum[c]
+                sx += sumX[c]
+                sy += sumY[c]
+                sz += sum[c] * Double(d)
             }
             coords.append([sx / total, sy / total, sz / total])
             confidence.append(1.0 / total)

@@ -14,8 +14,10 @@ class Decoded(val coords: Array<DoubleArray>, val confidence: DoubleArray) {
 }
 
 /**
- * Decodes the model's NHWC heatmap output (1, H, W, J*D), channel j*D + d, exactly as mhp's Python
- * reference: one softmax per joint over its volume, then the expected index along x, y and z.
+ * Decodes the model's NHWC heatmap output (1, H, W, J*D), channel j*D + d, as mhp's Python reference does
+ * (mhp/runtime/decode.py): one softmax per joint over its volume, then the expected index along x, y and z. The
+ * buffer is read in memory order: once for every joint's peak, once more adding each channel's weight and its x and
+ * y moments; the depth moment and the totals come from the per-channel sums.
  */
 class HeatmapDecoder(val height: Int, val width: Int, val joints: Int, val depth: Int) {
     private val channels = joints * depth
@@ -23,27 +25,59 @@ class HeatmapDecoder(val height: Int, val width: Int, val joints: Int, val depth
     private fun index(y: Int, x: Int, j: Int, d: Int) = (y * width + x) * channels + j * depth + d
 
     /** Float32 logits. */
-    fun softArgmax(logits: FloatArray): Decoded = softArgmax { logits[it].toDouble() }
+    fun softArgmax(logits: FloatArray): Decoded {
+        val peaks = peaks { logits[it].toDouble() }
+        return moments(peaks) { i, peak -> exp(logits[i] - peak) }
+    }
 
-    /** Int8 logits with their scale: subtracting each joint's peak cancels the zero point. */
-    fun softArgmax(quantised: ByteArray, scale: Double): Decoded = softArgmax { quantised[it] * scale }
+    /**
+     * Int8 logits with their scale: subtracting each joint's peak cancels the zero point, and every weight
+     * exp(scale * (q - peak)) is read from a table (q - peak is a whole number from -255 to 0).
+     */
+    fun softArgmax(quantised: ByteArray, scale: Double): Decoded {
+        val table = DoubleArray(Byte.MAX_VALUE - Byte.MIN_VALUE + 1) { exp(-scale * it) }
+        val peaks = peaks { quantised[it].toDouble() }
+        return moments(peaks) { i, peak -> table[(peak - quantised[i]).toInt()] }
+    }
 
-    private fun softArgmax(value: (Int) -> Double): Decoded {
+    /** Every joint's largest value over its volume. */
+    private inline fun peaks(value: (Int) -> Double): DoubleArray {
+        val peaks = DoubleArray(joints) { Double.NEGATIVE_INFINITY }
+        var i = 0
+        repeat(height * width) {
+            for (j in 0 until joints) for (d in 0 until depth) peaks[j] = maxOf(peaks[j], value(i++))
+        }
+        return peaks
+    }
+
+    /** The softmax moments from [weight] (element index, its joint's peak) -> exp(value - peak). */
+    private inline fun moments(peaks: DoubleArray, weight: (Int, Double) -> Double): Decoded {
+        val sum = DoubleArray(channels)
+        val sumX = DoubleArray(channels)
+        val sumY = DoubleArray(channels)
+        var i = 0
+        for (y in 0 until height) for (x in 0 until width) for (j in 0 until joints) {
+            val peak = peaks[j]
+            for (c in j * depth until (j + 1) * depth) {
+                val w = weight(i++, peak)
+                sum[c] += w
+                sumX[c] += w * x
+                sumY[c] += w * y
+            }
+        }
         val coords = Array(joints) { DoubleArray(3) }
         val confidence = DoubleArray(joints)
         for (j in 0 until joints) {
-            var peak = Double.NEGATIVE_INFINITY
-            forEachVoxel { y, x, d -> peak = maxOf(peak, value(index(y, x, j, d))) }
             var total = 0.0
             var sx = 0.0
             var sy = 0.0
             var sz = 0.0
-            forEachVoxel { y, x, d ->
-                val weight = exp(value(index(y, x, j, d)) - peak)
-                total += weight
-                sx += weight * x
-                sy += weight * y
-                sz += weight * d
+            for (d in 0 until depth) {
+                val c = j * depth + d
+                total += sum[c]
+                sx += sumX[c]
+                sy += sumY[c]
+                sz += sum[c] * d
             }
             coords[j] = doubleArrayOf(sx / total, sy / total, sz / total)
             confidence[j] = 1.0 / total

@@ -1,0 +1,104 @@
+"""The exported computation: the first convolution with the pixel normalisation folded in is the same function,
+in torch and as TensorFlow builds it for TFLite, and the graph after it continues from that layer's output."""
+
+import numpy as np
+import pytest
+import torch
+
+import mhp
+from mhp.export.graph import ExportModule, FoldedStem
+from mhp.models.pose_model import IntegralPoseModel
+
+
+def trained_like(name: str, **kwargs) -> IntegralPoseModel:
+    """A random model whose BatchNorms hold non-trivial statistics and affine terms (a fold of identity BNs would
+    hide a wrong BN formula), in eval mode."""
+    torch.manual_seed(0)
+    model = mhp.create_model(name, **kwargs)
+    for layer in model.modules():
+        if isinstance(layer, torch.nn.BatchNorm2d):
+            layer.running_mean.uniform_(-1, 1)
+            layer.running_var.uniform_(0.5, 2)
+            layer.weight.data.uniform_(0.5, 1.5)
+            layer.bias.data.uniform_(-0.5, 0.5)
+    return model.eval()
+
+
+CASES = [  # stride 2 (the unused bottom/right pad), stride 1 (every border), ReLU6, the 0-1 normalisation
+    ("LPSKI", {"width_mult": 0.5, "input_size": 64}),
+    ("LPRES", {"width_mult": 0.5, "input_size": 32}),
+    ("LPWO", {"width_mult": 0.5, "input_size": 32, "activation": "relu6"}),
+    ("LPSKI", {"width_mult": 0.5, "input_size": 64, "activation": "relu", "normalization": "unit"}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES)
+def test_the_folded_stem_is_the_normalised_first_convolution(name, kwargs):
+    model = trained_like(name, **kwargs)
+    pixels = torch.rand(2, 3, model.input_size, model.input_size, generator=torch.Generator().manual_seed(1)) * 255
+    pixels[:, :, 0, :] = 0.0  # black and white borders: the padding's value matters most there
+    pixels[:, :, :, -1] = 255.0
+    with torch.no_grad():
+        expected = model.backbone.first_conv(model.normalize(pixels))
+        folded = FoldedStem.of(model)(pixels)
+    assert folded.shape == expected.shape
+    torch.testing.assert_close(folded, expected, rtol=0, atol=2e-5 * float(expected.abs().max()))
+    # the border is where a plain zero-padded fold would be wrong: check it is not trivially right
+    zero_padded = torch.nn.functional.conv2d(pixels, FoldedStem.of(model).weight, FoldedStem.of(model).bias, 2, 1)
+    if model.backbone.first_conv[0].stride == (2, 2):
+        assert (zero_padded[:, :, 0] - expected[:, :, 0]).abs().max() > 0.1
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES[:3])
+def test_tensorflow_builds_the_same_stem(name, kwargs):
+    tf = pytest.importorskip("tensorflow")
+    from mhp.export.tflite import tf_stem
+
+    model = trained_like(name, **kwargs)
+    pixels = torch.rand(1, 3, model.input_size, model.input_size, generator=torch.Generator().manual_seed(2)) * 255
+    with torch.no_grad():
+        expected = model.backbone.first_conv(model.normalize(pixels)).permute(0, 2, 3, 1).numpy()
+    built = tf_stem(tf, FoldedStem.of(model).arrays(), tf.constant(pixels.permute(0, 2, 3, 1).numpy())).numpy()
+    np.testing.assert_allclose(built, expected, rtol=0, atol=2e-5 * float(np.abs(expected).max()))
+
+
+def test_the_graph_after_the_stem_continues_from_its_output():
+    model = trained_like("LPSKI", width_mult=0.5, input_size=64)
+    after = ExportModule(model, outputs="heatmaps", after_stem=True)
+    whole = ExportModule(model, outputs="heatmaps")
+    pixels = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3)) * 255
+    assert after.example_input().shape == (1, 24, 32, 32)  # the stem's output: stride 2, 48 x 0.5 channels
+    with torch.no_grad():
+        torch.testing.assert_close(after(FoldedStem.of(model)(pixels)), whole(pixels), rtol=1e-4, atol=1e-5)
+    assert model.backbone.first_conv is not None  # the caller's model keeps its stem
+
+
+def test_an_unknown_activation_is_refused():
+    model = trained_like("LPSKI", width_mult=0.5, input_size=64)
+    model.backbone.first_conv[2] = torch.nn.Hardswish()
+    with pytest.raises(ValueError, match="Hardswish"):
+        FoldedStem.of(model).arrays()
+
+
+def test_the_voxel_grid_head_is_the_model_s_soft_argmax():
+    from mhp.export.graph import VoxelGridSoftArgmax
+    from mhp.models.head import SoftArgmax3D
+
+    joints, depth, height, width = 3, 5, 6, 7  # every axis a different length: a swapped axis moves the result
+    logits = torch.randn(2, joints * depth, height, width, generator=torch.Generator().manual_seed(4)) * 4
+    coords, confidence = SoftArgmax3D(joints, depth, height, width).forward_with_confidence(logits)
+    grid_coords, grid_confidence = VoxelGridSoftArgmax(joints, depth, height, width)(logits)
+    torch.testing.assert_close(grid_coords, coords, rtol=0, atol=1e-5)
+    torch.testing.assert_close(grid_confidence, confidence)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES[:3])
+def test_exported_graphs_hold_no_batchnorm_and_compute_the_same(name, kwargs):
+    model = trained_like(name, **kwargs)
+    pixels = torch.rand(2, 3, model.input_size, model.input_size, generator=torch.Generator().manual_seed(5)) * 255
+    exported = ExportModule(model, outputs="heatmaps")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in exported.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # the caller's model is untouched
+    with torch.no_grad():
+        expected = model.forward_heatmaps(model.normalize(pixels))
+        torch.testing.assert_close(exported(pixels), expected, rtol=0, atol=1e-5 * float(expected.abs().max()))
