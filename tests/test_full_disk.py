@@ -124,8 +124,9 @@ def old_export(tmp_path_factory):
     torch.manual_seed(1)
     new = save_checkpoint(folder / "new.pt", tiny_model())
     out = folder / "export"
-    assert export_main(["--no-check", "--checkpoint", str(old), "--target", "onnx", "--out", str(out)]) == 0
-    return out, ["--no-check", "--checkpoint", str(new), "--target", "onnx"]
+    onnx_fp32 = ["--target", "onnx", "--precision", "fp32"]
+    assert export_main(["--no-check", "--checkpoint", str(old), *onnx_fp32, "--out", str(out)]) == 0
+    return out, ["--no-check", "--checkpoint", str(new), *onnx_fp32]
 
 
 @pytest.mark.slow

@@ -34,11 +34,10 @@ class ExportModule(nn.Module):
             raise ValueError(f"outputs must be one of {OUTPUTS}")
         size = model.input_size
         self.input_shape = (3, size, size)
+        model = fold_batchnorms(copy.deepcopy(model).eval())  # the caller's model is left as it was
         if after_stem:
             with torch.no_grad():
-                self.input_shape = tuple(model.backbone.first_conv.eval()(torch.zeros(1, 3, size, size)).shape[1:])
-        model = fold_batchnorms(copy.deepcopy(model).eval())
-        if after_stem:
+                self.input_shape = tuple(model.backbone.first_conv(torch.zeros(1, 3, size, size)).shape[1:])
             model.backbone.first_conv = nn.Identity()
         self.model, self.outputs, self.centered, self.after_stem = model, outputs, centered, after_stem
         integral = model.integral

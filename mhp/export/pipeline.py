@@ -88,6 +88,17 @@ def plan(cfg: ExportConfig) -> list[tuple[Format, str]]:
     return pairs
 
 
+def for_task(pairs: list[tuple[Format, str]], task: str) -> list[tuple[Format, str]]:
+    """The planned pairs a model of ``task`` has: ONNX INT8 is built for the image models (a lifter's INT8 is
+    TFLite's, with float32 input and output)."""
+    if task != "lift":
+        return pairs
+    kept = [(f, p) for f, p in pairs if (f.name, p) != ("onnx", "int8")]
+    if not kept:
+        raise MhpError("a lifter has no ONNX INT8 export; use --target tflite --int8 (float32 poses in and out)")
+    return kept
+
+
 def writable_folder(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -285,6 +296,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     model, config, _ = load_checkpoint_and_config(
         cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
+    pairs = for_task(pairs, model_task(model.model_name))
     out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
     calibrate = any(p == "int8" and f.name in ("tflite", "onnx") for f, p in pairs)
     calib_choice = calibration_choice(cfg.calib, config) if calibrate else None  # both checked before any work

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_convert_a_checkpoint_then_benchmark_its_artifacts(small_relu_checkpoint, tmp_path):
-    artifacts = mhp.convert(small_relu_checkpoint, target="onnx", out=tmp_path / "export", parity_samples=32)
+    artifacts = mhp.convert(
+        small_relu_checkpoint, target="onnx", precision="fp32", out=tmp_path / "export", parity_samples=32
+    )
     (onnx,) = artifacts
     assert onnx.passed
     assert (onnx.format, onnx.precision) == ("onnx", "fp32")
@@ -32,7 +34,7 @@ def test_convert_a_checkpoint_then_benchmark_its_artifacts(small_relu_checkpoint
 
 def test_convert_a_model_in_memory(tmp_path):
     model = mhp.create_model("LPSKI", width_mult=0.25, input_size=64, activation="relu")
-    (onnx,) = mhp.convert(model, target="onnx", out=tmp_path, check=False)
+    (onnx,) = mhp.convert(model, target="onnx", precision="fp32", out=tmp_path, check=False)
     assert onnx.path.is_file()
     assert onnx.parity["status"].startswith("skipped")
     assert onnx.passed

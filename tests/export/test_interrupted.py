@@ -39,7 +39,7 @@ def checkpoints(tmp_path_factory):
 
 
 def start_export(checkpoint: str, out: Path) -> subprocess.Popen:
-    command = ["--no-check", "--checkpoint", checkpoint, "--target", "onnx", "--out", str(out)]
+    command = ["--no-check", "--checkpoint", checkpoint, "--target", "onnx", "--precision", "fp32", "--out", str(out)]
     return subprocess.Popen(
         [sys.executable, "-m", "mhp.cli.export", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

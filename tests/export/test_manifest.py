@@ -7,7 +7,7 @@ import pytest
 import mhp
 from mhp.config import ExportConfig
 from mhp.errors import MhpError
-from mhp.export.pipeline import plan
+from mhp.export.pipeline import for_task, plan
 from mhp.runtime.manifest import ExportManifest, model_records, read_manifest, write_manifest
 
 
@@ -46,7 +46,8 @@ def test_broken_manifests_are_named(tmp_path):
 def test_plan_of_artifacts():
     every = plan(ExportConfig(checkpoint="x"))
     assert [(f.name, p) for f, p in every] == [
-        ("onnx", "fp32"), ("tflite", "fp32"), ("tflite", "fp16"), ("tflite", "dynamic"), ("tflite", "int8"),
+        ("onnx", "fp32"), ("onnx", "int8"),
+        ("tflite", "fp32"), ("tflite", "fp16"), ("tflite", "dynamic"), ("tflite", "int8"),
         ("coreml", "fp32"), ("coreml", "fp16"), ("coreml", "int8"),
     ]  # fmt: skip
     assert [(f.name, p) for f, p in plan(ExportConfig(target="tflite", int8=True))] == [("tflite", "int8")]
@@ -54,5 +55,14 @@ def test_plan_of_artifacts():
         plan(ExportConfig(target="tensorrt"))
     with pytest.raises(MhpError, match="unknown precision 'int4'"):
         plan(ExportConfig(precision=("int4",)))
-    with pytest.raises(MhpError, match="--target onnx has no int8 export"):
-        plan(ExportConfig(target="onnx", int8=True))
+    with pytest.raises(MhpError, match="--target onnx has no fp16 export"):
+        plan(ExportConfig(target="onnx", fp16=True))
+
+
+def test_lifters_have_no_onnx_int8():
+    every = plan(ExportConfig(checkpoint="x"))
+    assert ("onnx", "int8") in [(f.name, p) for f, p in for_task(every, "pose")]
+    assert ("onnx", "int8") not in [(f.name, p) for f, p in for_task(every, "lift")]
+    assert len(for_task(every, "lift")) == len(every) - 1
+    with pytest.raises(MhpError, match="a lifter has no ONNX INT8 export; use --target tflite --int8"):
+        for_task(plan(ExportConfig(target="onnx", int8=True)), "lift")
