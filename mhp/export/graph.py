@@ -34,8 +34,8 @@ class ExportModule(nn.Module):
             raise ValueError(f"outputs must be one of {OUTPUTS}")
         size = model.input_size
         self.input_shape = (3, size, size)
-        model = fold_batchnorms(copy.deepcopy(model).eval())  # the caller's model is left as it was
         if after_stem:
+            model = copy.deepcopy(model).eval()  # the caller's model keeps its stem and its mode
             with torch.no_grad():
                 self.input_shape = tuple(model.backbone.first_conv(torch.zeros(1, 3, size, size)).shape[1:])
             model.backbone.first_conv = nn.Identity()
@@ -60,29 +60,6 @@ class ExportModule(nn.Module):
         if self.outputs == "heatmaps":
             return logits
         return self.head(logits)
-
-
-def fold_batchnorms(model: nn.Module) -> nn.Module:
-    """``model`` (in eval mode) with every BatchNorm that directly follows a convolution in a ``Sequential`` folded
-    into that convolution's weights and bias, and replaced by an identity: the same function.
-
-    Exporters fold a BatchNorm that follows its convolution in the graph themselves, but not one after a sum of
-    convolutions (a decoder block's 1x1 convolution over a concatenation, computed per part by
-    :func:`~mhp.models.layers.conv1x1_concat`), where INT8 graphs then leave a float island of
-    dequantise, BatchNorm, quantise; folded here into the module, every part's weights carry it.
-    """
-    for sequence in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
-        for index in range(1, len(sequence)):
-            conv, bn = sequence[index - 1], sequence[index]
-            if not (isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d)):
-                continue
-            with torch.no_grad():
-                scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-                conv.weight.mul_(scale.view(-1, 1, 1, 1))
-                conv.bias = nn.Parameter((bias - bn.running_mean) * scale + bn.bias)
-            sequence[index] = nn.Identity()
-    return model
 
 
 class VoxelGridSoftArgmax(nn.Module):
