@@ -41,6 +41,7 @@ def main() -> int:
     if os.environ.get("OMP_NUM_THREADS") != "1":
         raise SystemExit("error: run with OMP_NUM_THREADS=1 (numpy's matrix product would use every core)")
     from mhp.bench.machine import describe_machine
+    from mhp.util.fileio import write_text_atomic
 
     rng = np.random.default_rng(0)
     lines = [
@@ -60,9 +61,7 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)
+        write_text_atomic(args.out, text)
     return 0
 
 

@@ -192,6 +192,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from mhp.bench.machine import describe_machine
+    from mhp.util.fileio import write_text_atomic
 
     machine = describe_machine()
     lines = [
@@ -209,9 +210,7 @@ def main() -> int:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(args.out)
+        write_text_atomic(args.out, text)
     return 0
 
 

@@ -63,9 +63,9 @@ class ExportModule(nn.Module):
 
 
 class VoxelGridSoftArgmax(nn.Module):
-    """:class:`~mhp.models.head.SoftArgmax3D` as exporters run it fastest: after the per-joint softmax, one matrix
-    product with a ``(D*H*W, 3)`` table of every voxel's (x, y, z) gives the expected coordinates (ONNX Runtime
-    spent more on the head's six axis sums than on a third of the network); the confidence is the largest
+    """:class:`~mhp.models.head.SoftArgmax3D` as one graph op where it had six: after the per-joint softmax, one
+    matrix product with a ``(D*H*W, 3)`` table of every voxel's (x, y, z) gives the expected coordinates (ONNX
+    Runtime, full size: 0.35 ms for the product, 0.48 ms for the six axis sums); the confidence is the largest
     probability, as there."""
 
     def __init__(self, num_joints: int, depth_bins: int, height: int, width: int) -> None:

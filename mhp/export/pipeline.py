@@ -223,10 +223,10 @@ def write_artifact(
     path: Path,
     calibration: CalibrationSet | None,
     work: Path,
-    cache: dict[str, Path],
+    cache: dict[str, Any],
 ) -> ExportManifest:
     """Convert and write one artifact; returns its manifest (parity not yet run). ``cache`` keeps the
-    SavedModel that every TFLite precision is converted from."""
+    SavedModel and the folded first convolution that every TFLite precision is converted from."""
     manifest = base_manifest(model, checkpoint, fmt, precision, path)
     metadata = {
         "description": f"mhp {model.model_name} 3D pose, {precision} {fmt.name}",
@@ -249,13 +249,14 @@ def write_artifact(
         module = ExportModule(model, outputs="heatmaps", after_stem=True)
         export_onnx(module, heat, dynamic_batch=False, metadata={})
         cache["saved_model"] = tflite_export.onnx_to_saved_model(heat, work / "onnx2tf")
+        cache["stem"] = FoldedStem.of(model).arrays()
     flatbuffer = tflite_export.convert_saved_model(
         cache["saved_model"],
         precision,
         input_size=model.input_size,
         num_joints=model.num_joints,
         depth_bins=model.depth_bins,
-        stem=FoldedStem.of(model).arrays(),
+        stem=cache["stem"],
         calibration=calibration.pixels if calibration is not None and precision == "int8" else None,
     )
     tflite_export.write_tflite(flatbuffer, path)
@@ -313,7 +314,7 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     names = [artifact_name(model.model_name, precision, fmt.suffix) for fmt, precision in pairs]
     results = []
     with export_lock(out), staging_folder(out, [*names, *(n + ".json" for n in names), REPORT]) as stage:
-        cache: dict[str, Path] = {}
+        cache: dict[str, Any] = {}
         for (fmt, precision), name in zip(pairs, names, strict=True):
             started = time.monotonic()
             path, staged = out / name, stage / name
