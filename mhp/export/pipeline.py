@@ -23,7 +23,7 @@ from mhp.export import tflite as tflite_export
 from mhp.export.calibration import CalibrationSet
 from mhp.export.contract import input_contract
 from mhp.export.coreml_spec import spec_report
-from mhp.export.graph import ExportModule, FoldedStem
+from mhp.export.graph import BlockStem, ExportModule, FoldedStem
 from mhp.export.onnx import INPUT_NAME, export_onnx, quantize_qdq
 from mhp.export.sources import DataChoice, calibration_choice, image_calibration, image_parity_set, parity_choice
 from mhp.models import model_task
@@ -143,22 +143,23 @@ def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact:
         {"name": "coords", "shape": [1, joints_n, 3], "dtype": "float32", "units": "voxels (x, y, z)"},
         {"name": "confidence", "shape": [1, joints_n], "dtype": "float32", "units": "probability of the peak voxel"},
     ]
+    heatmaps = {
+        "name": "heatmaps",
+        "shape": [1, height, width, joints_n * depth],
+        "dtype": "int8",
+        "units": "logits, channel j*D + d; dequantise with the tensor's scale/zero point, then soft-argmax",
+    }
     if fmt.name == "onnx":
         contract = input_contract(
             model, name=INPUT_NAME, shape=["batch", 3, size, size], layout="NCHW", dtype="float32"
         )
         coords = [{**o, "shape": ["batch", *o["shape"][1:]]} for o in coords]
+        if precision == "int8":  # the scale and zero point are added when the graph is quantised
+            coords = [{**heatmaps, "shape": ["batch", *heatmaps["shape"][1:]], "dtype": "uint8"}]
     elif fmt.name == "tflite":
         contract = input_contract(model, name=INPUT_NAME, shape=[1, size, size, 3], layout="NHWC", dtype="uint8")
         if precision == "int8":
-            coords = [
-                {
-                    "name": "heatmaps",
-                    "shape": [1, height, width, joints_n * depth],
-                    "dtype": "int8",
-                    "units": "logits, channel j*D + d; dequantise with the tensor's scale/zero point, then soft-argmax",
-                }
-            ]
+            coords = [heatmaps]
     else:
         contract = input_contract(
             model, name=INPUT_NAME, shape=[1, 3, size, size], layout="ImageType RGB", dtype="image"
@@ -171,7 +172,7 @@ def base_manifest(model, checkpoint: str, fmt: Format, precision: str, artifact:
         model_kwargs=dict(model.model_kwargs),
         input=contract,
         outputs=coords,
-        decode="host_soft_argmax" if fmt.name == "tflite" and precision == "int8" else "in_graph",
+        decode="host_soft_argmax" if fmt.name in ("tflite", "onnx") and precision == "int8" else "in_graph",
         joints=joints,
         geometry=geometry,
         source_checkpoint={"path": str(checkpoint), "sha256": file_sha256(checkpoint)},
@@ -233,12 +234,15 @@ def write_artifact(
         "mhp_manifest": json.dumps({k: manifest.to_dict()[k] for k in ("joints", "geometry", "input")}),
     }
     if fmt.name == "onnx":
-        float_path = path if precision == "fp32" else work / "coords.onnx"
-        export_onnx(ExportModule(model, outputs="coords"), float_path, dynamic_batch=True, metadata=metadata)
         if precision == "fp32":
+            export_onnx(ExportModule(model, outputs="coords"), path, dynamic_batch=True, metadata=metadata)
             return manifest
-        quantize_qdq(float_path, path, calibration.pixels)
-        return replace(manifest, calibration=calibration.record())
+        # INT8: heatmaps out, decoded on the host; the first convolution over 2x2 pixel blocks where it fits
+        module = ExportModule(model, outputs="heatmaps_nhwc", stem="blocks" if BlockStem.fits(model) else "model")
+        export_onnx(module, work / "heatmaps.onnx", dynamic_batch=True, metadata=metadata)
+        quantisation = quantize_qdq(work / "heatmaps.onnx", path, calibration.pixels)
+        outputs = [{**output, "quantization": quantisation} for output in manifest.outputs]
+        return replace(manifest, outputs=outputs, calibration=calibration.record())
     if fmt.name == "coreml":
         coreml_export.export_coreml(model, path, precision, metadata=metadata)
         return manifest
@@ -246,7 +250,7 @@ def write_artifact(
         heat = work / "heatmaps.onnx"
         # the first convolution is built in TensorFlow with the normalisation folded in (FoldedStem); onnx2tf
         # converts the rest, which starts from that layer's output
-        module = ExportModule(model, outputs="heatmaps", after_stem=True)
+        module = ExportModule(model, outputs="heatmaps", stem="outside")
         export_onnx(module, heat, dynamic_batch=False, metadata={})
         cache["saved_model"] = tflite_export.onnx_to_saved_model(heat, work / "onnx2tf")
         cache["stem"] = FoldedStem.of(model).arrays()

@@ -58,10 +58,12 @@ class TfliteRunner(Runner):
         result = {name: self.dequantize(name, v) for name, v in outputs.items() if heatmaps or name != "heatmaps"}
         if self.manifest.decode == "host_soft_argmax":  # decoded from the raw (quantised) tensor: no extra copy
             heatmaps = outputs["heatmaps"]
-            scale = self.output_details["heatmaps"]["quantization"][0] if heatmaps.dtype != np.float32 else 1.0
+            scale, zero_point = self.output_details["heatmaps"]["quantization"]
+            if heatmaps.dtype == np.float32:
+                scale, zero_point = 1.0, 0
             joints = len(self.manifest.joints["names"])
             result["coords"], result["confidence"] = soft_argmax_nhwc(
-                heatmaps, joints, self.manifest.geometry["depth_bins"], scale=scale
+                heatmaps, joints, self.manifest.geometry["depth_bins"], scale=scale, zero_point=zero_point
             )
         return result
 

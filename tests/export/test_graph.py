@@ -8,21 +8,26 @@ import pytest
 import torch
 
 import mhp
-from mhp.export.graph import ExportModule, FoldedStem
+from mhp.export.graph import BlockStem, ExportModule, FoldedStem
 from mhp.models.pose_model import IntegralPoseModel
 
 
 def trained_like(name: str, **kwargs) -> IntegralPoseModel:
-    """A random model whose BatchNorms hold non-trivial statistics and affine terms (a fold of identity BNs would
-    hide a wrong BN formula), in eval mode."""
+    """A random model in eval mode whose BatchNorms hold random affine terms and statistics measured on noise
+    crops (a fold of identity BNs would hide a wrong BN formula; with the default statistics a random network's
+    activations shrink to zero by the decoder, so its heatmaps would not depend on the input at all)."""
     torch.manual_seed(0)
     model = mhp.create_model(name, **kwargs)
     for layer in model.modules():
         if isinstance(layer, torch.nn.BatchNorm2d):
-            layer.running_mean.uniform_(-1, 1)
-            layer.running_var.uniform_(0.5, 2)
             layer.weight.data.uniform_(0.5, 1.5)
             layer.bias.data.uniform_(-0.5, 0.5)
+            layer.reset_running_stats()
+            layer.momentum = None  # a plain average over the batches below
+    size, noise = model.input_size, torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for _ in range(2):
+            model.train()(model.normalize(torch.rand(4, 3, size, size, generator=noise) * 255))
     return model.eval()
 
 
@@ -66,13 +71,41 @@ def test_tensorflow_builds_the_same_stem(name, kwargs):
 
 def test_the_graph_after_the_stem_continues_from_its_output():
     model = trained_like("LPSKI", width_mult=0.5, input_size=64)
-    after = ExportModule(model, outputs="heatmaps", after_stem=True)
+    after = ExportModule(model, outputs="heatmaps", stem="outside")
     whole = ExportModule(model, outputs="heatmaps")
-    pixels = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3)) * 255
+    pixels = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(3)) * 255
     assert after.example_input().shape == (1, 24, 32, 32)  # the stem's output: stride 2, 48 x 0.5 channels
     with torch.no_grad():
-        torch.testing.assert_close(after(FoldedStem.of(model)(pixels)), whole(pixels), rtol=1e-4, atol=1e-5)
+        expected = whole(pixels)
+        assert (expected[0] - expected[1]).abs().max() > 0.1 * expected.abs().max()  # the input matters
+        torch.testing.assert_close(after(FoldedStem.of(model)(pixels)), expected, rtol=1e-4, atol=1e-5)
     assert model.backbone.first_conv is not None  # the caller's model keeps its stem
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [CASES[0], CASES[3]])
+def test_the_block_stem_is_the_same_function(name, kwargs):
+    """Space-to-depth: the 3x3 stride-2 stem as a 2x2 convolution over 2x2 pixel blocks, with the padding of the
+    original at the top and left borders (where a misplaced kernel row or channel order shows first)."""
+    model = trained_like(name, **kwargs)
+    pixels = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(6)) * 255
+    pixels[:, :, 0, :] = 0.0
+    pixels[:, :, :, 0] = 255.0
+    stem = BlockStem(FoldedStem.of(model))
+    assert stem.weight.shape[1:] == (12, 2, 2)
+    with torch.no_grad():
+        expected = model.backbone.first_conv(model.normalize(pixels))
+        torch.testing.assert_close(stem(pixels), expected, rtol=0, atol=2e-5 * float(expected.abs().max()))
+        whole = ExportModule(model, outputs="heatmaps")(pixels)
+        blocks = ExportModule(model, outputs="heatmaps_nhwc", stem="blocks")(pixels)
+    torch.testing.assert_close(blocks, whole.permute(0, 2, 3, 1), rtol=1e-4, atol=1e-4 * float(whole.abs().max()))
+
+
+def test_a_stem_without_stride_2_gets_no_block_stem():
+    name, kwargs = CASES[1]
+    model = trained_like(name, **kwargs)  # LPRES: a stride-1 first convolution
+    assert not BlockStem.fits(model)
+    with pytest.raises(ValueError, match="stride-1"):
+        ExportModule(model, stem="blocks")
 
 
 def test_an_unknown_activation_is_refused():

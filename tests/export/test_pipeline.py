@@ -61,26 +61,40 @@ def test_tflite_graphs_run_in_one_xnnpack_partition_without_transposes(exported)
     assert set(results["tflite", "int8"]["graph"]["ops_outside_delegate"]) <= {"QUANTIZE"}
 
 
-def test_onnx_int8_is_static_qdq_with_a_float_head(exported):
-    """Integer kernels for the network (QDQ pairs around every convolution), the soft-argmax head in float, the
-    same contract as the float32 ONNX file and the calibration set recorded."""
+def test_onnx_int8_is_static_qdq_with_uint8_heatmaps_out(exported, checkpoint):
+    """Integer kernels for the network (QDQ pairs around every convolution), the first convolution over 2x2 pixel
+    blocks, uint8 heatmaps out (decoded on the host, as TFLite's) whose recorded scale and zero point give back
+    the float model's logits."""
     import onnx
+    import onnxruntime
 
     out, results = exported
     graph = onnx.load(str(out / "lpski_int8.onnx")).graph
     ops = [node.op_type for node in graph.node]
-    convolutions = ops.count("Conv")
-    assert convolutions == [n.op_type for n in onnx.load(str(out / "lpski_fp32.onnx")).graph.node].count("Conv")
-    int8 = {i.name for i in graph.initializer if i.data_type == onnx.TensorProto.INT8}
+    assert ops.count("Conv") == [n.op_type for n in onnx.load(str(out / "lpski_fp32.onnx")).graph.node].count("Conv")
+    int8 = {i.name: i for i in graph.initializer if i.data_type == onnx.TensorProto.INT8}
     dequantised = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "DequantizeLinear"}
     weights = [dequantised.get(n.input[1]) for n in graph.node if n.op_type == "Conv"]
     assert all(w in int8 for w in weights)  # every convolution reads int8 weights
-    assert "Softmax" in ops
-    assert not any(n.op_type == "QuantizeLinear" and "Softmax" in n.input[0] for n in graph.node)
+    assert list(int8[weights[0]].dims)[1:] == [12, 2, 2]  # the stem: 3 channels x 2x2 pixel blocks, 3x3 -> 2x2
+    assert "Softmax" not in ops
+    assert graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.UINT8
     quantised, fp32 = read_manifest(out / "lpski_int8.onnx"), read_manifest(out / "lpski_fp32.onnx")
-    assert (quantised.input, quantised.outputs, quantised.decode) == (fp32.input, fp32.outputs, fp32.decode)
+    assert quantised.input == fp32.input
+    assert (quantised.decode, quantised.output_names) == ("host_soft_argmax", ["heatmaps"])
     assert quantised.calibration["samples"] > 0
     assert results["onnx", "int8"]["parity"]["delta_mpjpe_mm"] <= 1.5
+    # the recorded quantisation is the tensor's: dequantised heatmaps are the float model's logits, NHWC
+    model = mhp.load_checkpoint(checkpoint)
+    pixels = torch.rand(2, 3, 128, 128, generator=torch.Generator().manual_seed(8)) * 255
+    with torch.no_grad():
+        logits = ExportModule(model, outputs="heatmaps_nhwc")(pixels).numpy()
+    session = onnxruntime.InferenceSession(str(out / "lpski_int8.onnx"), providers=["CPUExecutionProvider"])
+    (heatmaps,) = session.run(None, {"image": pixels.numpy()})
+    scale, zero_point = (quantised.outputs[0]["quantization"][k] for k in ("scale", "zero_point"))
+    restored = (heatmaps.astype(np.float32) - zero_point) * scale
+    assert heatmaps.shape == logits.shape
+    assert np.abs(restored - logits).mean() < 0.1 * np.abs(logits - logits.mean()).mean()
 
 
 def test_manifests_carry_the_contract(exported):

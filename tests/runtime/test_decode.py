@@ -21,15 +21,22 @@ def test_nhwc_decode_matches_the_torch_head():
     assert ((conf > 0) & (conf <= 1)).all()
 
 
-def test_quantised_heatmaps_decode_like_their_dequantised_values():
+@pytest.mark.parametrize(("dtype", "zero_point"), [(np.int8, -9), (np.uint8, 131)])
+def test_quantised_heatmaps_decode_like_their_dequantised_values(dtype, zero_point):
+    """TFLite's int8 and ONNX Runtime's uint8 heatmaps (weights looked up by byte value) against their float logits
+    decoded with an exp per value."""
     rng = np.random.default_rng(3)
-    quantised = rng.integers(-128, 128, (2, 5, 6, 3 * 4), dtype=np.int64).astype(np.int8)
-    scale, zero_point = 0.17, -9
+    info = np.iinfo(dtype)
+    quantised = rng.integers(info.min, info.max + 1, (2, 5, 6, 3 * 4)).astype(dtype)
+    scale = 0.17
     dequantised = (quantised.astype(np.float32) - zero_point) * np.float32(scale)
-    coords, conf = soft_argmax_nhwc(quantised, 3, 4, scale=scale)
-    expected_coords, expected_conf = soft_argmax_nhwc(dequantised, 3, 4)
+    coords, conf = soft_argmax_nhwc(quantised, 3, 4, scale=scale, zero_point=zero_point)
+    expected_coords, expected_conf = float64_soft_argmax(dequantised, 3, 4)
     np.testing.assert_allclose(coords, expected_coords, atol=1e-5)
     np.testing.assert_allclose(conf, expected_conf, rtol=1e-5)
+    float_coords, float_conf = soft_argmax_nhwc(dequantised, 3, 4)
+    np.testing.assert_allclose(coords, float_coords, atol=1e-5)
+    np.testing.assert_allclose(conf, float_conf, rtol=1e-5)
 
 
 def test_a_sharp_peak_decodes_to_its_voxel():
@@ -60,6 +67,10 @@ def test_full_size_int8_heatmaps_match_a_float64_softmax(scale):
     quantised[0, 3, 29, 5 * 32 + 7] = 127  # a sharp peak for joint 5
     coords, conf = soft_argmax_nhwc(quantised, 18, 32, scale=scale)
     expected_coords, expected_conf = float64_soft_argmax(quantised * scale, 18, 32)
+    np.testing.assert_allclose(coords, expected_coords, atol=2e-4)
+    np.testing.assert_allclose(conf, expected_conf, rtol=1e-4)
+    as_uint8 = (quantised.astype(np.int16) + 128).astype(np.uint8)  # ONNX Runtime's type, zero point 128
+    coords, conf = soft_argmax_nhwc(as_uint8, 18, 32, scale=scale, zero_point=128)
     np.testing.assert_allclose(coords, expected_coords, atol=2e-4)
     np.testing.assert_allclose(conf, expected_conf, rtol=1e-4)
 
