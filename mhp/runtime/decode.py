@@ -55,11 +55,12 @@ def soft_argmax_nhwc(
     peak_values = flat.max(axis=1).reshape(n, num_joints, depth_bins).max(axis=2).astype(np.float32)
     peaks = (peak_values - zero_point) * scale
     shifted = peaks.max() > UNSHIFTED_MAX or peaks.min() < UNSHIFTED_MIN_PEAK
-    table = None
+    table, lowest = None, 0.0
     if heatmaps.dtype in (np.int8, np.uint8) and not shifted:
         levels = np.arange(256, dtype=np.uint8).view(heatmaps.dtype).astype(np.float32)  # by the byte's value
         table = np.exp(np.maximum((levels - zero_point) * scale, np.float32(EXP_FLOOR)))
-    lowest = (float(flat.min()) - float(zero_point)) * float(scale) - (float(peaks.max()) if shifted else 0.0)
+    else:  # the lowest logit after its shift: below EXP_FLOOR, logits are clamped first
+        lowest = (float(flat.min()) - float(zero_point)) * float(scale) - (float(peaks.max()) if shifted else 0.0)
     grid = pixel_grid(h, w)
     rows = max(1, CHUNK_BYTES // (4 * c))
     work = np.empty((min(rows, h * w), c), np.float32)
