@@ -8,6 +8,7 @@ own allocations for this model, but not the interpreter and library code every f
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import subprocess
 import sys
@@ -83,6 +84,7 @@ def load_and_run(kind: str, path: str, threads: int, input_size: int | None) -> 
         from mhp.util.optional import require
 
         require("onnxruntime" if kind == "onnx" else "ai_edge_litert.interpreter")
+        importlib.import_module(f"mhp.runtime.{kind}")  # with the host decode's OpenCV: code every artifact shares
         manifest = read_manifest(path)
         baseline = reset_peak()
         runner = load_runner(path, threads=threads, manifest=manifest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from mhp.limbs import LimbPrior, limb_prior
 from mhp.models.checkpoint import load_checkpoint_and_config
 from mhp.models.runner import TorchLiftRunner, TorchRunner
 from mhp.runtime import SUFFIXES
+from mhp.runtime.manifest import file_sha256
+from mhp.util.fileio import writable_folder
 
 RUNTIMES = ("torch", "onnxruntime", "litert", "coreml")
 DATA = ("synthetic", "h36m")
@@ -53,6 +56,15 @@ def check_config(cfg: BenchConfig) -> None:
         raise MhpError("--samples and --runs must be at least 1, --warmup at least 0")
     if not (cfg.artifacts or cfg.checkpoint or cfg.peer or cfg.ingest):
         raise MhpError("nothing to benchmark: pass --artifacts DIR, --checkpoint X, --peer M.tflite or --ingest F.json")
+    writable_folder(cfg.out)  # the reports are written after the measurements: refuse now, not then
+    if cfg.readme and not (Path(cfg.readme).is_file() and os.access(cfg.readme, os.W_OK)):
+        raise MhpError(f"--readme {cfg.readme} is not a writable file; give the Markdown file whose table to replace")
+
+
+def same_checkpoint(path: str, recorded: dict) -> bool:
+    """Whether ``path`` (as the manifest recorded it: relative to where the export ran) is the exported checkpoint:
+    a relative path read from another folder can name another run's file, so its sha256 must match."""
+    return Path(path).is_file() and file_sha256(path) == recorded.get("sha256")
 
 
 def group_targets(targets: list[Target], checkpoint: str | None) -> list[ModelGroup]:
@@ -65,7 +77,7 @@ def group_targets(targets: list[Target], checkpoint: str | None) -> list[ModelGr
         group = groups.setdefault(key, ModelGroup(target.manifest.model, kwargs))
         group.targets.append(target)
         source = target.manifest.source_checkpoint.get("path")
-        if group.checkpoint is None and source and Path(source).is_file():
+        if group.checkpoint is None and source and same_checkpoint(source, target.manifest.source_checkpoint):
             group.checkpoint = source
     if checkpoint:
         model, config, _ = load_checkpoint_and_config(checkpoint)
@@ -191,7 +203,7 @@ def image_model(target: Target) -> bool:
     return not target.error and target.format in ("tflite", "onnx") and bool(manifest.geometry.get("input_size"))
 
 
-def progress_printer(total: int, stream=sys.stderr) -> Callable[[BenchRow], None]:
+def progress_printer(total: int, stream=None) -> Callable[[BenchRow], None]:
     """A one-line progress bar per finished row: ``[#####-----] 5/10 litert lpski_int8.tflite 1t 16.1 ms``."""
     done = [0]
 
@@ -203,7 +215,7 @@ def progress_printer(total: int, stream=sys.stderr) -> Callable[[BenchRow], None
         name = Path(row.artifact).name
         print(
             f"[{'#' * filled}{'-' * (20 - filled)}] {done[0]}/{total} {row.runtime} {name} {threads} {latency}",
-            file=stream,
+            file=stream or sys.stderr,  # looked up per line: whatever stderr is at the time
             flush=True,
         )
 

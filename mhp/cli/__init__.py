@@ -15,6 +15,8 @@ def run_command(body: Callable[[Sequence[str] | None], int], argv: Sequence[str]
     try:
         return body(argv)
     except MhpError as exc:
+        for failure in getattr(exc, "failures", ()):  # a BatchError: each bad item first
+            print(f"failed: {failure}", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

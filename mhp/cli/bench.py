@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, parse_command_line
+from mhp.cli.options import CommandParser, add_config_arguments, parse_command_line
 from mhp.config import BenchConfig
 from mhp.config.resolve import config_dict
+from mhp.errors import MhpError
 
 HELP = {
     "artifacts": "folders written by mhp-export (or artifact files)",
@@ -41,7 +43,7 @@ HELP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="mhp-bench", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--config", help="flat YAML with any of the options below")
@@ -58,9 +60,12 @@ def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
     from mhp.bench.report import comparison_lines, console_table, int8_warnings, update_readme, write_reports
     from mhp.bench.run import collect_rows
-    from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED
+    from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, SKIPPED
 
     rows, machine = collect_rows(cfg)
+    if rows and all(row.status == SKIPPED for row in rows):  # measured nothing: not a success
+        reasons = sorted({f"{Path(row.artifact).name}: {row.reason}" for row in rows})
+        raise MhpError(f"every row was skipped, nothing was measured ({'; '.join(reasons)[:400]})")
     paths = write_reports(rows, machine, cfg.out, config=config_dict(cfg), plots=cfg.plots)
     print(console_table(rows))
     for line in comparison_lines(rows) + int8_warnings(rows, machine):

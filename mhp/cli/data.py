@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments
+from mhp.cli.options import CommandParser, add_config_arguments
 from mhp.config import CheckConfig, InspectConfig, ShowConfig, StatsConfig, SynthConfig
 from mhp.config.resolve import resolve_config
 from mhp.data import DATASETS, read_dataset
@@ -107,7 +107,7 @@ def choices(command: str) -> dict[str, list[str]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mhp-data", description="Datasets: synthesise, check, inspect, show, stats.")
+    parser = CommandParser(prog="mhp-data", description="Datasets: synthesise, check, inspect, show, stats.")
     sub = parser.add_subparsers(dest="command", required=True)
     for command, text in SUBCOMMANDS.items():
         subparser = sub.add_parser(command, help=text, description=text)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, parse_command_line
+from mhp.cli.options import CommandParser, add_config_arguments, parse_command_line
 from mhp.config import EvalConfig
 from mhp.config.resolve import config_dict
 from mhp.data import read_dataset
@@ -26,7 +26,7 @@ from mhp.eval.pose import CONVENTIONS, FLIP_MODES, read_eval_prior, run_h36m, ru
 from mhp.models import model_task
 from mhp.models.checkpoint import load_checkpoint_and_config
 from mhp.train.distributed import resolve_device
-from mhp.util.fileio import atomic_path
+from mhp.util.fileio import atomic_path, writable_file
 
 DATASETS = ("h36m", "mupots", "synthetic")
 LABELS = {
@@ -205,7 +205,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mhp-eval", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="mhp-eval", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="flat YAML with any of the options below")
     add_config_arguments(parser, EvalConfig, flag_names={"json_out": ["--json"]})
     return parser
@@ -218,6 +218,8 @@ def parse_config(argv: Sequence[str] | None) -> EvalConfig:
 
 def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
+    if cfg.json_out:
+        writable_file(cfg.json_out, "--json")  # before the evaluation, not after it
     report = evaluate(cfg)
     print(format_report(report))
     if cfg.json_out:

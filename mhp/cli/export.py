@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, add_recipe_arguments, parse_command_line
+from mhp.cli.options import CommandParser, add_config_arguments, add_recipe_arguments, parse_command_line
 from mhp.config import ExportConfig
 from mhp.eval.parity import format_parity_table
 
@@ -27,7 +27,7 @@ HELP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mhp-export", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="mhp-export", description=__doc__.splitlines()[0])
     add_recipe_arguments(parser, "export", "an export preset of your own (flat YAML)")
     add_config_arguments(parser, ExportConfig, help_text=HELP)
     return parser

@@ -12,9 +12,10 @@ import argparse
 from collections.abc import Sequence
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments
+from mhp.cli.options import CommandParser, add_config_arguments
 from mhp.config import InferConfig
 from mhp.config.resolve import resolve_config
+from mhp.errors import MhpError
 
 HELP = {
     "input": "image, folder of images or video (or pass it as the first argument)",
@@ -39,7 +40,7 @@ HELP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="mhp-infer", description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("source", nargs="?", help="image, folder of images or video")
@@ -52,6 +53,8 @@ def parse_config(argv: Sequence[str] | None) -> InferConfig:
     """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
     args = vars(build_parser().parse_args(argv))
     source = args.pop("source")
+    if source and args["input"] and args["input"] != source:
+        raise MhpError(f"two inputs: {source} and --input {args['input']}; give one (run mhp-infer once per input)")
     if source:
         args["input"] = source
     return resolve_config(InferConfig, yaml_path=args.pop("config"), flags=args)

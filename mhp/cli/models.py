@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, parse_command_line
+from mhp.cli.options import CommandParser, add_config_arguments, parse_command_line
 from mhp.config import ModelsConfig
 from mhp.config.checks import flag
 from mhp.errors import MhpError
@@ -36,7 +36,7 @@ OUTPUTS = ("json_out", "markdown_out")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mhp-models", description=__doc__)
+    parser = CommandParser(prog="mhp-models", description=__doc__)
     parser.add_argument("--config", help="flat YAML with any of the options below")
     flags = {"json_out": ["--json"], "markdown_out": ["--markdown"]}
     add_config_arguments(parser, ModelsConfig, help_text=HELP, flag_names=flags, positional="models")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +14,30 @@ from typing import Any
 from mhp.config.checks import flag
 from mhp.config.recipes import KINDS, format_recipe_list, recipe_path
 from mhp.config.resolve import C, field_types, has_no_default, resolve_config, unwrap_optional
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with one-line errors: an unknown flag is named with the closest known ones, not a page of usage."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        words = message.removeprefix("unrecognized arguments: ").split() if "unrecognized" in message else []
+        unknown = next((w.split("=")[0] for w in words if w.startswith("-")), None)
+        if unknown is not None:
+            parsers = [self] + [
+                sub
+                for a in self._actions
+                for sub in (a.choices or {}).values()
+                if isinstance(sub, argparse.ArgumentParser)
+            ]
+            known = sorted(
+                {o for parser in parsers for a in parser._actions for o in a.option_strings if o.startswith("--")}
+            )
+            close = difflib.get_close_matches(unknown, known, n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            message = f"unknown flag {unknown}{hint}"
+        elif words:
+            message = f"unexpected argument {words[0]}"
+        self.exit(2, f"{self.prog}: error: {message} ({self.prog} --help lists the flags)\n")
 
 
 def parse_command_line(parser: argparse.ArgumentParser, cls: type[C], argv: Sequence[str] | None) -> C:
@@ -38,7 +63,7 @@ def add_config_arguments(
     for f in dataclasses.fields(cls):
         base, _ = unwrap_optional(types_[f.name])
         flags = (flag_names or {}).get(f.name, [flag(f.name)])
-        default = None if has_no_default(f) else f.default
+        default = None if has_no_default(f) else f.default_factory() if f.default is dataclasses.MISSING else f.default
         text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
         words = {"choices": (choices or {})[f.name]} if f.name in (choices or {}) else {}
         if f.name in (parsers or {}):

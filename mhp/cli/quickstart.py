@@ -8,14 +8,13 @@ parity reports under ``export/``, their benchmark (latency, memory, accuracy per
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from mhp.cli import run_command
 from mhp.cli.eval import evaluate, format_report
-from mhp.cli.options import add_recipe_arguments
+from mhp.cli.options import CommandParser, add_recipe_arguments
 from mhp.config import BenchConfig, EvalConfig, ExportConfig, TrainConfig
 from mhp.config.recipes import recipe_path
 from mhp.config.resolve import config_dict, resolve_config
@@ -28,7 +27,7 @@ MAX_RATIO = 0.6  # the model must beat the mean-pose baseline clearly
 def parse_config(argv: Sequence[str] | None) -> TrainConfig:
     """The quickstart's training config: the shipped ``quickstart_synthetic`` recipe (or ``--config`` / ``--recipe``)
     writing to ``--out`` and continuing a run found there; nothing runs."""
-    parser = argparse.ArgumentParser(prog="mhp-quickstart", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="mhp-quickstart", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/quickstart")
     add_recipe_arguments(parser, "train", f"a training recipe of your own (flat YAML; default: the shipped {RECIPE})")
     args = parser.parse_args(argv)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
 from mhp.cli import run_command
-from mhp.cli.options import add_config_arguments, add_recipe_arguments, parse_command_line
+from mhp.cli.options import CommandParser, add_config_arguments, add_recipe_arguments
 from mhp.config import TrainConfig
+from mhp.config.resolve import config_dict, resolve_config
+from mhp.errors import MhpError
 
 HELP = {
     "task": "pose (images -> 3D, --backbone) or lift (2D joints -> 3D, LIFT_MLP)",
@@ -34,15 +37,39 @@ HELP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mhp-train", description=__doc__.splitlines()[0])
+    parser = CommandParser(prog="mhp-train", description=__doc__.splitlines()[0])
     add_recipe_arguments(parser, "train", "a flat YAML recipe of your own (start from a shipped one)")
     add_config_arguments(parser, TrainConfig, help_text=HELP)
     return parser
 
 
+# what a resumed run may change: how long, where and how fast it runs, never what it trains
+RESUME_MAY_CHANGE = {
+    "epochs", "time_limit_min", "save_every_min", "max_steps_per_epoch", "log_every", "device", "amp", "workers",
+    "fast_decode", "out", "resume",
+}  # fmt: skip
+
+
 def parse_config(argv: Sequence[str] | None) -> TrainConfig:
-    """The flags (over their ``--config`` YAML) as a checked config; nothing runs."""
-    return parse_command_line(build_parser(), TrainConfig, argv)
+    """The flags (over their ``--config`` YAML) as a checked config; nothing runs. ``--resume auto`` without
+    ``--config`` continues the run in ``--out`` with the config it saved there (flags that change what it trains
+    are refused)."""
+    args = vars(build_parser().parse_args(argv))
+    yaml_path = args.pop("config")
+    saved = Path(args["out"] or TrainConfig.out) / "config.yaml"
+    if args["resume"] != "auto" or yaml_path is not None or not saved.is_file():
+        return resolve_config(TrainConfig, yaml_path=yaml_path, flags=args)
+    run, cfg = (
+        resolve_config(TrainConfig, yaml_path=str(saved)),
+        resolve_config(TrainConfig, yaml_path=str(saved), flags=args),
+    )
+    for key in sorted(set(config_dict(cfg)) - RESUME_MAY_CHANGE):
+        if getattr(cfg, key) != getattr(run, key):
+            raise MhpError(
+                f"--{key.replace('_', '-')} {getattr(cfg, key)} differs from the run being resumed in {saved.parent} "
+                f"({getattr(run, key)}, in its config.yaml); drop the flag, or train into another --out"
+            )
+    return cfg
 
 
 def body(argv: Sequence[str] | None) -> int:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mhp.config.checks import POSITIVE, PROBABILITY, PROTOCOL, Rule, at_least, check_config
 from mhp.geometry import NORMALIZATIONS
+from mhp.util.cpus import loader_workers
 
 ACTIVATIONS = ("prelu", "relu", "relu6")  # the LPNet activations (mhp.models.layers builds them)
 THREADS = at_least(1, 1024)
@@ -173,7 +174,7 @@ class TrainConfig:
     amp: bool = False  # CUDA only: mixed precision; the original trains in float32
     channels_last: bool = True
     sync_bn: bool = False
-    workers: int = 4
+    workers: int = field(default_factory=loader_workers)  # 4, or fewer on a machine with fewer CPUs
     fast_decode: bool = False  # big JPEGs at 1/2 or 1/4 scale: faster input, patches ~11/255 off (docs/fidelity)
     # run
     out: str = "runs/train"
@@ -239,7 +240,7 @@ class EvalConfig:
     flip_mode: str = "original"  # original (W - 1 - x, as published) or corrected
     fast_decode: bool = False  # big JPEGs at 1/2 or 1/4 scale (faster, not the original evaluation)
     batch_size: int = 32
-    workers: int = 2
+    workers: int = field(default_factory=lambda: loader_workers(2))
     device: str = "auto"
     synthetic_samples: int = 500
     synthetic_seed: int = 1_000_003  # held out: training uses other seeds
@@ -326,7 +327,8 @@ class BenchConfig:
     def __post_init__(self) -> None:
         check_config(
             self,
-            {  # --threads: checked (with its own message) by mhp/bench/run.py
+            {  # --threads below 1 or none: checked (with its own message) by mhp/bench/run.py
+                "threads": Rule(at_most=1024),
                 "samples": at_least(1),
                 "runs": at_least(1),
                 "warmup": at_least(0),
@@ -359,6 +361,7 @@ class InferConfig:
     beta: float = 0.05
     overlay: bool = True
     plot: bool = True  # 3D skeleton PNG (matplotlib): per image, and for the middle frame of a video
+    strict: bool = False  # stop at the first bad image or pose (default: do every good one, report the bad)
     max_frames: int | None = None
 
     def __post_init__(self) -> None:

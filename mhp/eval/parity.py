@@ -166,7 +166,9 @@ def health_failures(candidate: np.ndarray, reference: np.ndarray, data: ParitySe
         return [f"non-finite outputs in {int((~np.isfinite(candidate)).any(axis=(1, 2)).sum())} samples"]
     failures = []
     if len(candidate) > 1 and candidate.std(axis=0).max() < data.constant_below:
-        failures.append(f"constant output: every {data.one_input} gives the same pose")
+        untrained = reference.std(axis=0).max() < data.constant_below  # the float model's own poses do not vary
+        hint = "; so does the float32 model: the checkpoint looks untrained, train it first" if untrained else ""
+        failures.append(f"constant output: every {data.one_input} gives the same pose{hint}")
     spread, expected = candidate.std(axis=1).mean(), reference.std(axis=1).mean()
     if spread < 0.25 * expected:
         failures.append(f"collapsed output: joints spread {spread:.3g} {data.units} vs {expected:.3g} {data.units}")

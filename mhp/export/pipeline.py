@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from mhp.export.contract import input_contract
 from mhp.export.coreml_spec import spec_report
 from mhp.export.graph import BlockStem, ExportModule, FoldedStem
 from mhp.export.onnx import INPUT_NAME, export_onnx, quantize_qdq
+from mhp.export.outcome import destination, failed_name, merged_report, remove_failed_copy
 from mhp.export.sources import DataChoice, calibration_choice, image_calibration, image_parity_set, parity_choice
 from mhp.models import model_task
 from mhp.models.checkpoint import load_checkpoint_and_config
@@ -41,11 +41,13 @@ from mhp.runtime.manifest import (
     write_manifest,
 )
 from mhp.util.fileio import (
+    acquire_lock,
     disk_full_cause,
     disk_full_error,
     path_size,
     remove_stale_temps,
     replace_path,
+    writable_folder,
     write_text_atomic,
 )
 from mhp.util.optional import installed_versions
@@ -99,27 +101,13 @@ def for_task(pairs: list[tuple[Format, str]], task: str) -> list[tuple[Format, s
     return kept
 
 
-def writable_folder(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path):
-            pass
-    except OSError as exc:
-        raise MhpError(f"cannot write to --out {path} ({exc.strerror}); choose a writable folder") from None
-    return path
-
-
 @contextlib.contextmanager
 def export_lock(out: Path) -> Iterator[None]:
     """Hold ``out/.mhp-export.lock`` while writing into ``out``: a second export into the same folder is refused
     at once (an artifact and its manifest must come from the same export). The lock dies with its process."""
-    with open(out / LOCK, "a") as lock:
-        try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise MhpError(
-                f"another mhp-export is writing to {out}; wait for it to finish or choose another --out"
-            ) from None
+    with acquire_lock(
+        out / LOCK, f"another mhp-export is writing to {out}; wait for it to finish or choose another --out"
+    ):
         yield
 
 
@@ -317,7 +305,8 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     tables.clear()  # the parity set keeps only its slice
     names = [artifact_name(model.model_name, precision, fmt.suffix) for fmt, precision in pairs]
     results = []
-    with export_lock(out), staging_folder(out, [*names, *(n + ".json" for n in names), REPORT]) as stage:
+    kinds = [*names, *(failed_name(Path(n)).name for n in names)]
+    with export_lock(out), staging_folder(out, [*kinds, *(n + ".json" for n in kinds), REPORT]) as stage:
         cache: dict[str, Any] = {}
         for (fmt, precision), name in zip(pairs, names, strict=True):
             started = time.monotonic()
@@ -337,11 +326,14 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
                 log(f"FAILED to write {path}: {results[-1]['parity']['failures'][0]}")
                 continue
             parity = gate(staged, manifest, reference, data, cfg.threads, label)
-            staged_manifest = write_manifest(staged, replace(manifest, parity=parity))
-            replace_path(staged, path)  # everything that takes space is written; two renames move it in
-            replace_path(staged_manifest, manifest_path(path))
+            target = destination(path, parity["passed"])  # a failed gate keeps a passing artifact
+            staged_manifest = write_manifest(staged, replace(manifest, artifact=target.name, parity=parity))
+            replace_path(staged, target)  # everything that takes space is written; two renames move it in
+            replace_path(staged_manifest, manifest_path(target))
+            if target == path and parity["passed"]:
+                remove_failed_copy(path)
             result = {
-                "path": str(path),
+                "path": str(target),
                 "format": fmt.name,
                 "precision": precision,
                 "size_bytes": path_size(path),
@@ -349,13 +341,15 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
                 "parity": parity,
                 "graph": manifest.graph,
             }
+            if target != path:
+                result["kept"] = str(path)
             results.append(result)
+            kept = f"; kept the passing {path.name} in its place" if target != path else ""
             log(
-                f"wrote {path} ({result['size_bytes'] / 1e6:.2f} MB, {result['seconds']:.0f} s): "
-                f"parity {parity['status']}"
+                f"wrote {target} ({result['size_bytes'] / 1e6:.2f} MB, {result['seconds']:.0f} s): "
+                f"parity {parity['status']}{kept}"
             )
-        report = json.dumps({"checkpoint": cfg.checkpoint, "artifacts": results}, indent=2) + "\n"
-        write_text_atomic(out / REPORT, report)
+        write_text_atomic(out / REPORT, merged_report(out, REPORT, cfg.checkpoint, results))
     return results
 
 

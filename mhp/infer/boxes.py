@@ -85,3 +85,20 @@ def boxes_for(table: dict[str, list[list[float]]] | None, key: str) -> list[list
     if table is None:
         return None
     return table.get(key, table.get("*"))
+
+
+def check_box_keys(table: dict[str, list[list[float]]], inputs: list[str], source: str, *, frames: bool) -> None:
+    """Refuse boxes given for no input: ``inputs`` are the image names, or the frame indices of a video."""
+    unmatched = sorted(key for key in table if key != "*" and key not in set(inputs))
+    if not unmatched:
+        return
+    named = ", ".join(repr(k) for k in unmatched[:5]) + (
+        f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""
+    )
+    if frames:
+        span = f"frames 0-{len(inputs) - 1}" if inputs else "no frames"
+        raise MhpError(
+            f"{source}: boxes given for {named}, which is no frame of the video ({span}); key boxes by frame index"
+        )
+    shown = ", ".join(inputs[:5]) + (f" and {len(inputs) - 5} more" if len(inputs) > 5 else "")
+    raise MhpError(f"{source}: boxes given for {named}, which matches no input ({shown}); key boxes by image file name")

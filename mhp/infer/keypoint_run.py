@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from mhp.config import InferConfig
-from mhp.errors import MhpError
+from mhp.errors import BatchError, MhpError
 from mhp.infer.draw import plot_3d
 from mhp.infer.keypoints import KeypointPoses, read_keypoints
-from mhp.infer.predictor import Predictor
+from mhp.infer.predictor import Predictor, warn_failed_gate
 from mhp.infer.run import FORMAT, VERSION
 from mhp.util.fileio import write_json
 from mhp.util.optional import MissingDependencyError
@@ -28,12 +28,13 @@ def run_keypoints(cfg: InferConfig) -> Path:
     if not cfg.model:
         raise MhpError("--keypoints needs --model: a 2D->3D lifter (a LIFT_MLP checkpoint, or its export)")
     predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
+    warn_failed_gate(cfg.model, predictor.gate)
     if predictor.lifter is None:
         raise MhpError(
             f"{cfg.model} is an image pose model ({predictor.name}); --keypoints needs a 2D->3D lifter"
             " (LIFT_MLP); pass images as INPUT instead"
         )
-    poses = read_keypoints(cfg.keypoints, predictor.lifter.joint_set)
+    poses = read_keypoints(cfg.keypoints, predictor.lifter.joint_set, strict=cfg.strict)
     joints_rel_mm = predictor.lift(poses.keypoints)
     out = Path(cfg.out)
     try:
@@ -43,7 +44,10 @@ def run_keypoints(cfg: InferConfig) -> Path:
     stem = Path(cfg.keypoints).stem
     if cfg.plot:
         plot_poses(predictor, joints_rel_mm[:PLOT_POSES], out / f"{stem}_3d.png")
-    return write_json(out / f"{stem}_lifted.json", lifted_document(cfg, predictor, poses, joints_rel_mm))
+    written = write_json(out / f"{stem}_lifted.json", lifted_document(cfg, predictor, poses, joints_rel_mm))
+    if poses.rejected:  # the good poses are written; the bad ones are named, and the command fails
+        raise BatchError(len(poses.ids) + len(poses.rejected), "poses", list(poses.rejected), str(written))
+    return written
 
 
 def lifted_document(cfg: InferConfig, predictor: Predictor, poses: KeypointPoses, joints_rel_mm: np.ndarray) -> dict:

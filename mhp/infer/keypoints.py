@@ -52,10 +52,12 @@ class KeypointPoses:
     ids: tuple[str, ...]
     keypoints: np.ndarray  # (N, J, 2) float64
     scores: np.ndarray  # (N, J) float64; 1 where the file gives none, the lower parent's for a midpoint
+    rejected: tuple[str, ...] = ()  # one line per pose left out (strict=False): what is wrong with it
 
 
-def read_keypoints(path: str | Path, joint_set: JointSet) -> KeypointPoses:
-    """The poses of a keypoint file remapped to ``joint_set``; every flaw is one MhpError naming the pose and joint."""
+def read_keypoints(path: str | Path, joint_set: JointSet, *, strict: bool = True) -> KeypointPoses:
+    """The poses of a keypoint file remapped to ``joint_set``; every flaw is one MhpError naming the pose and joint
+    (with ``strict=False`` a flawed pose is left out and its message kept in ``rejected`` instead)."""
     path = Path(path)
     if not is_file(path):
         raise MhpError(f"keypoint file {path} not found (or not a file); pass a JSON such as {EXAMPLE}")
@@ -64,10 +66,12 @@ def read_keypoints(path: str | Path, joint_set: JointSet) -> KeypointPoses:
         limit = MAX_BYTES // 2**20
         raise MhpError(f"{path} is {size / 2**20:.0f} MiB, over the {limit} MiB limit of keypoint files; split it")
     content = read_json_file(path, fix=f"expected {EXAMPLE}")
-    return parse_keypoints(content, joint_set, source=str(path))
+    return parse_keypoints(content, joint_set, source=str(path), strict=strict)
 
 
-def parse_keypoints(content: object, joint_set: JointSet, *, source: str = "keypoints") -> KeypointPoses:
+def parse_keypoints(
+    content: object, joint_set: JointSet, *, source: str = "keypoints", strict: bool = True
+) -> KeypointPoses:
     """:func:`read_keypoints` for already-parsed JSON; ``source`` names it in errors."""
     from mhp.models.lifter import head_joint  # torch: only once a lifter is in use
 
@@ -85,21 +89,29 @@ def parse_keypoints(content: object, joint_set: JointSet, *, source: str = "keyp
         raise MhpError(f"{source}: the pose list is empty; add at least one pose")
     head = head_joint(joint_set)
     plans = {names: joint_plan(names, joint_set, described, source) for names in layouts.values()}
-    ids, keypoints, scores = [], [], []
+    ids, keypoints, scores, rejected = [], [], [], []
     for index, pose in enumerate(poses):
-        pose_id, points, label = pose_fields(pose, index, source)
-        names = layouts.get(len(points))
-        if names is None:
-            counts = " or ".join(str(n) for n in sorted(layouts))
-            flat = points and all(finite_number(v) for v in points)
-            hint = "; group a flat [x1, y1, s1, x2, ...] list into [x, y, score] triples" if flat else ""
-            raise MhpError(f"{label} has {len(points)} keypoints; {described} takes {counts}{hint}")
-        coords, conf = read_points(points, names, label)
-        xy, score = remap(coords, conf, names, plans[names], joint_set, threshold, label)
-        check_scalable(xy, joint_set, head, label)
+        try:
+            pose_id, points, label = pose_fields(pose, index, source)
+            names = layouts.get(len(points))
+            if names is None:
+                counts = " or ".join(str(n) for n in sorted(layouts))
+                flat = points and all(finite_number(v) for v in points)
+                hint = "; group a flat [x1, y1, s1, x2, ...] list into [x, y, score] triples" if flat else ""
+                raise MhpError(f"{label} has {len(points)} keypoints; {described} takes {counts}{hint}")
+            coords, conf = read_points(points, names, label)
+            xy, score = remap(coords, conf, names, plans[names], joint_set, threshold, label)
+            check_scalable(xy, joint_set, head, label)
+        except MhpError as exc:
+            if strict:
+                raise
+            rejected.append(str(exc))
+            continue
         ids.append(pose_id)
         keypoints.append(xy)
         scores.append(score)
+    if not ids:
+        raise MhpError(f"{source}: no pose is usable; the first: {rejected[0]}")
     return KeypointPoses(
         source=source,
         joint_set=joint_set,
@@ -107,6 +119,7 @@ def parse_keypoints(content: object, joint_set: JointSet, *, source: str = "keyp
         ids=tuple(ids),
         keypoints=np.stack(keypoints),
         scores=np.stack(scores),
+        rejected=tuple(rejected),
     )
 
 

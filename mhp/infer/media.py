@@ -13,7 +13,7 @@ import numpy as np
 
 from mhp.errors import MhpError
 from mhp.util import image_file
-from mhp.util.fileio import atomic_path
+from mhp.util.fileio import atomic_path, current_umask
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
@@ -109,6 +109,7 @@ class VideoWriter:
     def close(self, keep: bool = True) -> None:
         self.writer.release()
         if keep:
+            os.chmod(self.tmp, 0o666 & ~current_umask())  # mkstemp made it 0600; a video gets a normal file's mode
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)

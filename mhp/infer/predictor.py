@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,11 +85,16 @@ class Predictor:
         if not path.exists():
             raise MhpError(f"{path} does not exist; pass an artifact written by mhp-export or a checkpoint")
         self.lifter: Lifter | None = None
+        self.gate = "checkpoint (no export gate)"  # an artifact's: its manifest's parity status
         if path.suffix in SUFFIXES:
             expected = RUNTIMES[SUFFIXES[path.suffix]]
             if runtime not in (None, expected):
                 raise MhpError(f"{path.name} runs on {expected}, not {runtime}; drop --runtime or pick another file")
             manifest = read_manifest(path)
+            self.gate = str(manifest.parity.get("status", "not run"))
+            if manifest.parity.get("passed") is False:
+                failures = manifest.parity.get("failures") or ["see its manifest"]
+                self.gate = f"FAILED: {failures[0]}"
             if manifest.task == "lift":
                 norm = manifest.input["normalization"]
                 runner = load_runner(path, threads=threads, manifest=manifest)
@@ -293,3 +299,13 @@ def check_decoded(image: np.ndarray | DecodedImage) -> DecodedImage:
         check_image(image.rgb)
         return image
     return DecodedImage.whole(check_image(image))
+
+
+def warn_failed_gate(model: str, gate: str) -> None:
+    """Say loudly, before any result, that the artifact failed its parity gate at export."""
+    if gate.startswith("FAILED"):
+        print(
+            f"warning: {model} {gate.replace('FAILED: ', 'FAILED its parity gate at export: ')}; its poses may be "
+            "wrong: export a better-trained checkpoint, or re-check it with mhp-export --check",
+            file=sys.stderr,
+        )

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from mhp.config import InferConfig
-from mhp.errors import MhpError
+from mhp.errors import BatchError, DiskFullError, MhpError
 from mhp.infer.blazepose import BlazePoseDetector, body_box, clip_box, crop_turn, region_of
-from mhp.infer.boxes import BoxTracker, boxes_for, read_boxes
+from mhp.infer.boxes import BoxTracker, boxes_for, check_box_keys, read_boxes
 from mhp.infer.camera import Intrinsics, default_intrinsics, exif_intrinsics, intrinsics_from_focal
 from mhp.infer.detector import ModelDetector, PersonDetector, read_detector_spec
 from mhp.infer.draw import draw_box, draw_skeleton, plot_3d, track_colour
 from mhp.infer.media import VideoReader, VideoWriter, folder_images, input_kind, write_image
-from mhp.infer.predictor import PersonPose, Predictor
+from mhp.infer.predictor import PersonPose, Predictor, warn_failed_gate
 from mhp.infer.smoothing import OneEuroFilter
 from mhp.infer.tracking import Tracks
 from mhp.util import image_file
@@ -43,6 +43,7 @@ def result_document(cfg: InferConfig, predictor: Predictor, kind: str, size, int
         "kind": kind,
         "model": cfg.model,
         "runtime": predictor.name,
+        "model_gate": predictor.gate,
         "image_size_px": list(size),
         "intrinsics": intrinsics.to_dict(),
         "joints": {k: predictor.joints[k] for k in ("names", "bones", "root")},
@@ -153,6 +154,8 @@ def infer_video(cfg: InferConfig, predictor: Predictor, path: Path, out: Path, t
     filters: dict[int, dict[str, OneEuroFilter]] = {}  # per track id
     writer = VideoWriter(out / f"{path.stem}_overlay.mp4", video.fps, size) if cfg.overlay else None
     total = min(filter(None, (video.frame_count, cfg.max_frames)), default=None)
+    if table is not None and video.frame_count:  # boxes for frames past --max-frames are not an error
+        check_box_keys(table, [str(i) for i in range(video.frame_count)], cfg.boxes, frames=True)
     middle: tuple[int, list[PersonPose]] | None = None
     completed = False
     try:
@@ -250,6 +253,7 @@ def run_infer(cfg: InferConfig) -> list[Path]:
     table = read_boxes(cfg.boxes) if cfg.boxes else None
     detector = person_detector(cfg.detector, cfg.threads, cfg.detector_tiles)
     predictor = Predictor(cfg.model, runtime=cfg.runtime, threads=cfg.threads)
+    warn_failed_gate(cfg.model, predictor.gate)
     if predictor.lifter is not None:
         raise MhpError(
             f"{cfg.model} is a 2D->3D lifter: it takes 2D keypoints, not images; pass --keypoints FILE.json"
@@ -263,4 +267,16 @@ def run_infer(cfg: InferConfig) -> list[Path]:
     if kind == "video":
         return [infer_video(cfg, predictor, source, out, table, detector)]
     images = folder_images(source) if kind == "folder" else [source]
-    return [infer_image(cfg, predictor, path, out, table, detector) for path in images]
+    if table is not None:
+        check_box_keys(table, [path.name for path in images], cfg.boxes, frames=False)
+    written, failures = [], []
+    for path in images:
+        try:
+            written.append(infer_image(cfg, predictor, path, out, table, detector))
+        except MhpError as exc:
+            if cfg.strict or len(images) == 1 or isinstance(exc, DiskFullError):
+                raise
+            failures.append(f"{path.name}: {exc}")
+    if failures:  # every good image is written; the command still fails
+        raise BatchError(len(images), "images", failures, str(out))
+    return written

@@ -76,98 +76,102 @@ def pose_l2(pred: torch.Tensor, target: torch.Tensor, visible: torch.Tensor) -> 
 
 def train_lift(cfg: TrainConfig) -> dict[str, Any]:
     """Train a lifter as ``cfg`` says; returns the run summary."""
-    run = TrainingRun(cfg)
-    data = build_lift_data(cfg)
-    model = build_lifter(cfg, data)
-    device = run.device
-    model.to(device)
-    supervised = cfg.supervision == "3d"
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
-    scaler = torch.amp.GradScaler(device.type, enabled=False)  # lifters train in float32 (kept for the format)
-    extra: dict[str, Any] = {}
-    critic = None
-    if not supervised:
-        critic = PoseCritic(model.num_joints, width=cfg.lift_width, blocks=cfg.lift_blocks).to(device)
-        critic_optimizer = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, eps=cfg.adam_eps)
-        extra = {"critic": critic, "critic_optimizer": critic_optimizer}
-    run.begin(model, optimizer, scaler, fields=CSV_FIELDS, unit="poses", **extra)
-    run.message(data.description)
-    run.message(
-        f"limb prior: {data.prior.source}; {model.output} lifter, 1 unit = {model.unit_mm:.0f} mm, "
-        f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters"
-    )
-    if data.mean_pose_mm is not None:
-        baseline = score_mean_pose(data.mean_pose_mm, data.val)
-        run.message("mean-pose baseline on validation: " + ", ".join(f"{k} {v:.1f} mm" for k, v in baseline.items()))
-    run.ready()
+    with TrainingRun(cfg) as run:  # holds the output folder; released however the run ends
+        data = build_lift_data(cfg)
+        model = build_lifter(cfg, data)
+        device = run.device
+        model.to(device)
+        supervised = cfg.supervision == "3d"
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, eps=cfg.adam_eps)
+        scaler = torch.amp.GradScaler(device.type, enabled=False)  # lifters train in float32 (kept for the format)
+        extra: dict[str, Any] = {}
+        critic = None
+        if not supervised:
+            critic = PoseCritic(model.num_joints, width=cfg.lift_width, blocks=cfg.lift_blocks).to(device)
+            critic_optimizer = torch.optim.Adam(critic.parameters(), lr=cfg.critic_lr, eps=cfg.adam_eps)
+            extra = {"critic": critic, "critic_optimizer": critic_optimizer}
+        run.begin(model, optimizer, scaler, fields=CSV_FIELDS, unit="poses", **extra)
+        run.message(data.description)
+        run.message(
+            f"limb prior: {data.prior.source}; {model.output} lifter, 1 unit = {model.unit_mm:.0f} mm, "
+            f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters"
+        )
+        if data.mean_pose_mm is not None:
+            baseline = score_mean_pose(data.mean_pose_mm, data.val)
+            run.message(
+                "mean-pose baseline on validation: " + ", ".join(f"{k} {v:.1f} mm" for k, v in baseline.items())
+            )
+        run.ready()
 
-    joint_set, root, c, runtime = data.joint_set, model.root, model.root_distance, run.runtime
-    limb_loss = None
-    if cfg.weight_limb > 0:  # mm in, mm out: a one-voxel volume spanning 1 mm
-        limb_loss = LimbPriorLoss(joint_set, data.prior).to(device)
-    net = distributed.wrap(model.net, runtime, sync_bn=cfg.sync_bn)
-    critic_net = distributed.wrap(critic, runtime, sync_bn=cfg.sync_bn) if critic is not None else None
-    uv_all, _ = model.normalize(torch.as_tensor(data.train.joints_2d, dtype=torch.float32))
-    uv_all = uv_all.to(device)
-    visible_all = torch.as_tensor(data.train.visible, dtype=torch.float32, device=device)
-    target_all = None
-    if supervised:
-        target_all = torch.as_tensor(data.train.joints_3d / model.unit_mm, dtype=torch.float32, device=device)
-    sampler = make_sampler(
-        range(len(uv_all)), shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank
-    )
-    generator = torch.Generator()
-    metric = "mpjpe" if supervised else "n_mpjpe"  # a lifter that never saw 3D knows its poses up to scale
+        joint_set, root, c, runtime = data.joint_set, model.root, model.root_distance, run.runtime
+        limb_loss = None
+        if cfg.weight_limb > 0:  # mm in, mm out: a one-voxel volume spanning 1 mm
+            limb_loss = LimbPriorLoss(joint_set, data.prior).to(device)
+        net = distributed.wrap(model.net, runtime, sync_bn=cfg.sync_bn)
+        critic_net = distributed.wrap(critic, runtime, sync_bn=cfg.sync_bn) if critic is not None else None
+        uv_all, _ = model.normalize(torch.as_tensor(data.train.joints_2d, dtype=torch.float32))
+        uv_all = uv_all.to(device)
+        visible_all = torch.as_tensor(data.train.visible, dtype=torch.float32, device=device)
+        target_all = None
+        if supervised:
+            target_all = torch.as_tensor(data.train.joints_3d / model.unit_mm, dtype=torch.float32, device=device)
+        sampler = make_sampler(
+            range(len(uv_all)), shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank
+        )
+        generator = torch.Generator()
+        metric = "mpjpe" if supervised else "n_mpjpe"  # a lifter that never saw 3D knows its poses up to scale
 
-    for epoch, _ in run.epochs():
-        sampler.set_epoch(epoch)
-        order = torch.as_tensor(list(SkipSampler(sampler, run.state.step_in_epoch * cfg.batch_size)))
-        steps = run.steps_per_epoch(len(sampler))
-        if steps == 0:
-            raise MhpError(f"{len(sampler)} training poses per process are fewer than --batch-size {cfg.batch_size}")
-        net.train()
-        if critic_net is not None:
-            critic_net.train()
-        for batch_start in range(0, len(order) - cfg.batch_size + 1, cfg.batch_size):
-            if run.state.step_in_epoch >= steps:
-                break
-            index = order[batch_start : batch_start + cfg.batch_size].to(device)
-            uv, visible = uv_all[index], visible_all[index]
-            terms: dict[str, torch.Tensor] = {}
-            if supervised:
-                units = net(uv)
-                pose = units - units[:, root : root + 1]
-                terms["loss_3d"] = pose_l2(pose, target_all[index], visible)
-                pose_mm = pose * model.unit_mm
-            else:
-                # angles from (seed, step, rank) alone: a run resumed mid-epoch turns its poses as the first did
-                generator.manual_seed((cfg.seed * 1_000_003 + run.state.global_step) * 1024 + runtime.rank)
-                angle = (torch.rand(len(uv), generator=generator) * 2 - 1).mul(math.pi).to(device)
-                cycle = geometric_cycle(scale_equivariant(net, model.head, c), uv, angle, root, c)
-                fake = renormalize(cycle.turned_2d, model.head, c)
-                terms["loss_adversarial"] = cfg.weight_adversarial * generator_loss(critic_net, fake)
-                consistency = consistency_losses(cycle, uv)
-                terms["loss_consistency_3d"] = cfg.weight_consistency * consistency["consistency_3d"]
-                terms["loss_reprojection_2d"] = cfg.weight_reprojection * consistency["reprojection_2d"]
-                pose_mm = (cycle.lifted - cycle.lifted[:, root : root + 1]) * model.unit_mm
-            if limb_loss is not None:
-                terms["loss_limb"] = cfg.weight_limb * limb_loss(pose_mm, visible[..., None])
-            total = sum(terms.values())
-            run.check_finite(total, "lower --lr")
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            optimizer.step()
+        for epoch, _ in run.epochs():
+            sampler.set_epoch(epoch)
+            order = torch.as_tensor(list(SkipSampler(sampler, run.state.step_in_epoch * cfg.batch_size)))
+            steps = run.steps_per_epoch(len(sampler))
+            if steps == 0:
+                raise MhpError(
+                    f"{len(sampler)} training poses per process are fewer than --batch-size {cfg.batch_size}"
+                )
+            net.train()
             if critic_net is not None:
-                loss_critic, accuracy = critic_loss(critic_net, uv, fake.detach())
-                accuracy = float(distributed.mean_across(torch.tensor(accuracy, device=device), runtime))
-                if critic_should_step(accuracy, cfg.critic_accuracy_cap):  # the same decision on every rank
-                    critic_optimizer.zero_grad(set_to_none=True)
-                    loss_critic.backward()
-                    critic_optimizer.step()
-                terms["loss_critic"], terms["critic_accuracy"] = loss_critic.detach(), torch.tensor(accuracy)
-            terms["loss"] = total.detach()
-            if run.step_done(len(index), terms, steps):
-                break
-        run.end_epoch(lambda: score_lifter(model, data.val), metric, data.val_name)
-    del net, critic_net  # DDP's reducers go while their process group is alive (see loop.py)
-    return run.finish(metric)
+                critic_net.train()
+            for batch_start in range(0, len(order) - cfg.batch_size + 1, cfg.batch_size):
+                if run.state.step_in_epoch >= steps:
+                    break
+                index = order[batch_start : batch_start + cfg.batch_size].to(device)
+                uv, visible = uv_all[index], visible_all[index]
+                terms: dict[str, torch.Tensor] = {}
+                if supervised:
+                    units = net(uv)
+                    pose = units - units[:, root : root + 1]
+                    terms["loss_3d"] = pose_l2(pose, target_all[index], visible)
+                    pose_mm = pose * model.unit_mm
+                else:
+                    # angles from (seed, step, rank) alone: a run resumed mid-epoch turns its poses as the first did
+                    generator.manual_seed((cfg.seed * 1_000_003 + run.state.global_step) * 1024 + runtime.rank)
+                    angle = (torch.rand(len(uv), generator=generator) * 2 - 1).mul(math.pi).to(device)
+                    cycle = geometric_cycle(scale_equivariant(net, model.head, c), uv, angle, root, c)
+                    fake = renormalize(cycle.turned_2d, model.head, c)
+                    terms["loss_adversarial"] = cfg.weight_adversarial * generator_loss(critic_net, fake)
+                    consistency = consistency_losses(cycle, uv)
+                    terms["loss_consistency_3d"] = cfg.weight_consistency * consistency["consistency_3d"]
+                    terms["loss_reprojection_2d"] = cfg.weight_reprojection * consistency["reprojection_2d"]
+                    pose_mm = (cycle.lifted - cycle.lifted[:, root : root + 1]) * model.unit_mm
+                if limb_loss is not None:
+                    terms["loss_limb"] = cfg.weight_limb * limb_loss(pose_mm, visible[..., None])
+                total = sum(terms.values())
+                run.check_finite(total, "lower --lr")
+                optimizer.zero_grad(set_to_none=True)
+                total.backward()
+                optimizer.step()
+                if critic_net is not None:
+                    loss_critic, accuracy = critic_loss(critic_net, uv, fake.detach())
+                    accuracy = float(distributed.mean_across(torch.tensor(accuracy, device=device), runtime))
+                    if critic_should_step(accuracy, cfg.critic_accuracy_cap):  # the same decision on every rank
+                        critic_optimizer.zero_grad(set_to_none=True)
+                        loss_critic.backward()
+                        critic_optimizer.step()
+                    terms["loss_critic"], terms["critic_accuracy"] = loss_critic.detach(), torch.tensor(accuracy)
+                terms["loss"] = total.detach()
+                if run.step_done(len(index), terms, steps):
+                    break
+            run.end_epoch(lambda: score_lifter(model, data.val), metric, data.val_name)
+        del net, critic_net  # DDP's reducers go while their process group is alive (see loop.py)
+        return run.finish(metric)

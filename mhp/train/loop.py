@@ -88,80 +88,82 @@ def training_limb_prior(cfg: TrainConfig, sources_3d: list[Source], joint_set: J
 
 def train(cfg: TrainConfig) -> dict[str, Any]:
     """Train as ``cfg`` says; returns the run summary (also printed as the last line)."""
-    run = TrainingRun(cfg)
-    joint_set = default_joint_set(cfg, cfg.data_3d or ("synthetic",))
-    model = build_model(cfg, joint_set.num_joints, joint_set.name)
-    device = run.device
-    amp = cfg.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if amp and torch.cuda.is_bf16_supported() else torch.float16
-    model.to(device)
-    if cfg.channels_last:
-        model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
-    run.begin(model, optimizer, scaler)
-    crop = CropConfig.for_model(model)
-    data = build_train_data(cfg, crop)
-    run.message(data.description)  # the first line of every run says what it trains on
-    run.ready()
-    geo_loss = None
-    if cfg.weight_geo > 0:
-        lengths = canonical_bone_lengths(training_poses(data.sources_3d, joint_set), joint_set.num_joints)
-        geo_loss = BoneRatioLoss(joint_set, lengths).to(device)
-    limb_loss = None
-    if cfg.weight_limb > 0:
-        prior = training_limb_prior(cfg, data.sources_3d, joint_set)
-        run.message(f"limb prior (--weight-limb {cfg.weight_limb:g}, samples with depth): {prior.source}")
-        limb_loss = LimbPriorLoss(joint_set, prior).to(device)
-    net = distributed.wrap(model, run.runtime, sync_bn=cfg.sync_bn)
-    runtime = run.runtime
-    sampler = make_sampler(data.train, shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank)
-    monitor = FailureMonitor()
-    zero = torch.zeros((), device=device)
-
-    for epoch, _ in run.epochs():
-        sampler.set_epoch(epoch)
-        data.train.set_epoch(epoch)
-        loader = DataLoader(
-            data.train,
-            batch_size=cfg.batch_size,
-            sampler=SkipSampler(sampler, run.state.step_in_epoch * cfg.batch_size),
-            num_workers=cfg.workers,
-            pin_memory=device.type == "cuda",
-            drop_last=True,  # BatchNorm needs more than one sample; the original kept a short last batch
+    with TrainingRun(cfg) as run:  # holds the output folder; released however the run ends
+        joint_set = default_joint_set(cfg, cfg.data_3d or ("synthetic",))
+        model = build_model(cfg, joint_set.num_joints, joint_set.name)
+        device = run.device
+        amp = cfg.amp and device.type == "cuda"
+        amp_dtype = torch.bfloat16 if amp and torch.cuda.is_bf16_supported() else torch.float16
+        model.to(device)
+        if cfg.channels_last:
+            model.to(memory_format=torch.channels_last)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
+        run.begin(model, optimizer, scaler)
+        crop = CropConfig.for_model(model)
+        data = build_train_data(cfg, crop)
+        run.message(data.description)  # the first line of every run says what it trains on
+        run.ready()
+        geo_loss = None
+        if cfg.weight_geo > 0:
+            lengths = canonical_bone_lengths(training_poses(data.sources_3d, joint_set), joint_set.num_joints)
+            geo_loss = BoneRatioLoss(joint_set, lengths).to(device)
+        limb_loss = None
+        if cfg.weight_limb > 0:
+            prior = training_limb_prior(cfg, data.sources_3d, joint_set)
+            run.message(f"limb prior (--weight-limb {cfg.weight_limb:g}, samples with depth): {prior.source}")
+            limb_loss = LimbPriorLoss(joint_set, prior).to(device)
+        net = distributed.wrap(model, run.runtime, sync_bn=cfg.sync_bn)
+        runtime = run.runtime
+        sampler = make_sampler(
+            data.train, shuffle=True, seed=cfg.seed, num_replicas=runtime.world_size, rank=runtime.rank
         )
-        steps = run.steps_per_epoch(len(sampler))
-        net.train()
-        for batch in loader:
-            if run.state.step_in_epoch >= steps:
-                break
-            monitor.update(batch)
-            images = batch["image"].to(device, non_blocking=True)
-            if cfg.channels_last:
-                images = images.to(memory_format=torch.channels_last)
-            joints, vis = batch["joints"].to(device), batch["vis"].to(device)
-            has_depth = batch["has_depth"].to(device)
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
-                pred = net(images)
-            loss = integral_l1_loss(pred.float(), joints, vis, has_depth)
-            geo = zero
-            if geo_loss is not None and epoch >= cfg.geo_from_epoch:  # Zhou et al.: 2D-only samples
-                skeleton, has_scale = geo_loss.skeleton_mm(joints, pred.float(), vis, crop)
-                geo = geo_loss(skeleton, vis, (1.0 - has_depth[:, 0]) * has_scale)
-            limb = zero
-            if limb_loss is not None:  # samples with depth, in their own camera's millimetres
-                camera, known = known_camera(batch["camera"].to(device))
-                joints_mm = voxels_to_camera_mm(pred.float(), batch["crop"].to(device), camera, crop)
-                limb = limb_loss(joints_mm, vis, has_depth * known)
-            total = loss + cfg.weight_geo * geo + cfg.weight_limb * limb
-            run.check_finite(total, "lower --lr or check the data with mhp-data check")
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(total).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            if run.step_done(len(images), {"loss": loss, "loss_geo": geo, "loss_limb": limb}, steps):
-                break
-        validate_run = (lambda: {"mpjpe": validate(model, data.val, cfg, device)}) if data.val is not None else None
-        run.end_epoch(validate_run, "mpjpe", data.val_name)
-    del net  # DDP's reducer goes while its process group is alive: gloo's teardown then joins idle threads only
-    return run.finish("mpjpe", f", {monitor.summary()}", failed_images=monitor.failures)
+        monitor = FailureMonitor()
+        zero = torch.zeros((), device=device)
+
+        for epoch, _ in run.epochs():
+            sampler.set_epoch(epoch)
+            data.train.set_epoch(epoch)
+            loader = DataLoader(
+                data.train,
+                batch_size=cfg.batch_size,
+                sampler=SkipSampler(sampler, run.state.step_in_epoch * cfg.batch_size),
+                num_workers=cfg.workers,
+                pin_memory=device.type == "cuda",
+                drop_last=True,  # BatchNorm needs more than one sample; the original kept a short last batch
+            )
+            steps = run.steps_per_epoch(len(sampler))
+            net.train()
+            for batch in loader:
+                if run.state.step_in_epoch >= steps:
+                    break
+                monitor.update(batch)
+                images = batch["image"].to(device, non_blocking=True)
+                if cfg.channels_last:
+                    images = images.to(memory_format=torch.channels_last)
+                joints, vis = batch["joints"].to(device), batch["vis"].to(device)
+                has_depth = batch["has_depth"].to(device)
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
+                    pred = net(images)
+                loss = integral_l1_loss(pred.float(), joints, vis, has_depth)
+                geo = zero
+                if geo_loss is not None and epoch >= cfg.geo_from_epoch:  # Zhou et al.: 2D-only samples
+                    skeleton, has_scale = geo_loss.skeleton_mm(joints, pred.float(), vis, crop)
+                    geo = geo_loss(skeleton, vis, (1.0 - has_depth[:, 0]) * has_scale)
+                limb = zero
+                if limb_loss is not None:  # samples with depth, in their own camera's millimetres
+                    camera, known = known_camera(batch["camera"].to(device))
+                    joints_mm = voxels_to_camera_mm(pred.float(), batch["crop"].to(device), camera, crop)
+                    limb = limb_loss(joints_mm, vis, has_depth * known)
+                total = loss + cfg.weight_geo * geo + cfg.weight_limb * limb
+                run.check_finite(total, "lower --lr or check the data with mhp-data check")
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(total).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                if run.step_done(len(images), {"loss": loss, "loss_geo": geo, "loss_limb": limb}, steps):
+                    break
+            validate_run = (lambda: {"mpjpe": validate(model, data.val, cfg, device)}) if data.val is not None else None
+            run.end_epoch(validate_run, "mpjpe", data.val_name)
+        del net  # DDP's reducer goes while its process group is alive: gloo's teardown then joins idle threads only
+        return run.finish("mpjpe", f", {monitor.summary()}", failed_images=monitor.failures)

@@ -2,15 +2,15 @@
 ``--resume``, the log, ``last.pt`` / ``best.pt``, the learning-rate steps, the time limit, mid-epoch saves and the
 stop decisions every DDP rank takes together. A loop builds its model, data and losses, then drives the run:
 
-    run = TrainingRun(cfg)                       # refuses to overwrite a run, seeds torch
-    run.begin(model, optimizer, scaler)          # loads the checkpoint being resumed, opens the log
-    run.message(...); run.ready()                # what it trains on first; then the resume point and config.yaml
-    for epoch, lr in run.epochs():
-        for batch in ...:
-            ...; run.check_finite(total, fix)
-            if run.step_done(len(batch), {"loss": loss}, steps): break
-        run.end_epoch(epoch, lr, validate, metric, label)
-    return run.finish(metric)
+    with TrainingRun(cfg) as run:                # holds the folder, refuses to overwrite a run, seeds torch
+        run.begin(model, optimizer, scaler)      # loads the checkpoint being resumed, opens the log
+        run.message(...); run.ready()            # what it trains on first; then the resume point and config.yaml
+        for epoch, lr in run.epochs():
+            for batch in ...:
+                ...; run.check_finite(total, fix)
+                if run.step_done(len(batch), {"loss": loss}, steps): break
+            run.end_epoch(epoch, lr, validate, metric, label)
+        return run.finish(metric)
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from mhp.errors import MhpError
 from mhp.train import distributed
 from mhp.train.checkpoint import TrainState, load_training, save_training
 from mhp.train.log import CSV_FIELDS, RunLog, format_seconds
-from mhp.util.fileio import atomic_path, remove_stale_temps
+from mhp.util.fileio import acquire_lock, atomic_path, remove_stale_temps
 
+LOCK = ".mhp-train.lock"
+LONG_RUN_S = 2 * 3600  # a run longer than this without --time-limit-min is announced at its start
 RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv")  # written atomically, or trimmed on resume
 
 
@@ -64,14 +66,29 @@ class TrainingRun:
         self.cfg = cfg
         self.runtime = distributed.start(cfg.device)
         self.out = Path(cfg.out)
-        self.start_from = resume_path(cfg, self.out)  # refuse to overwrite a run before touching its folder
-        if self.runtime.is_main:
+        self.lock = None
+        if self.runtime.is_main:  # one run per folder: a second one would interleave its log and config
             self.out.mkdir(parents=True, exist_ok=True)
+            busy = f"another mhp-train is writing to {self.out}; wait for it to finish or choose another --out"
+            self.lock = acquire_lock(self.out / LOCK, busy)
+        try:
+            self.start_from = resume_path(cfg, self.out)  # refuse to overwrite a run before touching its files
+        except BaseException:
+            self.__exit__()
+            raise
+        if self.runtime.is_main:
             remove_stale_temps(self.out, RUN_FILES)
         torch.manual_seed(cfg.seed)  # identical initial weights on every rank (DDP also broadcasts rank 0's)
         self.state = TrainState()
         self.stop_reason = ""
         self.config = config_dict(cfg)
+
+    def __enter__(self) -> TrainingRun:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.lock is not None:
+            self.lock.close()
 
     @property
     def device(self) -> torch.device:
@@ -86,7 +103,7 @@ class TrainingRun:
         if self.start_from is not None:
             self.state = load_training(self.start_from, model, optimizer, scaler, **extra)
         self.log = RunLog(self.out, enabled=self.runtime.is_main, resume_step=self.state.global_step, fields=fields)
-        self.unit = unit
+        self.unit, self.told_length = unit, False
 
     def message(self, text: str) -> None:
         self.log.message(text)
@@ -95,6 +112,8 @@ class TrainingRun:
         """Once the loop has said what it trains on: the resume point, then ``config.yaml``."""
         if self.start_from is not None:
             self.message(f"resumed {self.start_from} at epoch {self.state.epoch + 1} step {self.state.step_in_epoch}")
+        elif self.cfg.resume == "auto":  # "resume if there is a run": say which it was
+            self.message(f"--resume auto: nothing to resume in {self.out} (no last.pt), so a new run starts")
         if self.runtime.is_main:
             write_config(self.out / "config.yaml", self.cfg)
 
@@ -160,6 +179,12 @@ class TrainingRun:
             means = {k: v / self.window_steps for k, v in self.window.items()}
             eta = remaining * runtime.world_size / rate
             self.log.progress(self.epoch, cfg.epochs, state.step_in_epoch, steps, means["loss"], rate, eta, self.unit)
+            if not self.told_length and cfg.time_limit_min is None and eta > LONG_RUN_S:
+                self.message(
+                    f"note: at this speed the run ends in about {format_seconds(eta)} ({cfg.epochs} epochs); to try "
+                    "things first: make quickstart (13 min), fewer --epochs or a --time-limit-min"
+                )
+            self.told_length = True
             rates = {"images_per_s" if self.unit == "img" else f"{self.unit}_per_s": rate}
             self.log.scalars(
                 state.global_step, epoch=self.epoch + 1, step=state.global_step, lr=self.lr, **means, **rates

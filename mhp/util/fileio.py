@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import glob
 import json
 import os
@@ -11,7 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mhp.errors import DiskFullError, MhpError
 
@@ -96,6 +97,39 @@ def replace_path(source: Path, target: Path) -> None:
         _fsync_dir(target.parent)
     finally:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def acquire_lock(path: Path, busy: str) -> IO[str]:
+    """Open and exclusively lock ``path`` (created if needed) without waiting; ``busy`` is the error when another
+    process holds it. Closing the returned file, or the process ending however it ends, releases the lock."""
+    lock = open(path, "a")  # noqa: SIM115 - the caller holds it open for as long as it owns the folder
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise MhpError(busy) from None
+    return lock
+
+
+def writable_folder(path: str | Path, flag: str = "--out") -> Path:
+    """``path`` created if needed and proven writable (a temporary file made and removed), before any work."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise MhpError(f"cannot write to {flag} {path} ({exc.strerror}); choose a writable folder") from None
+    return path
+
+
+def writable_file(path: str | Path, flag: str) -> Path:
+    """``path``'s folder proven writable (see :func:`writable_folder`), so a result is not lost after the work."""
+    path = Path(path)
+    if path.is_dir():
+        raise MhpError(f"{flag} {path} is a folder; give a file name")
+    writable_folder(path.parent, flag)
+    return path
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

@@ -308,7 +308,10 @@ def test_mhp_infer_keypoint_errors_are_one_line(lifter, image_model, poses, tmp_
     cv2.imwrite(str(photo), np.zeros((64, 64, 3), np.uint8))
     out = str(tmp_path / "out")
     cases = {
-        "bad file": (["--keypoints", bad, "--model", str(path)], r"bad\.json: pose 0 \(id 'f0'\), joint 6 \(L_Ankle\)"),
+        "bad file": (  # --strict: the first bad pose stops the run (without it: tests/cli/test_misuse_trials.py)
+            ["--keypoints", bad, "--model", str(path), "--strict"],
+            r"bad\.json: pose 0 \(id 'f0'\), joint 6 \(L_Ankle\)",
+        ),
         "image model": (["--keypoints", good, "--model", str(image_model)], r"lpski\.pt is an image pose model"),
         "both inputs": ([str(photo), "--keypoints", good, "--model", str(path)], r"pass either an INPUT \(.*photo"),
         "no model": (["--keypoints", good], r"--keypoints needs --model"),

@@ -29,7 +29,14 @@ FLAGS = tiny_flags(
     max_steps_per_epoch=STEPS,
     save_every_min=1e-4,
 )
-RUN_FILES = {"last.pt", "best.pt", "config.yaml", "log.csv", "tensorboard"}
+RUN_FILES = {
+    "last.pt",
+    "best.pt",
+    "config.yaml",
+    "log.csv",
+    "tensorboard",
+    ".mhp-train.lock",
+}  # the lock: the folder is one run's
 HEADER = ",".join(CSV_FIELDS)
 
 

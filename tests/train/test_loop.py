@@ -97,7 +97,10 @@ def test_one_line_errors(tmp_path, tiny_config, capsys):
     capsys.readouterr()
     assert "already holds a run" in error(*tiny_flags(epochs=1), "--out", str(tmp_path / "run"))
     err = error(*tiny_flags(epochs=2, width_mult=0.5), "--out", str(tmp_path / "run"), "--resume", "auto")
-    assert "was trained as LPSKI" in err
+    assert "--width-mult 0.5 differs from the run being resumed" in err  # auto: the run's own config.yaml
+    run = tmp_path / "run"
+    err = error(*tiny_flags(epochs=2, width_mult=0.5), "--out", str(run), "--resume", str(run / "last.pt"))
+    assert "was trained as LPSKI" in err  # a checkpoint named: the model options are compared with it
     assert "same model options" in err
 
 
