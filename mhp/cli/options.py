@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import re
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -17,7 +18,13 @@ from mhp.config.resolve import C, field_types, has_no_default, resolve_config, u
 
 
 class CommandParser(argparse.ArgumentParser):
-    """argparse with one-line errors: an unknown flag is named with the closest known ones, not a page of usage."""
+    """argparse with one-line errors: an unknown flag is named with the closest known ones, not a page of usage;
+    the description is the command's docstring line as a user reads it (no reST quotes, no spec references)."""
+
+    def __init__(self, *args: Any, description: str | None = None, **kwargs: Any) -> None:
+        if description:
+            description = re.sub(r"\s*\((?:reference|spec) §[^)]*\)", "", description.replace("``", ""))
+        super().__init__(*args, description=description, **kwargs)
 
     def error(self, message: str) -> typing.NoReturn:
         words = message.removeprefix("unrecognized arguments: ").split() if "unrecognized" in message else []
@@ -64,7 +71,8 @@ def add_config_arguments(
         base, _ = unwrap_optional(types_[f.name])
         flags = (flag_names or {}).get(f.name, [flag(f.name)])
         default = None if has_no_default(f) else f.default_factory() if f.default is dataclasses.MISSING else f.default
-        text = (help_text or {}).get(f.name, "") + (f" (default: {default})" if default not in (None, ()) else "")
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default  # as typed: --threads 1,2
+        text = (help_text or {}).get(f.name, "") + (f" (default: {shown})" if default not in (None, ()) else "")
         words = {"choices": (choices or {})[f.name]} if f.name in (choices or {}) else {}
         if f.name in (parsers or {}):
             words["type"] = (parsers or {})[f.name]

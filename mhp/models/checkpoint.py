@@ -28,6 +28,7 @@ from mhp.models import create_model, resolve_model_name
 from mhp.models.convert import is_original_snapshot, load_original_snapshot
 from mhp.models.pose_model import IntegralPoseModel
 from mhp.models.state import load_state_strict
+from mhp.runtime import SUFFIXES
 from mhp.util.fileio import atomic_path
 
 FORMAT = "mhp.models.checkpoint"
@@ -98,6 +99,11 @@ def read_checkpoint(path: str | Path) -> Any:
     path = Path(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint {path} not found; check the path")
+    if path.suffix in SUFFIXES:
+        raise CheckpointError(
+            f"{path} is an exported artifact, not a PyTorch checkpoint; score it with mhp-bench --artifacts {path} "
+            "--data synthetic (or h36m --data-root ROOT), or pass the checkpoint it was exported from"
+        )
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} is not a file")
     try:

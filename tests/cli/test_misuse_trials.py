@@ -292,3 +292,48 @@ def test_trial_7_defaults_fit_the_machine_and_a_long_run_says_so(tmp_path, capsy
     )
     assert train_main([*tiny_flags(epochs=2), "--time-limit-min", "30", "--out", str(tmp_path / "limited")]) == 0
     assert "note: " not in capsys.readouterr().err  # a time limit says how long the user meant
+
+
+@pytest.mark.parametrize(
+    ("command", "argv", "message"),
+    [
+        ("train", ["--epcohs", "3"], "mhp-train: error: unknown flag --epcohs; did you mean --epochs?"),
+        ("data", ["synth", "--ouy", "x"], "mhp-data: error: unknown flag --ouy; did you mean --out or --count?"),
+        ("infer", ["a.jpg", "b.jpg"], "mhp-infer: error: unexpected argument b.jpg"),
+    ],
+)
+def test_trial_8_an_unknown_flag_is_one_line_with_the_closest_flags(command, argv, message, capsys):
+    """``mhp-train --epcohs 3`` once printed 30 lines of usage and no suggestion."""
+    import importlib
+
+    main = importlib.import_module(f"mhp.cli.{command}").main
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [f"{message} (mhp-{command} --help lists the flags)"]
+
+
+def test_trial_8_help_is_written_for_users(capsys):
+    """``--help`` once showed Python tuples (``(default: (1, 2))``) and the internal "reference §10"."""
+    import importlib
+
+    for command in ("train", "eval", "export", "bench", "infer", "data", "models", "quickstart"):
+        with pytest.raises(SystemExit):
+            importlib.import_module(f"mhp.cli.{command}").main(["--help"])
+        text = capsys.readouterr().out
+        assert "§" not in text, command
+        assert "``" not in text, command
+        assert "default: (" not in text, command
+
+
+def test_trial_9_eval_on_an_artifact_says_what_it_is(tmp_path, capsys):
+    """``mhp-eval`` on a ``.tflite`` once said "corrupt or not a PyTorch checkpoint"."""
+    from mhp.cli.eval import main as eval_main
+
+    artifact = tmp_path / "lpski_int8.tflite"
+    artifact.write_bytes(b"TFL3")
+    assert eval_main(["--checkpoint", str(artifact), "--dataset", "synthetic"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"error: {artifact} is an exported artifact, not a PyTorch checkpoint; score it with mhp-bench --artifacts "
+        f"{artifact} --data synthetic (or h36m --data-root ROOT), or pass the checkpoint it was exported from"
+    )
