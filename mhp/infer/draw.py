@@ -59,10 +59,29 @@ def plot_3d(
     reference_mm: np.ndarray | None = None,
 ) -> Path:
     """Root-relative 3D skeletons seen from the front and from the side (camera axes: x right, y down, z away);
-    ``reference_mm`` (e.g. ground truth) is drawn dashed in grey."""
+    ``reference_mm`` (e.g. ground truth) is drawn dashed in grey. Written as a PNG to ``path``."""
+    plt = require("matplotlib.pyplot")
+    fig = figure_3d(poses_rel_mm, bones, names, title=title, reference_mm=reference_mm)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return path
+
+
+def figure_3d(
+    poses_rel_mm: Sequence[np.ndarray],
+    bones: Sequence,
+    names: Sequence[str],
+    *,
+    title: str = "",
+    reference_mm: np.ndarray | None = None,
+):
+    """The matplotlib figure :func:`plot_3d` writes. In each view the axis that points at the viewer (depth from
+    the front, x from the side) has no tick labels: seen end-on they would print over one another."""
     matplotlib = require("matplotlib")
     matplotlib.use("Agg")
     plt = require("matplotlib.pyplot")
+    ticker = require("matplotlib.ticker")
     fig = plt.figure(figsize=(9, 4.5), dpi=110)
     everything = np.concatenate([*poses_rel_mm, *([] if reference_mm is None else [reference_mm])])
     centre, half = everything.mean(axis=0), max(float(np.ptp(everything, axis=0).max()) / 2, 300.0)
@@ -77,17 +96,16 @@ def plot_3d(
         ax.set_ylim(centre[2] - half, centre[2] + half)
         ax.set_zlim(-centre[1] - half, -centre[1] + half)
         ax.view_init(elev=10, azim=azimuth)
-        ax.set_xlabel("x mm")
-        ax.set_ylabel("z mm")
-        ax.set_zlabel("-y mm")
+        end_on = ax.yaxis if view == "front" else ax.xaxis
+        for axis, label in ((ax.xaxis, "x mm"), (ax.yaxis, "z mm"), (ax.zaxis, "-y mm")):
+            axis.set_major_locator(ticker.MaxNLocator(4))
+            axis.set_label_text("" if axis is end_on else label)
+        end_on.set_major_formatter(ticker.NullFormatter())
         ax.set_title(view)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return path
+    return fig
 
 
 def draw_bones(ax, pose: np.ndarray, bones: Sequence, names: Sequence[str], *, style: str, colour=None) -> None:

@@ -39,7 +39,7 @@ from mhp.train.run import TrainingRun
 LIFTER = "LIFT_MLP"
 MM_PER_UNIT_3D = 1000.0  # an xyz lifter predicts metres: values near 1 for a network
 LOSSES = ("loss_3d", "loss_adversarial", "loss_consistency_3d", "loss_reprojection_2d", "loss_limb", "loss_critic")
-CSV_FIELDS = ("time", "epoch", "step", "lr", "loss", *LOSSES, "critic_accuracy", "poses_per_s")
+CSV_FIELDS = ("time", "time_utc", "epoch", "step", "lr", "loss", *LOSSES, "critic_accuracy", "poses_per_s")
 CSV_FIELDS += tuple(f"val_{metric}_mm" for metric in METRICS)
 
 

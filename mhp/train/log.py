@@ -7,6 +7,7 @@ import io
 import sys
 import time
 import types
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -15,7 +16,18 @@ from mhp.util.fileio import DISK_FULL, disk_full_error, write_text_atomic
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
-CSV_FIELDS = ("time", "epoch", "step", "lr", "loss", "loss_geo", "loss_limb", "images_per_s", "val_mpjpe_mm")
+CSV_FIELDS = (
+    "time",
+    "time_utc",
+    "epoch",
+    "step",
+    "lr",
+    "loss",
+    "loss_geo",
+    "loss_limb",
+    "images_per_s",
+    "val_mpjpe_mm",
+)
 
 
 def trim_log(path: Path, last_step: int, fields: tuple[str, ...] = CSV_FIELDS) -> None:
@@ -34,6 +46,11 @@ def trim_log(path: Path, last_step: int, fields: tuple[str, ...] = CSV_FIELDS) -
     writer.writerows(row for row in csv.DictReader(lines) if logged_step(row) <= last_step)
     if kept.getvalue() != text:
         write_text_atomic(path, kept.getvalue())
+
+
+def iso_utc(seconds: float) -> str:
+    """``2026-12-03T22:35:01.123Z``: a Unix time as people and spreadsheets read it."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def logged_step(row: dict[str | None, Any]) -> float:
@@ -120,7 +137,8 @@ class RunLog:
         if not self.enabled:
             return
         row = {k: values.get(k, "") for k in self.fields}
-        row["time"] = round(time.time(), 3)
+        now = time.time()
+        row["time"], row["time_utc"] = round(now, 3), iso_utc(now)
         try:
             self.csv.writerow(row)
             self.csv_file.flush()

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from mhp.cli.infer import main as infer_main
@@ -337,3 +338,56 @@ def test_trial_9_eval_on_an_artifact_says_what_it_is(tmp_path, capsys):
         f"error: {artifact} is an exported artifact, not a PyTorch checkpoint; score it with mhp-bench --artifacts "
         f"{artifact} --data synthetic (or h36m --data-root ROOT), or pass the checkpoint it was exported from"
     )
+
+
+def test_trial_9_log_csv_has_iso_time(tmp_path):
+    """``log.csv`` once had Unix timestamps only."""
+    import csv
+    from datetime import datetime
+
+    from mhp.cli.train import main as train_main
+    from tests.train.conftest import tiny_flags
+
+    assert train_main([*tiny_flags(epochs=1), "--out", str(tmp_path / "run")]) == 0
+    rows = list(csv.DictReader((tmp_path / "run" / "log.csv").read_text().splitlines()))
+    assert rows
+    for row in rows:
+        stamp = datetime.strptime(row["time_utc"], "%Y-%m-%dT%H:%M:%S.%fZ")  # the format spreadsheets read
+        assert abs((stamp - datetime(1970, 1, 1)).total_seconds() - float(row["time"])) < 2e-3  # the same instant
+
+
+def test_trial_9_the_3d_plot_tick_labels_do_not_overlap():
+    """The 3D plots' depth-axis tick labels once printed over one another in an unreadable block. How long each
+    axis looks is found by projecting its two ends through the view: one seen end-on (shorter than a few tick labels
+    stacked) must print no tick labels, and the others must keep theirs."""
+    import matplotlib.pyplot as plt
+    from mpl_toolkits.mplot3d import proj3d
+
+    from mhp.data.lift_pairs import synthetic_pairs
+    from mhp.infer.draw import figure_3d
+    from mhp.skeleton import H36M
+
+    pose = synthetic_pairs(1, 2, H36M).joints_3d[0]
+    fig = figure_3d([pose - pose[0]], H36M.bones, H36M.joints, title="tick labels")
+    fig.canvas.draw()
+    try:
+        end_on = 0
+        for ax in fig.axes:
+            limits = [ax.get_xlim3d(), ax.get_ylim3d(), ax.get_zlim3d()]
+            for index, axis in enumerate((ax.xaxis, ax.yaxis, ax.zaxis)):
+                ends = []
+                for value in limits[index]:  # the axis's two ends, the other coordinates at their lower limit
+                    xyz = [low for low, _ in limits]
+                    xyz[index] = value
+                    x, y, _ = proj3d.proj_transform(*xyz, ax.get_proj())
+                    ends.append(ax.transData.transform((x, y)))
+                length = float(np.hypot(*(ends[1] - ends[0])))  # pixels on screen
+                labels = [t.get_text() for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+                if length < 100:  # about six lines of tick-label text: labels would print over one another
+                    end_on += 1
+                    assert labels == [], (ax.get_title(), index, length, labels)
+                else:
+                    assert len(labels) >= 2, (ax.get_title(), index, length)
+        assert end_on == 2  # depth seen from the front, x from the side
+    finally:
+        plt.close(fig)
