@@ -15,7 +15,7 @@ from typing import Any
 from mhp.bench.machine import Machine
 from mhp.bench.schema import FIELDS, PASSED, BenchRow
 from mhp.errors import MhpError
-from mhp.util.fileio import atomic_path, write_text_atomic
+from mhp.util.fileio import atomic_path, writable_folder, write_text_atomic
 from mhp.util.optional import require
 
 FORMAT = "mhp-bench"
@@ -224,11 +224,7 @@ def write_reports(
     """JSON, CSV and Markdown (and PNG plots) under ``out``, timestamped; nothing existing is overwritten."""
     if not rows:
         raise MhpError("no benchmark rows to report; check --artifacts, --checkpoint and --runtimes")
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MhpError(f"cannot create --out {out} ({exc.strerror}); choose a writable folder") from None
+    out = writable_folder(out)
     created = created or datetime.now(timezone.utc)
     stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
     stem = unique_stem(out, name, created)

@@ -89,7 +89,8 @@ def boxes_for(table: dict[str, list[list[float]]] | None, key: str) -> list[list
 
 def check_box_keys(table: dict[str, list[list[float]]], inputs: list[str], source: str, *, frames: bool) -> None:
     """Refuse boxes given for no input: ``inputs`` are the image names, or the frame indices of a video."""
-    unmatched = sorted(key for key in table if key != "*" and key not in set(inputs))
+    known = set(inputs)
+    unmatched = sorted(key for key in table if key != "*" and key not in known)
     if not unmatched:
         return
     named = ", ".join(repr(k) for k in unmatched[:5]) + (

@@ -13,7 +13,7 @@ from mhp.infer.draw import plot_3d
 from mhp.infer.keypoints import KeypointPoses, read_keypoints
 from mhp.infer.predictor import Predictor, warn_failed_gate
 from mhp.infer.run import FORMAT, VERSION
-from mhp.util.fileio import write_json
+from mhp.util.fileio import writable_folder, write_json
 from mhp.util.optional import MissingDependencyError
 
 PLOT_POSES = 4  # the first poses of a file, side by side in its 3D plot
@@ -36,11 +36,7 @@ def run_keypoints(cfg: InferConfig) -> Path:
         )
     poses = read_keypoints(cfg.keypoints, predictor.lifter.joint_set, strict=cfg.strict)
     joints_rel_mm = predictor.lift(poses.keypoints)
-    out = Path(cfg.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MhpError(f"cannot create --out {out} ({exc.strerror}); choose a writable folder") from None
+    out = writable_folder(cfg.out)
     stem = Path(cfg.keypoints).stem
     if cfg.plot:
         plot_poses(predictor, joints_rel_mm[:PLOT_POSES], out / f"{stem}_3d.png")

@@ -20,7 +20,7 @@ from mhp.infer.predictor import PersonPose, Predictor, warn_failed_gate
 from mhp.infer.smoothing import OneEuroFilter
 from mhp.infer.tracking import Tracks
 from mhp.util import image_file
-from mhp.util.fileio import write_json
+from mhp.util.fileio import writable_folder, write_json
 from mhp.util.image_file import DecodedImage, read_image
 from mhp.util.optional import MissingDependencyError
 
@@ -259,11 +259,7 @@ def run_infer(cfg: InferConfig) -> list[Path]:
             f"{cfg.model} is a 2D->3D lifter: it takes 2D keypoints, not images; pass --keypoints FILE.json"
             f" instead of {cfg.input}"
         )
-    out = Path(cfg.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise MhpError(f"cannot create --out {out} ({exc.strerror}); choose a writable folder") from None
+    out = writable_folder(cfg.out)
     if kind == "video":
         return [infer_video(cfg, predictor, source, out, table, detector)]
     images = folder_images(source) if kind == "folder" else [source]
