@@ -67,7 +67,7 @@ def main() -> None:
             summary = runs[-1]
             # the final model: best.pt is chosen by validation against 3D, which an unsupervised run must not use
             evaluation = EvalConfig(
-                checkpoint=summary["last"], dataset="synthetic", synthetic_samples=args.test_samples, device="cpu"
+                checkpoint=summary["last"], data="synthetic", synthetic_samples=args.test_samples, device="cpu"
             )
             report = evaluate_lifter(evaluation, load_checkpoint(summary["last"]), None, torch.device("cpu"))
             metric = f"best_val_{summary['best_val_metric']}_mm"

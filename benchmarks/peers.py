@@ -73,7 +73,7 @@ def export_full_lpski(work: Path) -> Path:
             precision=("fp32", "int8"),
             out=str(out),
             no_check=True,
-            calib="synthetic",  # random weights: no training data to calibrate on
+            calib_data="synthetic",  # random weights: no training data to calibrate on
         )
         export_checkpoint(cfg)
     return out

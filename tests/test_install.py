@@ -51,7 +51,7 @@ if "--configs" in sys.argv:
     from mhp.cli.quickstart import parse_config as parse_quickstart
     result["recipes"] = {n: config_dict(parse_train(["--recipe", n])) for n in recipe_names("train")}
     presets = recipe_names("export")
-    result["presets"] = {n: config_dict(parse_export(["--preset", n, "--checkpoint", "x.pt"])) for n in presets}
+    result["presets"] = {n: config_dict(parse_export(["--recipe", n, "--checkpoint", "x.pt"])) for n in presets}
     result["quickstart"] = config_dict(parse_quickstart([]))
 print(json.dumps(result))
 """
@@ -169,7 +169,7 @@ def test_the_installed_wheel_works_from_any_folder(wheel, tmp_path):
     assert found["modules"] == source_modules()
     assert found["recipes"] == {n: config_dict(parse_train(["--recipe", n])) for n in recipe_names("train")}
     assert set(found["recipes"]) >= {"quickstart_synthetic", "lpski_h36m_p2", "resnet50_muco", "lift_mpii_2d"}
-    presets = {n: config_dict(parse_export(["--preset", n, "--checkpoint", "x.pt"])) for n in recipe_names("export")}
+    presets = {n: config_dict(parse_export(["--recipe", n, "--checkpoint", "x.pt"])) for n in recipe_names("export")}
     assert found["presets"] == presets
     assert found["quickstart"] == config_dict(parse_quickstart([]))
     for script in console_scripts():

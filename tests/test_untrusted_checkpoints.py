@@ -59,7 +59,7 @@ def test_every_command_refuses_it_with_one_line(hostile, tmp_path, capsys):
 
     cv2.imwrite(str(image), np.full((64, 48, 3), 128, np.uint8))
     commands = {
-        "mhp-eval": (eval_main, ["--checkpoint", str(path), "--dataset", "synthetic"]),
+        "mhp-eval": (eval_main, ["--checkpoint", str(path), "--data", "synthetic"]),
         "mhp-export": (export_main, ["--checkpoint", str(path), "--out", str(tmp_path / "export")]),
         "mhp-infer": (infer_main, [str(image), "--model", str(path), "--out", str(tmp_path / "infer")]),
         "mhp-bench": (bench_main, ["--checkpoint", str(path), "--out", str(tmp_path / "bench")]),

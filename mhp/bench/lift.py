@@ -23,15 +23,16 @@ def is_lifter(model) -> bool:
 
 def lift_evaluation_set(model, cfg: BenchConfig) -> tuple[LiftParitySet, str]:
     """Held-out synthetic pairs, or the ground-truth 2D/3D poses of Human3.6M's protocol-2 test split."""
-    if cfg.data != "h36m":
+    if cfg.data == "synthetic":
         data = lift_parity_set(model, cfg.samples)
         return data, data.label
-    from mhp.data import read_dataset
+    from mhp.data import read_dataset, split_entry
 
-    pairs = pairs_from_annotations(read_dataset("h36m", cfg.data_root, "test", protocol=2), model.joint_set)
+    root = split_entry(cfg.data)[1]
+    pairs = pairs_from_annotations(read_dataset("h36m", root, "test", protocol=2), model.joint_set)
     pairs = pairs.complete()
     if len(pairs) == 0:
-        raise MhpError(f"--data-root {cfg.data_root} has no test pose with every {model.joint_set.name} joint")
+        raise MhpError(f"--data {cfg.data} has no test pose with every {model.joint_set.name} joint")
     picks = np.unique(np.linspace(0, len(pairs) - 1, num=min(cfg.samples, len(pairs)), dtype=int))
     uv = normalized_keypoints(model, pairs.joints_2d[picks])
     label = f"h36m protocol 2 (S9, S11), {len(picks)} of {len(pairs)} ground-truth 2D poses"

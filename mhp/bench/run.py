@@ -17,6 +17,7 @@ from mhp.bench.lift import is_lifter, lift_evaluation_set, lift_macs
 from mhp.bench.machine import Machine, describe_machine
 from mhp.bench.schema import BenchRow
 from mhp.config import BenchConfig
+from mhp.data import data_flag
 from mhp.errors import MhpError
 from mhp.eval.parity import HELD_OUT_SEED, LiftParitySet, ParitySet, Reference, parity_set, reference_outputs
 from mhp.eval.pose import read_eval_prior
@@ -46,10 +47,7 @@ def check_config(cfg: BenchConfig) -> None:
     unknown = [r for r in cfg.runtimes if r not in RUNTIMES]
     if unknown:
         raise MhpError(f"unknown runtime {unknown[0]!r}; choose from {', '.join(RUNTIMES)}")
-    if cfg.data not in DATA:
-        raise MhpError(f"--data {cfg.data!r} is not one of {', '.join(DATA)}")
-    if cfg.data == "h36m" and not cfg.data_root:
-        raise MhpError("--data h36m needs --data-root, the Human3.6M folder (see mhp-data check)")
+    data_flag(cfg.data, DATA)
     if not cfg.threads or min(cfg.threads) < 1:
         raise MhpError("--threads needs one or more positive thread counts, e.g. --threads 1,2")
     if cfg.samples < 1 or cfg.runs < 1 or cfg.warmup < 0:
@@ -91,10 +89,11 @@ def evaluation_set(model, cfg: BenchConfig, config: dict[str, Any]) -> tuple[Par
     """The crops (2D poses for a lifter) every format of ``model`` is scored on, and a label saying what they are."""
     if is_lifter(model):
         return lift_evaluation_set(model, cfg)
-    if cfg.data == "h36m":
+    name, root = data_flag(cfg.data, DATA)
+    if name == "h36m":
         from mhp.data import read_dataset
 
-        annotations = read_dataset("h36m", cfg.data_root, "test", protocol=2)
+        annotations = read_dataset("h36m", root, "test", protocol=2)
         picks = np.unique(np.linspace(0, len(annotations) - 1, num=min(cfg.samples, len(annotations)), dtype=int))
         label = f"h36m protocol 2 (S9, S11), {len(picks)} of {len(annotations)} crops, GT boxes"
         return parity_set(model, annotations, picks), label
@@ -237,10 +236,10 @@ def collect_rows(cfg: BenchConfig, *, machine: Machine | None = None) -> tuple[l
     check_config(cfg)
     machine = machine or describe_machine()
     rows: list[BenchRow] = []
-    if cfg.device is not None:
-        if cfg.device != "android":
+    if cfg.phone is not None:
+        if cfg.phone != "android":
             raise MhpError(
-                f"--device {cfg.device!r} is not supported; use android (phones: --ingest the apps' benchmark JSON)"
+                f"--phone {cfg.phone!r} is not supported; use android (iPhones: --ingest the app's benchmark JSON)"
             )
         rows += android_device_rows(cfg)
     elif cfg.artifacts or cfg.checkpoint or cfg.peer:
@@ -257,10 +256,10 @@ def android_device_rows(cfg: BenchConfig) -> list[BenchRow]:
     from mhp.bench.device import android_rows
 
     if not cfg.benchmark_model:
-        raise MhpError("--device android needs --benchmark-model, TFLite's benchmark_model binary for the phone")
+        raise MhpError("--phone android needs --benchmark-model, TFLite's benchmark_model binary for the phone")
     files = [p for p in (t.path for t in artifact_targets(cfg.artifacts)) if p is not None and p.suffix == ".tflite"]
     if not files:
-        raise MhpError("--device android needs --artifacts with at least one .tflite")
+        raise MhpError("--phone android needs --artifacts with at least one .tflite")
     return android_rows(
         files,
         benchmark_model=Path(cfg.benchmark_model),

@@ -2,7 +2,7 @@
 
 mhp-bench --artifacts runs/quickstart/export --threads 1,2
 mhp-bench --artifacts EXPORT --peer pose_landmark_full.tflite --peer-input 256
-mhp-bench --device android --artifacts EXPORT --benchmark-model ./benchmark_model
+mhp-bench --phone android --artifacts EXPORT --benchmark-model ./benchmark_model
 mhp-bench --ingest app_bench.json
 """
 
@@ -24,7 +24,7 @@ HELP = {
     "checkpoint": "torch float32 reference (default: the artifacts' source checkpoint)",
     "runtimes": "comma-separated: torch, onnxruntime, litert, coreml",
     "threads": "comma-separated thread counts",
-    "data": "evaluation crops: synthetic (held-out scenes) or h36m (with --data-root)",
+    "data": "evaluation crops: synthetic (held-out scenes) or h36m=ROOT (Human3.6M protocol 2)",
     "samples": "evaluation crops per model",
     "runs": "timed runs per row (after --warmup untimed ones)",
     "accuracy": "score each artifact on the evaluation crops (--no-accuracy: latency only)",
@@ -33,12 +33,15 @@ HELP = {
     "peer_input": "the peers' square input size",
     "pipeline": "also time whole frames with N people each (e.g. 1,3): the bundled detector, then crop + pose + decode"
     " per person, and each --peer in MediaPipe's pipeline (make detector)",
-    "out": "folder for the timestamped JSON, CSV, Markdown and PNG files",
+    "out": "folder for the timestamped JSON, CSV, Markdown and PNG files (the project's own: benchmarks/results)",
     "readme": "Markdown file whose mhp-bench table is replaced by this run's",
     "plots": "write the latency-vs-MPJPE and latency-per-format PNGs",
-    "device": "android: time the .tflite artifacts on a phone with benchmark_model over adb",
+    "phone": "android: time the .tflite artifacts on a phone with benchmark_model over adb",
     "benchmark_model": "TFLite's benchmark_model binary for the phone's ABI",
     "ingest": "JSON files written by the Android or iOS demo app's benchmark mode",
+    "warmup": "untimed runs before the timed ones",
+    "serial": "--phone android: the adb serial of the phone (when several are attached)",
+    "adb": "the adb binary",
 }
 
 

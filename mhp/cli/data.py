@@ -1,10 +1,10 @@
 """``mhp-data``: write synthetic datasets, check dataset folders, inspect samples, look at training crops.
 
-mhp-data synth   --format {h36m,mpii,coco,muco,mupots} --out DIR
-mhp-data check   --dataset NAME --root DIR
-mhp-data inspect --dataset NAME --root DIR --split {train,test} [--protocol N] --index I [--json]
-mhp-data show    --dataset {NAME,synthetic} [--root DIR] --out grid.png
-mhp-data stats   --dataset {h36m,muco,mupots,synthetic} [--root DIR] [--joint-set SET] --out prior.json
+mhp-data synth   --format {h36m,mpii,coco,muco,mupots} [--out DIR]
+mhp-data check   --data NAME=ROOT
+mhp-data inspect --data NAME=ROOT --split {train,test} [--protocol N] --index I [--json [PATH]]
+mhp-data show    --data {NAME=ROOT,synthetic} [--out grid.png]
+mhp-data stats   --data {h36m,muco,mupots}=ROOT|synthetic [--joint-set SET] [--out prior.json]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from inspect import signature
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from mhp.cli import run_command
 from mhp.cli.options import CommandParser, add_config_arguments
 from mhp.config import CheckConfig, InspectConfig, ShowConfig, StatsConfig, SynthConfig
 from mhp.config.resolve import resolve_config
-from mhp.data import DATASETS, read_dataset
+from mhp.data import DATASETS, SYNTHETIC, data_flag, read_dataset
 from mhp.data.check import check_dataset
 from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.h36m_writer import write_h36m
@@ -33,7 +34,8 @@ from mhp.data.synthetic import SyntheticHumans
 from mhp.data.writers import write_coco, write_mpii, write_muco, write_mupots
 from mhp.limbs import write_limb_prior
 from mhp.skeleton import H36M, get_joint_set
-from mhp.util.fileio import atomic_path
+from mhp.util.fileio import atomic_path, write_text_atomic
+from mhp.util.progress import Progress
 
 GROUP_LABEL = {"h36m": "action", "mupots": "sequence"}
 CONFIGS = {
@@ -79,6 +81,8 @@ SUBCOMMANDS = {
     "stats": "per-bone mean and std (mm) of a dataset's 3D poses: the limb prior",
 }
 HELP = {
+    "format": "the dataset layout to write",
+    "sample_images": "images decoded to check they read (0: none)",
     "image_size": "WIDTHxHEIGHT (default: the format's)",
     "images": "images to write (mpii, coco, muco)",
     "subjects": "h36m subject ids, e.g. 1,5,9,11",
@@ -88,22 +92,31 @@ HELP = {
     "frame_step": "h36m: frame index step between written frames",
     "sequences": "mupots: number of TS sequences",
     "overwrite": "allow writing into a non-empty folder",
-    "root": "dataset folder (not needed for synthetic)",
     "bbox_root": "RootNet bbox_root JSON for test splits",
-    "json": "print JSON",
     "split": "train or test (stats: default the dataset's first; mupots: test)",
     "joint_set": "bones of this joint set (default: the dataset's own; synthetic: H36M)",
-    "samples": "synthetic poses to measure",
+}
+SAMPLES_HELP = {"show": "training crops in the grid", "stats": "synthetic poses to measure"}
+DATA_HELP = {
+    "check": "the dataset folder to check: NAME=ROOT",
+    "inspect": "NAME=ROOT",
+    "show": "NAME=ROOT or synthetic",
+    "stats": "NAME=ROOT (a dataset with 3D poses) or synthetic",
 }
 
 
-OUT_HELP = {"synth": "new or empty output folder", "show": "PNG file to write", "stats": "limb prior JSON to write"}
-
-
-def choices(command: str) -> dict[str, list[str]]:
-    """The words each flag of ``command`` accepts, listed by argparse."""
-    datasets = sorted(DATASETS) if command in ("check", "inspect") else sorted([*DATASETS, "synthetic"])
-    return {"format": sorted(WRITERS), "dataset": datasets, "split": ["train", "test"]}
+OUT_HELP = {
+    "synth": "new or empty output folder (default: runs/data/FORMAT)",
+    "show": "PNG file to write",
+    "stats": "limb prior JSON to write",
+}
+ACCEPTED = {
+    "check": tuple(DATASETS),
+    "inspect": tuple(DATASETS),
+    "show": (*DATASETS, SYNTHETIC),
+    "stats": (*DATASETS, SYNTHETIC),
+}
+CHOICES = {"format": sorted(WRITERS), "split": ["train", "test"]}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,15 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
         add_config_arguments(
             subparser,
             CONFIGS[command],
-            help_text={**HELP, "out": OUT_HELP.get(command, "")},
-            choices=choices(command),
+            help_text={
+                **HELP,
+                "out": OUT_HELP.get(command, ""),
+                "samples": SAMPLES_HELP.get(command, ""),
+                "data": DATA_HELP.get(command, ""),
+            },
+            choices=CHOICES,
             parsers={"image_size": _size},
         )
     return parser
 
 
 def synth(cfg: SynthConfig) -> int:
-    out = Path(cfg.out)
+    out = Path(cfg.out_folder)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not cfg.overwrite:
         raise DatasetError(f"{out} exists and is not empty; choose a new folder or pass --overwrite")
     kwargs: dict[str, Any] = {"seed": cfg.seed}
@@ -139,14 +157,26 @@ def synth(cfg: SynthConfig) -> int:
     ]
     if ignored:
         raise DatasetError(f"--{ignored[0].replace('_', '-')} does not apply to --format {cfg.format}")
-    truths = WRITERS[cfg.format](out, **kwargs)
+    progress = Progress(expected_images(cfg.format, kwargs), "images")
+    truths = WRITERS[cfg.format](out, on_image=progress.step, **kwargs)
     images = len({t.file_name for t in truths})
     print(f"wrote synthetic {cfg.format}: {len(truths)} annotated people in {images} images under {out}")
     return 0
 
 
+def expected_images(layout: str, kwargs: dict[str, Any]) -> int:
+    """How many images the writer of ``layout`` writes with ``kwargs`` (over its own defaults): the progress total."""
+    value = {name: kwargs.get(name, p.default) for name, p in signature(WRITERS[layout]).parameters.items()}
+    if layout == "h36m":
+        sequences = len(value["subjects"]) * len(value["actions"]) * len(value["subactions"])
+        return sequences * value["frames"] * len(value["cameras"])
+    if layout == "mupots":
+        return value["sequences"] * value["frames"]
+    return value["num_images"] + value.get("test_images", 0)
+
+
 def check(cfg: CheckConfig) -> int:
-    report = check_dataset(cfg.dataset, cfg.root, sample_images=cfg.sample_images)
+    report = check_dataset(*data_flag(cfg.data, ACCEPTED["check"]), sample_images=cfg.sample_images)
     print("\n".join(report.lines()))
     return 0 if report.ok else 1
 
@@ -156,7 +186,8 @@ def _listed(value: Any) -> Any:
 
 
 def inspect(cfg: InspectConfig) -> int:
-    annotations = read_dataset(cfg.dataset, cfg.root, cfg.split, protocol=cfg.protocol, bbox_root=cfg.bbox_root)
+    name, root = data_flag(cfg.data, ACCEPTED["inspect"])
+    annotations = read_dataset(name, root, cfg.split, protocol=cfg.protocol, bbox_root=cfg.bbox_root)
     if not 0 <= cfg.index < len(annotations):
         raise DatasetError(f"--index {cfg.index} is outside 0..{len(annotations) - 1} ({len(annotations)} samples)")
     record = annotations.record(cfg.index)
@@ -168,25 +199,26 @@ def inspect(cfg: InspectConfig) -> int:
         "joints": list(annotations.joint_set.joints),
         **{k: _listed(v) for k, v in fields.items()},
     }
-    if cfg.json:
+    if cfg.json_out == "-":
         print(json.dumps(payload, indent=2))
     else:
         for key, value in payload.items():
             print(f"{key:>12}: {value}")
+    if cfg.json_out not in (None, "-"):
+        write_text_atomic(cfg.json_out, json.dumps(payload, indent=2) + "\n")
     return 0
 
 
 def show(cfg: ShowConfig) -> int:
-    if cfg.dataset == "synthetic":
-        source = SyntheticHumans(max(cfg.count, 1), joint_set=H36M, seed=cfg.seed)
+    name, root = data_flag(cfg.data, ACCEPTED["show"])
+    if name == SYNTHETIC:
+        source = SyntheticHumans(cfg.samples, joint_set=H36M, seed=cfg.seed)
     else:
-        if cfg.root is None:
-            raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
-        source = read_dataset(cfg.dataset, cfg.root, cfg.split, protocol=cfg.protocol)
+        source = read_dataset(name, root, cfg.split, protocol=cfg.protocol)
     if len(source) == 0:
-        raise DatasetError(f"{cfg.dataset} {cfg.split} has no samples to show")
+        raise DatasetError(f"{name} {cfg.split} has no samples to show")
     dataset = PoseDataset(source, source.joint_set, CropConfig(), train=cfg.split == "train", seed=cfg.seed)
-    indices = np.random.default_rng(cfg.seed).choice(len(source), size=min(cfg.count, len(source)), replace=False)
+    indices = np.random.default_rng(cfg.seed).choice(len(source), size=min(cfg.samples, len(source)), replace=False)
     grid = make_grid(sample_tiles(dataset, sorted(int(i) for i in indices)))
     out = Path(cfg.out)
     ok, data = cv2.imencode(".png", grid)
@@ -199,13 +231,12 @@ def show(cfg: ShowConfig) -> int:
 
 
 def stats(cfg: StatsConfig) -> int:
-    if cfg.dataset == "synthetic":
+    name, root = data_flag(cfg.data, ACCEPTED["stats"])
+    if name == SYNTHETIC:
         prior = synthetic_limb_prior(cfg.samples, cfg.seed, get_joint_set(cfg.joint_set or H36M.name))
     else:
-        if cfg.root is None:
-            raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
         joint_set = get_joint_set(cfg.joint_set) if cfg.joint_set else None
-        prior = dataset_limb_prior(cfg.dataset, cfg.root, cfg.split, protocol=cfg.protocol, joint_set=joint_set)
+        prior = dataset_limb_prior(name, root, cfg.split, protocol=cfg.protocol, joint_set=joint_set)
     write_limb_prior(cfg.out, prior)
     print(f"limb prior of {prior.source}, {prior.joint_set} bones:")
     print(prior_table(prior))

@@ -1,7 +1,7 @@
 """``mhp-eval``: score a checkpoint on Human3.6M, MuPoTS-3D or held-out synthetic humans (reference §10).
 
-mhp-eval --checkpoint runs/lpski/best.pt --dataset h36m --root /data/Human36M --protocol 2   # flip test on
-mhp-eval --checkpoint snapshot_24.pth.tar --model LPSKI --dataset mupots --root /data/MuPoTS --json out.json
+mhp-eval --checkpoint runs/lpski/best.pt --data h36m=/data/Human36M --protocol 2   # flip test on
+mhp-eval --checkpoint snapshot_24.pth.tar --backbone LPSKI --data mupots=/data/MuPoTS --json out.json
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from mhp.cli import run_command
 from mhp.cli.options import CommandParser, add_config_arguments, parse_command_line
 from mhp.config import EvalConfig
 from mhp.config.resolve import config_dict
-from mhp.data import read_dataset
-from mhp.data.io import DatasetError
+from mhp.data import data_flag, read_dataset
 from mhp.data.synthetic import SyntheticHumans
 from mhp.errors import MhpError
 from mhp.eval.lift import N_MPJPE
@@ -81,14 +80,11 @@ def flip_setting(cfg: EvalConfig, config: dict[str, Any]) -> tuple[str | None, s
 
 
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
-    if cfg.dataset not in DATASETS:
-        raise MhpError(f"--dataset must be one of {', '.join(DATASETS)}, not {cfg.dataset!r}")
+    dataset, root = data_flag(cfg.data, DATASETS)
     if cfg.flip_mode not in FLIP_MODES:
         raise MhpError(f"--flip-mode must be original or corrected, not {cfg.flip_mode!r}")
-    if cfg.dataset != "synthetic" and cfg.root is None:
-        raise DatasetError(f"--root is needed for --dataset {cfg.dataset}")
     model, config, selection = load_checkpoint_and_config(
-        cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
+        cfg.checkpoint, model=cfg.backbone, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     if model_task(model.model_name) == "lift":
         header = report_header(cfg, model, selection, "ground truth", "off")
@@ -103,13 +99,13 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     prior = read_eval_prior(cfg.limb_prior) if cfg.limb_prior else None
     kwargs = {"batch_size": cfg.batch_size, "device": device, "workers": cfg.workers, "limb_prior": prior}
     boxes = f"RootNet ({cfg.bbox_root})" if cfg.bbox_root else "ground truth"
-    if cfg.dataset == "h36m":
-        annotations = read_dataset("h36m", cfg.root, "test", protocol=cfg.protocol, bbox_root=cfg.bbox_root)
+    if dataset == "h36m":
+        annotations = read_dataset("h36m", root, "test", protocol=cfg.protocol, bbox_root=cfg.bbox_root)
         report = run_h36m(model, annotations, protocol=cfg.protocol, flip=flip, fast_decode=cfg.fast_decode, **kwargs)
         report["subjects"] = sorted({int(s) for s in annotations.subjects})
-    elif cfg.dataset == "mupots":
-        gt = read_dataset("mupots", cfg.root, "test")
-        predictions = gt if cfg.bbox_root is None else read_dataset("mupots", cfg.root, "test", bbox_root=cfg.bbox_root)
+    elif dataset == "mupots":
+        gt = read_dataset("mupots", root, "test")
+        predictions = gt if cfg.bbox_root is None else read_dataset("mupots", root, "test", bbox_root=cfg.bbox_root)
         report = run_mupots(model, gt, predictions, flip=flip, fast_decode=cfg.fast_decode, **kwargs)
     else:
         size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
@@ -127,8 +123,8 @@ def report_header(cfg: EvalConfig, model, selection: dict[str, Any], boxes: str,
         "trained": selection,
         "model": model.model_name,
         "joint_set": model.joint_set.name,
-        "dataset": cfg.dataset,
-        "protocol": cfg.protocol if cfg.dataset == "h36m" else None,
+        "dataset": data_flag(cfg.data, DATASETS)[0],
+        "protocol": cfg.protocol if cfg.data.startswith("h36m") else None,
         "boxes_and_roots": boxes,
         "flip_test": flip,
         "conventions": {**CONVENTIONS, "n_mpjpe": N_MPJPE},
@@ -204,10 +200,22 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+HELP = {
+    "data": "the test set: h36m=ROOT (Human3.6M, --protocol), mupots=ROOT (MuPoTS-3D) or synthetic (held-out scenes)",
+    "bbox_root": "RootNet's bbox_root JSON: its boxes and root depths instead of the ground truth",
+    "flip_test": "average with the mirrored image's prediction (default: on, unless the model never saw a mirror)",
+    "flip_mode": "original (x -> W - 1 - x, as published) or corrected",
+    "keypoints_from": "a lifter is also fed the 2D joints this image-model checkpoint predicts",
+    "backbone": "an original snapshot's architecture: LPSKI, LPSKI_LARGE, LPWO, LPRES, RESNET50",
+    "num_joints": "an original snapshot's joint count",
+    "width_mult": "an original snapshot's width multiplier",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="mhp-eval", description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="flat YAML with any of the options below")
-    add_config_arguments(parser, EvalConfig, flag_names={"json_out": ["--json"]})
+    add_config_arguments(parser, EvalConfig, help_text=HELP)
     return parser
 
 
@@ -218,11 +226,12 @@ def parse_config(argv: Sequence[str] | None) -> EvalConfig:
 
 def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
-    if cfg.json_out:
+    to_file = cfg.json_out not in (None, "-")
+    if to_file:
         writable_file(cfg.json_out, "--json")  # before the evaluation, not after it
     report = evaluate(cfg)
-    print(format_report(report))
-    if cfg.json_out:
+    print(json.dumps(report, indent=2) if cfg.json_out == "-" else format_report(report))
+    if to_file:
         with atomic_path(Path(cfg.json_out)) as tmp:
             tmp.write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -10,25 +10,33 @@ from mhp.cli import run_command
 from mhp.cli.options import CommandParser, add_config_arguments, add_recipe_arguments, parse_command_line
 from mhp.config import ExportConfig
 from mhp.eval.parity import format_parity_table
+from mhp.util.native_log import native_log
 
 HELP = {
-    "checkpoint": "mhp checkpoint (or original snapshot with --model)",
+    "checkpoint": "an mhp checkpoint (.pt), or an original snapshot with --backbone",
     "target": "onnx, tflite, coreml or all",
     "precision": "fp32 fp16 dynamic int8 (TFLite int8 = full integer; CoreML int8 = INT8 weights)",
-    "calib": "INT8 calibration data: NAME=ROOT (h36m, muco, mpii, coco in their own layout), a folder of images "
+    "calib_data": "INT8 calibration data: NAME=ROOT (h36m, muco, mpii, coco in their own layout), a folder of images "
     "with an optional boxes.json {name: [x, y, w, h]}, or synthetic (default: the checkpoint's training data)",
     "parity_data": "parity data with 3D ground truth: NAME=ROOT (h36m, muco: the held-out validation slice) or "
     "synthetic (default: the checkpoint's validation data)",
+    "calib_samples": "INT8 calibration crops (at least 200)",
+    "parity_samples": "crops the parity gate compares the artifact and the checkpoint on",
     "check": "re-run the parity gate of this artifact and update its manifest",
     "no_check": "skip the parity gates (the manifest records that)",
     "golden": "write the golden files of the app decoders to this folder instead of exporting",
     "golden_from": "with --golden: a full-INT8 .tflite to add one real LiteRT run",
+    "out": "the artifacts' folder (default: runs/export/RUN, RUN the checkpoint's folder name)",
+    "verbose": "show the converters' own log (TensorFlow, onnx2tf, onnxruntime's quantiser, coremltools)",
+    "backbone": "an original snapshot's architecture: LPSKI, LPSKI_LARGE, LPWO, LPRES, RESNET50",
+    "num_joints": "an original snapshot's joint count",
+    "width_mult": "an original snapshot's width multiplier",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="mhp-export", description=__doc__.splitlines()[0])
-    add_recipe_arguments(parser, "export", "an export preset of your own (flat YAML)")
+    add_recipe_arguments(parser, "export", "an export recipe of your own (flat YAML)")
     add_config_arguments(parser, ExportConfig, help_text=HELP)
     return parser
 
@@ -47,11 +55,10 @@ def body(argv: Sequence[str] | None) -> int:
         return 0
     from mhp.export.pipeline import check_artifact, export_checkpoint
 
+    with native_log(cfg.verbose):  # TensorFlow's and LiteRT's own log lines, hidden unless --verbose
+        results = [check_artifact(cfg)] if cfg.check else export_checkpoint(cfg)
     if cfg.check:
-        results = [check_artifact(cfg)]
         print(json.dumps(results[0]["parity"], indent=2))
-    else:
-        results = export_checkpoint(cfg)
     print(format_parity_table([(r["path"].rsplit("/", 1)[-1], r["parity"]) for r in results]))
     failed = [r["path"] for r in results if r["parity"].get("passed") is False]
     if failed:

@@ -34,6 +34,10 @@ HELP = {
     " lying or bending), so the pose model sees them upright (crop_rotation_deg)",
     "track_confidence": "videos: mean joint confidence below which a track is lost (the detector looks again)",
     "smooth": "One-Euro filter the joints of videos",
+    "min_cutoff": "One-Euro: minimum cutoff frequency (Hz); lower smooths more",
+    "beta": "One-Euro: speed coefficient; higher follows fast motion with less lag",
+    "max_frames": "videos: stop after this many frames",
+    "strict": "stop at the first bad image or pose (default: do every good one, name the bad, exit 1)",
     "overlay": "write the 2D skeleton over the image / video",
     "plot": "write a 3D skeleton PNG from the front and the side",
 }

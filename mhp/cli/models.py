@@ -28,8 +28,6 @@ HELP = {
     "num_joints": "joints of every model",
     "activation": "LPNet activation: prelu (the original), relu or relu6",
     "repeats": "timed forwards per model",
-    "threads": "torch CPU threads (0: torch's default)",
-    "json_out": "also write the cards to this JSON file",
     "markdown_out": "also write the table to this Markdown file",
 }
 OUTPUTS = ("json_out", "markdown_out")
@@ -38,8 +36,7 @@ OUTPUTS = ("json_out", "markdown_out")
 def build_parser() -> argparse.ArgumentParser:
     parser = CommandParser(prog="mhp-models", description=__doc__)
     parser.add_argument("--config", help="flat YAML with any of the options below")
-    flags = {"json_out": ["--json"], "markdown_out": ["--markdown"]}
-    add_config_arguments(parser, ModelsConfig, help_text=HELP, flag_names=flags, positional="models")
+    add_config_arguments(parser, ModelsConfig, help_text=HELP, positional="models")
     return parser
 
 
@@ -95,7 +92,8 @@ def command_line(cfg: ModelsConfig) -> str:
     defaults = ModelsConfig()
     for f in dataclasses.fields(cfg):
         value = getattr(cfg, f.name)
-        if f.name not in ("models", *OUTPUTS) and value != getattr(defaults, f.name):
+        # threads always: their default follows the machine
+        if f.name not in ("models", *OUTPUTS) and (value != getattr(defaults, f.name) or f.name == "threads"):
             words += [flag(f.name), str(value)]
     return " ".join(words)
 
@@ -119,8 +117,7 @@ def markdown_table(rows: list[tuple[str, ...]], cfg: ModelsConfig) -> str:
 
 def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    torch.set_num_threads(cfg.threads)
     cards = []
     for name in cfg.models or tuple(list_models("pose")):
         if model_task(name) != "pose":
@@ -132,10 +129,13 @@ def body(argv: Sequence[str] | None) -> int:
             kwargs["activation"] = cfg.activation
         cards.append(model_card(name, repeats=cfg.repeats, **kwargs))
     rows = [card_row(c) for c in cards]
-    print(format_table(rows))
-    print(f"({machine_line(cfg)})")
-    if cfg.json_out:
-        payload = {"machine": machine_line(cfg), "cards": [dataclasses.asdict(c) for c in cards]}
+    payload = {"machine": machine_line(cfg), "cards": [dataclasses.asdict(c) for c in cards]}
+    if cfg.json_out == "-":
+        print(json.dumps(payload, indent=2))
+    else:
+        print(format_table(rows))
+        print(f"({machine_line(cfg)})")
+    if cfg.json_out not in (None, "-"):
         write_text_atomic(cfg.json_out, json.dumps(payload, indent=2) + "\n")
     if cfg.markdown_out:
         write_text_atomic(cfg.markdown_out, markdown_table(rows, cfg))

@@ -44,7 +44,7 @@ def body(argv: Sequence[str] | None) -> int:
     run = train(cfg)
     eval_cfg = EvalConfig(
         checkpoint=run["checkpoint"],
-        dataset="synthetic",
+        data="synthetic",
         synthetic_image_size=cfg.synthetic_image_size,
         workers=min(cfg.workers, 1),
         device=cfg.device,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from mhp.config.checks import POSITIVE, PROBABILITY, PROTOCOL, Rule, at_least, check_config
 from mhp.geometry import NORMALIZATIONS
-from mhp.util.cpus import loader_workers
+from mhp.util.cpus import loader_workers, runtime_threads
 
 ACTIVATIONS = ("prelu", "relu", "relu6")  # the LPNet activations (mhp.models.layers builds them)
 THREADS = at_least(1, 1024)
@@ -22,99 +23,13 @@ class ModelsConfig:
     num_joints: int = 18
     activation: str | None = None  # None: each model's own (prelu for LPNets)
     repeats: int = 5
-    threads: int = 0  # 0: torch's default
+    threads: int = field(default_factory=runtime_threads)  # torch CPU threads
     json_out: str | None = None
     markdown_out: str | None = None
 
     def __post_init__(self) -> None:
         rules = {"num_joints": at_least(1), "activation": Rule(choices=ACTIVATIONS), "repeats": at_least(1)}
-        check_config(self, {**rules, "threads": at_least(0, 1024)})
-
-
-@dataclass(frozen=True)
-class SynthConfig:
-    """``mhp-data synth``: write synthetic humans in a real dataset's layout."""
-
-    format: str
-    out: str
-    seed: int = 0
-    image_size: tuple[int, int] | None = None  # None: the format's default
-    images: int | None = None  # mpii, coco, muco
-    subjects: tuple[int, ...] | None = None  # h36m
-    actions: tuple[int, ...] | None = None  # h36m
-    cameras: tuple[int, ...] | None = None  # h36m
-    frames: int | None = None  # h36m, mupots
-    frame_step: int | None = None  # h36m
-    sequences: int | None = None  # mupots
-    overwrite: bool = False
-
-    def __post_init__(self) -> None:
-        check_config(
-            self,
-            {
-                "seed": SEED,
-                "images": at_least(1),
-                "subjects": at_least(1),
-                "actions": at_least(2, 16),
-                "cameras": at_least(1, 4),
-                "frames": at_least(1),
-                "frame_step": at_least(1),
-                "sequences": at_least(1),
-            },
-        )
-
-
-@dataclass(frozen=True)
-class CheckConfig:
-    """``mhp-data check``: report every problem of a dataset folder."""
-
-    dataset: str
-    root: str
-    sample_images: int = 50
-
-    def __post_init__(self) -> None:
-        check_config(
-            self,
-            {"sample_images": at_least(0)},
-        )
-
-
-@dataclass(frozen=True)
-class InspectConfig:
-    """``mhp-data inspect``: one sample's record."""
-
-    dataset: str
-    root: str
-    split: str
-    index: int
-    protocol: int = 2
-    bbox_root: str | None = None
-    json: bool = False
-
-    def __post_init__(self) -> None:
-        check_config(
-            self,
-            {"protocol": PROTOCOL},
-        )
-
-
-@dataclass(frozen=True)
-class ShowConfig:
-    """``mhp-data show``: a PNG grid of augmented training crops with their targets drawn."""
-
-    dataset: str
-    out: str
-    root: str | None = None  # not needed for the synthetic dataset
-    split: str = "train"
-    count: int = 16
-    seed: int = 0
-    protocol: int = 2
-
-    def __post_init__(self) -> None:
-        check_config(
-            self,
-            {"count": at_least(1), "seed": SEED, "protocol": PROTOCOL},
-        )
+        check_config(self, {**rules, "threads": THREADS})
 
 
 @dataclass(frozen=True)
@@ -231,9 +146,10 @@ class TrainConfig:
 class EvalConfig:
     """``mhp-eval``: a checkpoint on a test set with the protocols of reference §10."""
 
+    DEPRECATED: ClassVar[dict[str, str]] = {"dataset": "data", "root": "data", "model": "backbone"}
+
     checkpoint: str
-    dataset: str = "h36m"  # h36m, mupots, synthetic
-    root: str | None = None
+    data: str = "synthetic"  # NAME=ROOT (h36m, mupots) or synthetic (held-out scenes)
     protocol: int = 2
     bbox_root: str | None = None  # RootNet boxes and roots instead of the ground truth
     flip_test: bool | None = None  # None: on (the original test config) unless the model was trained unflipped
@@ -248,7 +164,7 @@ class EvalConfig:
     json_out: str | None = None
     keypoints_from: str | None = None  # lifters: also lift the 2D joints this image-model checkpoint predicts
     limb_prior: str | None = None  # plausibility prior (mhp-data stats); default: measured on the test poses
-    model: str | None = None  # original snapshots only: the architecture
+    backbone: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
 
@@ -272,22 +188,25 @@ class EvalConfig:
 class ExportConfig:
     """``mhp-export``: a checkpoint to ONNX / TFLite / CoreML artifacts, each with a manifest and a parity gate."""
 
+    DEPRECATED: ClassVar[dict[str, str]] = {"calib": "calib_data", "model": "backbone"}
+
     checkpoint: str | None = None
     target: str = "all"  # onnx, tflite, coreml, all
     precision: tuple[str, ...] = ()  # empty: every precision the target supports (see --int8 / --fp16)
     int8: bool = False  # shorthand for --precision int8 (full integer for TFLite, INT8 weights for CoreML)
     fp16: bool = False  # shorthand for --precision fp16
-    calib: str | None = None  # NAME=ROOT, DIR (images, boxes.json) or synthetic; default: its training data
+    calib_data: str | None = None  # NAME=ROOT, DIR (images, boxes.json) or synthetic; default: its training data
     calib_samples: int = 256
     parity_data: str | None = None  # NAME=ROOT (h36m, muco) or synthetic; default: its validation data
     parity_samples: int = 256
-    out: str | None = None  # default: export/ beside the checkpoint
+    out: str | None = None  # default: runs/export/RUN, RUN the checkpoint's folder name
     check: str | None = None  # re-run the parity gate of an existing artifact
     golden: str | None = None  # write the app decoders' golden files to this folder (and export nothing)
     golden_from: str | None = None  # with --golden: a full-INT8 .tflite for the one real-model case
     no_check: bool = False
-    threads: int = 1
-    model: str | None = None  # original snapshots only: the architecture
+    threads: int = field(default_factory=runtime_threads)  # of the parity gates' runtimes
+    verbose: bool = False  # show the converters' own log (TensorFlow, onnx2tf, coremltools)
+    backbone: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
 
@@ -300,12 +219,13 @@ class ExportConfig:
 class BenchConfig:
     """``mhp-bench``: latency, memory, size and 3D accuracy of every artifact and runtime, here or on a phone."""
 
+    DEPRECATED: ClassVar[dict[str, str]] = {"data_root": "data", "device": "phone"}
+
     artifacts: tuple[str, ...] = ()  # folders written by mhp-export, or artifact files
     checkpoint: str | None = None  # the torch float32 reference (default: the artifacts' source checkpoint)
     runtimes: tuple[str, ...] = ("torch", "onnxruntime", "litert", "coreml")
-    threads: tuple[int, ...] = (1, 2)
-    data: str = "synthetic"  # synthetic or h36m
-    data_root: str | None = None  # h36m: the dataset root (Protocol 2 test split: S9, S11, every 64th frame)
+    threads: tuple[int, ...] = field(default_factory=lambda: tuple(sorted({1, runtime_threads()})))
+    data: str = "synthetic"  # or h36m=ROOT (the Protocol 2 test split: S9, S11, every 64th frame)
     samples: int = 256  # evaluation crops (evenly spaced over the split)
     runs: int = 50
     warmup: int = 10
@@ -314,10 +234,10 @@ class BenchConfig:
     peer: tuple[str, ...] = ()  # other .tflite pose models, timed with the same settings
     peer_input: int = 256
     pipeline: tuple[int, ...] = ()  # people per frame for whole-frame rows (the bundled detector + pose), e.g. 1,3
-    out: str = "benchmarks/results"
+    out: str = "runs/bench"
     readme: str | None = None  # replace the table between the mhp-bench markers in this Markdown file
     plots: bool = True
-    device: str | None = None  # android: run benchmark_model on a phone over adb
+    phone: str | None = None  # android: run benchmark_model on a phone over adb
     serial: str | None = None
     benchmark_model: str | None = None  # the benchmark_model binary built for the phone
     adb: str = "adb"
@@ -354,7 +274,7 @@ class InferConfig:
     fov: float = 65.0  # field of view across the longer side (degrees) without --focal or EXIF
     root_depth: float | None = None  # mm; default: RootNet's k-value from the box and the focal length
     out: str = "runs/infer"
-    threads: int = 2
+    threads: int = field(default_factory=runtime_threads)
     track_confidence: float = 0.05  # videos: below this mean joint confidence a track is lost
     smooth: bool = True  # One-Euro filtering of the joints in videos
     min_cutoff: float = 1.0  # Hz
@@ -379,21 +299,3 @@ class InferConfig:
                 "max_frames": at_least(1),
             },
         )
-
-
-@dataclass(frozen=True)
-class StatsConfig:
-    """``mhp-data stats``: the limb prior (per-bone mean and std in mm) of a dataset's 3D poses, saved as JSON."""
-
-    dataset: str  # h36m, muco, mupots or synthetic
-    out: str
-    root: str | None = None  # not needed for synthetic
-    split: str | None = None  # default: the dataset's first (train; test for mupots)
-    protocol: int = 2  # h36m: which subjects the split holds
-    joint_set: str | None = None  # default: the dataset's own; H36M for synthetic
-    samples: int = 2000  # synthetic poses
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        # a standard deviation needs two poses
-        check_config(self, {"protocol": PROTOCOL, "samples": at_least(2), "seed": SEED})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import sys
 import types
 import typing
 from pathlib import Path
@@ -101,15 +102,46 @@ def _check_keys(cls: type, keys: list[str], source: str) -> None:
             raise MhpError(f"{source}: unknown config key {key!r}{hint}")
 
 
+ROOT_KEYS = ("root", "data_root")  # old keys of a dataset folder: now the ROOT of data NAME=ROOT
+
+
+def renamed_keys(cls: type, values: dict[str, Any], source: str) -> dict[str, Any]:
+    """``values`` with the old names a config class keeps for one release (its ``DEPRECATED``: old key -> new key)
+    renamed, each with a warning on stderr; ``--dataset NAME --root DIR`` becomes ``data: NAME=DIR``."""
+    old = {k: v for k, v in values.items() if k in getattr(cls, "DEPRECATED", {})}
+    if not old:
+        return values
+    spell = (lambda key: "--" + key.replace("_", "-")) if source == "command line" else str
+    renamed = {k: v for k, v in values.items() if k not in old}
+    for key, value in old.items():
+        new = cls.DEPRECATED[key]
+        usage = f"{spell(new)} NAME=ROOT" if new == "data" else spell(new)
+        print(f"warning: {source}: {spell(key)} is deprecated (gone in the next release); use {usage}", file=sys.stderr)
+        if key in ROOT_KEYS:
+            continue
+        if new in renamed:
+            raise MhpError(f"{source}: {spell(key)} is the old name of {spell(new)}; give {spell(new)} only")
+        renamed[new] = value
+    root = next((old[k] for k in ROOT_KEYS if k in old), None)
+    if root is not None:
+        name = renamed.get("data")
+        if name is None or "=" in str(name):
+            old_root = next(k for k in ROOT_KEYS if k in old)
+            raise MhpError(f"{source}: {spell(old_root)} {root}: name its dataset, {spell('data')} NAME={root}")
+        renamed["data"] = f"{name}={root}"
+    return renamed
+
+
 def resolve_config(cls: type[C], *, yaml_path: str | None = None, flags: dict[str, Any] | None = None) -> C:
     """The config from dataclass defaults, then the YAML file, then the flags that were given (not None)."""
     types_ = field_types(cls)
     values: dict[str, Any] = {}
     if yaml_path:
         content = load_yaml(yaml_path)
+        content = renamed_keys(cls, content, str(yaml_path)) if all(isinstance(k, str) for k in content) else content
         _check_keys(cls, list(content), str(yaml_path))
         values.update({k: coerce(v, types_[k], k, str(yaml_path)) for k, v in content.items()})
-    given = {k: v for k, v in (flags or {}).items() if v is not None}
+    given = renamed_keys(cls, {k: v for k, v in (flags or {}).items() if v is not None}, "command line")
     _check_keys(cls, list(given), "command line")
     values.update({k: coerce(v, types_[k], k, "command line") for k, v in given.items()})
     missing = [f.name for f in dataclasses.fields(cls) if f.name not in values and has_no_default(f)]

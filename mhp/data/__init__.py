@@ -73,11 +73,28 @@ DATASETS = {
 }
 
 
+SYNTHETIC = "synthetic"  # the built-in data, where a command takes it instead of NAME=ROOT
+
+
 def split_entry(entry: str) -> tuple[str, Path | None]:
     """A data entry ``"h36m=/data/Human36M"`` -> ("h36m", Path); ``"synthetic"`` -> ("synthetic", None). Nothing
     is checked: a missing root is None."""
     name, _, root = str(entry).partition("=")
     return name.strip().lower(), Path(root.strip()) if root.strip() else None
+
+
+def data_flag(value: str, allowed: tuple[str, ...], flag: str = "--data") -> tuple[str, Path | None]:
+    """A dataset flag's value, ``NAME=ROOT`` with NAME one of ``allowed`` or ``synthetic`` where allowed, as (name,
+    root); a DatasetError naming the fix otherwise. The root's layout is checked by the reader."""
+    name, root = split_entry(value)
+    listed = " or ".join(f"{n}=ROOT" if n != SYNTHETIC else n for n in allowed)
+    if name not in allowed:
+        raise DatasetError(f"{flag} {value}: not a dataset here; give {listed}")
+    if name == SYNTHETIC and root is not None:
+        raise DatasetError(f"{flag} {value}: synthetic humans have no folder; give {flag} synthetic")
+    if name != SYNTHETIC and root is None:
+        raise DatasetError(f"{flag} {value}: give the dataset's folder, {flag} {name}=ROOT")
+    return name, root
 
 
 def dataset_info(name: str) -> DatasetInfo:

@@ -134,7 +134,7 @@ def check_dataset(name: str, root: str | Path, *, sample_images: int = 50, seed:
     root = Path(root)
     report = CheckReport(info.name, root)
     if not root.is_dir():
-        report.problems.append(f"{root}: not a folder; --root should hold {info.layout}")
+        report.problems.append(f"{root}: not a folder; --data NAME=ROOT should hold {info.layout}")
         return report
     rng = np.random.default_rng(seed)
     if info.name == "h36m":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ def write_h36m(
     frames: int = 2,
     frame_step: int = 64,
     image_size: tuple[int, int] = (1000, 1000),
+    on_image: Callable[[Path], None] | None = None,
 ) -> list[Truth]:
     """Human3.6M layout: one synthetic subject per subject id, filmed by a 4-camera rig.
 
@@ -88,7 +90,7 @@ def write_h36m(
                             occluders=False,
                             background=backgrounds[cam],
                         )
-                        write_jpeg(out / "images" / file_name, image)
+                        write_jpeg(out / "images" / file_name, image, on_image)
                         images.append(
                             {
                                 "id": image_id,

@@ -20,13 +20,15 @@ class DatasetError(MhpError):
 
 def require_file(path: Path, what: str) -> Path:
     if not path.is_file():
-        raise DatasetError(f"{what} not found: expected {path}; check --root and the dataset layout")
+        raise DatasetError(f"{what} not found: expected {path}; check ROOT of --data NAME=ROOT and its layout")
     return path
 
 
 def require_dir(path: Path, what: str) -> Path:
     if not path.is_dir():
-        raise DatasetError(f"{what} not found: expected the folder {path}; check --root and the dataset layout")
+        raise DatasetError(
+            f"{what} not found: expected the folder {path}; check ROOT of --data NAME=ROOT and its layout"
+        )
     return path
 
 

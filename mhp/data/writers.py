@@ -6,6 +6,7 @@ tested on real files. Each writer returns the ground truth it wrote (:class:`Tru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,15 @@ class Truth:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def write_jpeg(path: Path, image: np.ndarray) -> None:
+def write_jpeg(path: Path, image: np.ndarray, on_image: Callable[[Path], None] | None = None) -> None:
+    """``image`` as a JPEG at ``path`` (atomically); ``on_image(path)`` afterwards, for progress."""
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise RuntimeError(f"JPEG encoding failed for {path}")
     with atomic_path(path) as tmp:
         tmp.write_bytes(data.tobytes())
+    if on_image is not None:
+        on_image(path)
 
 
 def project(person_cam: np.ndarray, joint_set: JointSet, focal: np.ndarray, principal: np.ndarray):
@@ -100,15 +104,15 @@ def _write_2d(
     num_images: int,
     image_size: tuple[int, int],
     extra_entries: bool,
+    on_image: Callable[[Path], None] | None,
 ) -> tuple[dict[str, Any], list[Truth]]:
     images, annotations, truths = [], [], []
     for image_id in range(num_images):
         rng = np.random.default_rng([seed, image_id])
         focal, principal, people = sample_scene(rng, image_size, int(rng.integers(1, 4)))
         file_name = f"{file_prefix}{image_id:06d}.jpg"
-        write_jpeg(
-            out / split_dir / file_name, render_people([seed, image_id, 1], image_size, focal, principal, people)
-        )
+        image = render_people([seed, image_id, 1], image_size, focal, principal, people)
+        write_jpeg(out / split_dir / file_name, image, on_image)
         images.append({"id": image_id, "file_name": file_name, "width": image_size[0], "height": image_size[1]})
         for person in people:
             _, joints_img = project(person.joints_cam, joint_set, focal, principal)
@@ -144,12 +148,18 @@ def _write_2d(
 
 
 def write_mpii(
-    out: str | Path, *, seed: int = 0, num_images: int = 40, image_size: tuple[int, int] = (640, 480)
+    out: str | Path,
+    *,
+    seed: int = 0,
+    num_images: int = 40,
+    image_size: tuple[int, int] = (640, 480),
+    on_image: Callable[[Path], None] | None = None,
 ) -> list[Truth]:
     """MPII layout: ``annotations/train.json`` with ``images/`` file names."""
     out = Path(out)
+    sizes = {"num_images": num_images, "image_size": image_size}
     content, truths = _write_2d(
-        out, ".", "images/", MPII, 16, seed=seed, num_images=num_images, image_size=image_size, extra_entries=True
+        out, ".", "images/", MPII, 16, seed=seed, extra_entries=True, on_image=on_image, **sizes
     )
     content["annotations"] = [a for a in content["annotations"] if not a["iscrowd"]]  # MPII has no crowds
     write_json(out / "annotations" / "train.json", content, indent=None)
@@ -163,6 +173,7 @@ def write_coco(
     num_images: int = 40,
     test_images: int = 10,
     image_size: tuple[int, int] = (640, 480),
+    on_image: Callable[[Path], None] | None = None,
 ) -> list[Truth]:
     """COCO layout: train2017 keypoints, and val2017 images with a RootNet ``bbox_root`` file for the test split."""
     out = Path(out)
@@ -176,6 +187,7 @@ def write_coco(
         num_images=num_images,
         image_size=image_size,
         extra_entries=True,
+        on_image=on_image,
     )
     write_json(out / "annotations" / "person_keypoints_train2017.json", content, indent=None)
     val, _ = _write_2d(
@@ -188,6 +200,7 @@ def write_coco(
         num_images=test_images,
         image_size=image_size,
         extra_entries=False,
+        on_image=on_image,
     )
     write_json(out / "annotations" / "person_keypoints_val2017.json", val, indent=None)
     rng = np.random.default_rng([seed, 99])
@@ -224,7 +237,12 @@ def _multi_person_entry(person: Person, joint_set: JointSet, focal, principal, s
 
 
 def write_muco(
-    out: str | Path, *, seed: int = 0, num_images: int = 40, image_size: tuple[int, int] = (640, 640)
+    out: str | Path,
+    *,
+    seed: int = 0,
+    num_images: int = 40,
+    image_size: tuple[int, int] = (640, 640),
+    on_image: Callable[[Path], None] | None = None,
 ) -> list[Truth]:
     """MuCo-3DHP layout: ``data/MuCo-3DHP.json``, images in ``data/augmented_set`` and ``data/unaugmented_set``.
 
@@ -242,7 +260,8 @@ def write_muco(
             people[1] = _moved_near(rng, people[1], people[0].joints_cam[0])
         folder = "augmented_set" if image_id % 4 else "unaugmented_set"
         file_name = f"{folder}/{image_id:06d}.jpg"
-        write_jpeg(out / "data" / file_name, render_people([seed, image_id, 1], image_size, focal, principal, people))
+        image = render_people([seed, image_id, 1], image_size, focal, principal, people)
+        write_jpeg(out / "data" / file_name, image, on_image)
         images.append(
             {
                 "id": image_id,
@@ -271,6 +290,7 @@ def write_mupots(
     frames: int = 5,
     image_size: tuple[int, int] = (640, 480),
     invalid_rate: float = 0.15,
+    on_image: Callable[[Path], None] | None = None,
 ) -> list[Truth]:
     """MuPoTS-3D layout: ``data/MuPoTS-3D.json``, ``data/MultiPersonTestSet/TS{n}/img_{%06d}.jpg`` and a
     RootNet-style ``bbox_root/bbox_root_mupots_output.json``. Some people are marked ``is_valid`` 0."""
@@ -286,7 +306,7 @@ def write_mupots(
             people = [sample_person(rng, image_size, focal, principal) for _ in range(int(rng.integers(2, 4)))]
             file_name = f"TS{sequence}/img_{frame:06d}.jpg"
             image = render_people([seed, sequence, frame, 1], image_size, focal, principal, people)
-            write_jpeg(out / "data" / "MultiPersonTestSet" / file_name, image)
+            write_jpeg(out / "data" / "MultiPersonTestSet" / file_name, image, on_image)
             images.append(
                 {
                     "id": image_id,

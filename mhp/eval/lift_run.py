@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from mhp.config import EvalConfig
-from mhp.data import read_dataset
+from mhp.data import SYNTHETIC, data_flag, read_dataset
 from mhp.data.dataset import CropConfig, PoseDataset
 from mhp.data.lift_pairs import PosePairs, pairs_from_annotations, synthetic_pairs
 from mhp.data.synthetic import VAL_SEED_OFFSET, SyntheticHumans
@@ -33,10 +33,11 @@ BASELINE_POSES = 2000  # training poses averaged into the mean-pose baseline
 
 def test_set(cfg: EvalConfig, joint_set: JointSet) -> tuple[PosePairs, Any]:
     """The test poses (complete, with 3D) and the source their images come from."""
-    if cfg.dataset == "h36m":
-        source = read_dataset("h36m", cfg.root, "test", protocol=cfg.protocol)
+    dataset, root = data_flag(cfg.data, ("h36m", SYNTHETIC))
+    if dataset == "h36m":
+        source = read_dataset("h36m", root, "test", protocol=cfg.protocol)
         pairs = pairs_from_annotations(source, joint_set)
-    elif cfg.dataset == "synthetic":
+    else:
         size = (cfg.synthetic_image_size, cfg.synthetic_image_size)
         source = SyntheticHumans(cfg.synthetic_samples, joint_set=joint_set, seed=cfg.synthetic_seed, image_size=size)
         records = [source.record(i) for i in range(len(source))]
@@ -47,10 +48,8 @@ def test_set(cfg: EvalConfig, joint_set: JointSet) -> tuple[PosePairs, Any]:
             cam - cam[:, joint_set.root : joint_set.root + 1],
             np.ones(cam.shape[:2], bool),
         )
-    else:
-        raise MhpError(f"lifters are evaluated on h36m or synthetic, not {cfg.dataset}")
     if not pairs.visible.all():
-        raise MhpError(f"{cfg.dataset} test poses lack joints of the lifter's {joint_set.name} set")
+        raise MhpError(f"{dataset} test poses lack joints of the lifter's {joint_set.name} set")
     return pairs, source
 
 
@@ -141,6 +140,6 @@ def evaluate_lifter(cfg: EvalConfig, model: LiftingModel, prior: LimbPrior | Non
         "baseline": baseline_source,
         "limb_prior": prior_source,
         "held_out": f"seed {cfg.synthetic_seed}; training used others (validation: +{VAL_SEED_OFFSET})"
-        if cfg.dataset == "synthetic"
+        if cfg.data == SYNTHETIC
         else "",
     }

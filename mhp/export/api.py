@@ -53,9 +53,9 @@ def convert(
     :func:`mhp.create_model`) to ``target`` (onnx, tflite, coreml or all) in each ``precision`` (default: every one
     the target offers). ``calib``: full-INT8 calibration data, ``NAME=ROOT``, a folder of images or ``synthetic``
     (default: the checkpoint's training data, :mod:`mhp.export.sources`); ``out``: the folder (default:
-    ``export/`` beside the checkpoint; required for a model in memory, which is saved there first); ``check=False``
-    skips the parity gates. ``options``: any other field of :class:`~mhp.config.ExportConfig` (``calib_samples``,
-    ``parity_data``, ``parity_samples``, ``model``, ``num_joints``, ...)."""
+    ``runs/export/RUN``, RUN the checkpoint's folder name; required for a model in memory, which is saved there
+    first); ``check=False`` skips the parity gates. ``options``: any other field of
+    :class:`~mhp.config.ExportConfig` (``calib_samples``, ``parity_data``, ``parity_samples``, ``backbone``, ...)."""
     if not isinstance(checkpoint, str | Path):
         checkpoint = save_model(checkpoint, out)
     precisions = (precision,) if isinstance(precision, str) else tuple(precision)
@@ -63,7 +63,7 @@ def convert(
         checkpoint=str(checkpoint),
         target=target,
         precision=precisions,
-        calib=None if calib is None else str(calib),
+        calib_data=None if calib is None else str(calib),
         out=None if out is None else str(out),
         no_check=not check,
         threads=threads,

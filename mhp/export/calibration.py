@@ -93,7 +93,7 @@ def table_calibration(model, table: Annotations, indices: np.ndarray, *, source:
     if len(indices) < MIN_SAMPLES:
         raise MhpError(
             f"{source} gives {len(indices)} calibration crops; INT8 calibration needs at least {MIN_SAMPLES}: "
-            "pass --calib with more data, or --calib synthetic"
+            "pass --calib-data with more data, or --calib-data synthetic"
         )
     dataset = PoseDataset(table, model.joint_set, CropConfig.for_model(model), train=False)
     pixels = np.stack([readable_crop(dataset, int(i)) for i in indices])
@@ -114,7 +114,7 @@ def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000
     without the file every whole image is one box. Boxes get the evaluation treatment (reference §6.1/§6.3)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise MhpError(f"--calib {folder} is not a folder; pass a folder of images (and optional {BOXES_FILE})")
+        raise MhpError(f"--calib-data {folder} is not a folder; pass a folder of images (and optional {BOXES_FILE})")
     boxes = read_boxes(folder / BOXES_FILE)
     names = (
         sorted(boxes)
@@ -134,7 +134,7 @@ def folder_calibration(folder: str | Path, input_size: int, *, limit: int = 1000
         affine = sample_crop_affine(bbox, width, NO_AUGMENTATION, input_size)
         crops.append(warp_patch(image.rgb, affine, input_size, reduce=image.scale))
     if len(crops) < MIN_SAMPLES:
-        raise MhpError(f"--calib {folder} gives {len(crops)} crops; INT8 calibration needs at least {MIN_SAMPLES}")
+        raise MhpError(f"--calib-data {folder} gives {len(crops)} crops; INT8 calibration needs at least {MIN_SAMPLES}")
     pixels = np.ascontiguousarray(np.stack(crops))
     return CalibrationSet(pixels, f"folder-{folder.name}-n{len(crops)}-crop{input_size}", str(folder))
 

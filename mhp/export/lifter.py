@@ -176,8 +176,8 @@ def lift_calibration(
     the first ``count`` synthetic poses of the checkpoint's training seed."""
     if choice.kind == "folder":
         raise MhpError(
-            f"--calib {choice.root} holds images; a lifter calibrates on 2D poses: pass --calib NAME=ROOT "
-            "(a dataset's poses), --calib synthetic, or drop --calib (the checkpoint's training data)"
+            f"--calib-data {choice.root} holds images; a lifter calibrates on 2D poses: pass --calib-data NAME=ROOT "
+            "(a dataset's poses), --calib-data synthetic, or drop --calib-data (the checkpoint's training data)"
         )
     if count < MIN_SAMPLES:
         raise MhpError(f"--calib-samples {count} is too few for stable INT8 ranges; use {MIN_SAMPLES}+")

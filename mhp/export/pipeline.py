@@ -275,6 +275,14 @@ def artifact_name(model_name: str, precision: str, suffix: str) -> str:
     return f"{model_name.lower() or 'model'}_{precision}{suffix}"
 
 
+def export_folder(cfg: ExportConfig) -> Path:
+    """``--out``, else ``runs/export/RUN``: RUN the name of the checkpoint's folder (``runs/train/best.pt`` ->
+    ``runs/export/train``), the default output root of every command being ``runs/<command>``."""
+    if cfg.out:
+        return Path(cfg.out)
+    return Path("runs/export") / (Path(cfg.checkpoint).resolve().parent.name or "model")
+
+
 def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     """Write every planned artifact with its manifest; returns one result per artifact (path, parity, ...).
 
@@ -287,12 +295,12 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
         raise MhpError("--checkpoint is required (or --check ARTIFACT to re-check an export)")
     pairs = plan(cfg)
     model, config, _ = load_checkpoint_and_config(
-        cfg.checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
+        cfg.checkpoint, model=cfg.backbone, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     pairs = for_task(pairs, model_task(model.model_name))
-    out = writable_folder(Path(cfg.out) if cfg.out else Path(cfg.checkpoint).resolve().parent / "export")
+    out = writable_folder(export_folder(cfg))
     calibrate = any(p == "int8" and f.name in ("tflite", "onnx") for f, p in pairs)
-    calib_choice = calibration_choice(cfg.calib, config) if calibrate else None  # both checked before any work
+    calib_choice = calibration_choice(cfg.calib_data, config) if calibrate else None  # both checked before any work
     check_choice = None if cfg.no_check else parity_choice(cfg.parity_data, config)
     tables: dict = {}  # a dataset's training split, read once for calibration and parity
     calibration = None if calib_choice is None else calibration_for(calib_choice, cfg, model, config, tables)
@@ -308,8 +316,9 @@ def export_checkpoint(cfg: ExportConfig, *, log=print) -> list[dict[str, Any]]:
     kinds = [*names, *(failed_name(Path(n)).name for n in names)]
     with export_lock(out), staging_folder(out, [*kinds, *(n + ".json" for n in kinds), REPORT]) as stage:
         cache: dict[str, Any] = {}
-        for (fmt, precision), name in zip(pairs, names, strict=True):
+        for number, ((fmt, precision), name) in enumerate(zip(pairs, names, strict=True), 1):
             started = time.monotonic()
+            log(f"[{number}/{len(pairs)}] {name}: converting{'' if cfg.no_check else ', then its parity gate'}")
             path, staged = out / name, stage / name
             try:
                 write = write_artifact
@@ -363,7 +372,7 @@ def check_artifact(cfg: ExportConfig) -> dict[str, Any]:
     if not Path(checkpoint).is_file():
         raise MhpError(f"the source checkpoint {checkpoint} is gone; pass --checkpoint with the one exported")
     model, config, _ = load_checkpoint_and_config(
-        checkpoint, model=cfg.model, num_joints=cfg.num_joints, width_mult=cfg.width_mult
+        checkpoint, model=cfg.backbone, num_joints=cfg.num_joints, width_mult=cfg.width_mult
     )
     if manifest.task != model_task(model.model_name):
         raise MhpError(

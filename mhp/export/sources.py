@@ -4,9 +4,9 @@ A run trained on real data (its config records ``data_3d`` / ``data_2d`` entries
 evenly spaced evaluation crops of the part of its first real dataset it trains on (Human3.6M / MuCo-3DHP without
 the held-out validation slice) and gated on the slice it validated on (``val_data``; default the held-out slice of
 its first 3D set), so the parity MPJPEs come from its own distribution. A run on synthetic humans uses synthetic
-scenes, which are its data. ``--calib NAME=ROOT|DIR|synthetic`` and ``--parity-data NAME=ROOT|synthetic`` choose
+scenes, which are its data. ``--calib-data NAME=ROOT|DIR|synthetic`` and ``--parity-data NAME=ROOT|synthetic`` choose
 otherwise; a recorded root that is not a folder here stops the export with those fixes, never falling back to
-synthetic scenes in silence. A checkpoint without a config (an original snapshot) needs ``--calib``.
+synthetic scenes in silence. A checkpoint without a config (an original snapshot) needs ``--calib-data``.
 """
 
 from __future__ import annotations
@@ -70,12 +70,12 @@ def validation_entry(config: dict[str, Any]) -> str:
 
 
 def flag_choice(value: str, flag: str, datasets: tuple[str, ...], config: dict[str, Any]) -> DataChoice:
-    """``synthetic``, ``NAME=ROOT`` (one of ``datasets``) or, for ``--calib``, a folder of images."""
+    """``synthetic``, ``NAME=ROOT`` (one of ``datasets``) or, for ``--calib-data``, a folder of images."""
     name, root = split_entry(value)
     if name == SYNTHETIC and root is None:
         return DataChoice(SYNTHETIC, f"{flag} synthetic{synthetic_note(config)}")
     if "=" not in value:
-        if flag == "--calib":
+        if flag == "--calib-data":
             return DataChoice("folder", f"{flag} {value}", root=Path(value))
         raise MhpError(f"{flag} {value}: pass NAME=ROOT ({', '.join(datasets)}) or synthetic")
     if name not in datasets or root is None:
@@ -104,19 +104,19 @@ def recorded_choice(entry: str, origin: str, fix: str) -> DataChoice:
 
 
 def calibration_choice(calib: str | None, config: dict[str, Any]) -> DataChoice:
-    """``--calib`` if given, else the first real dataset the recorded run trained on, else its synthetic scenes."""
+    """``--calib-data`` if given, else the first real dataset the recorded run trained on, else its synthetic scenes."""
     if calib:
-        return flag_choice(calib, "--calib", CALIB_DATASETS, config)
+        return flag_choice(calib, "--calib-data", CALIB_DATASETS, config)
     if not config:
         raise MhpError(
-            f"INT8 calibration: {NO_RECORD} (an original snapshot?); pass --calib NAME=ROOT (its training data), "
-            "--calib DIR (images) or --calib synthetic (synthetic scenes)"
+            f"INT8 calibration: {NO_RECORD} (an original snapshot?); pass --calib-data NAME=ROOT (its training data), "
+            "--calib-data DIR (images) or --calib-data synthetic (synthetic scenes)"
         )
     entries = training_entries(config)
     real = next((e for e in entries if split_entry(e)[0] != SYNTHETIC), SYNTHETIC)
     fix = (
-        f"--calib {split_entry(real)[0]}=ROOT (where the data is now), --calib DIR (images) "
-        f"or --calib synthetic (synthetic scenes; {NOT_ITS_DATA})"
+        f"--calib-data {split_entry(real)[0]}=ROOT (where the data is now), --calib-data DIR (images) "
+        f"or --calib-data synthetic (synthetic scenes; {NOT_ITS_DATA})"
     )
     return recorded_choice(real, TRAINING_DATA, fix)
 

@@ -224,7 +224,8 @@ def joint_plan(names: tuple[str, ...], joint_set: JointSet, described: str, sour
     if lacking:
         raise MhpError(
             f"{source}: {described} lacks {', '.join(lacking)}, which the {joint_set.name} lifter needs; "
-            f"give keypoints of the {joint_set.name} set ({', '.join(joint_set.joints)})"
+            f"give keypoints of the {joint_set.name} set ({', '.join(joint_set.joints)}), or lift them with a lifter "
+            "trained on their set (mhp-train --task lift --joint-set SET; README: Lifting 2D keypoints to 3D)"
         )
     return plan
 

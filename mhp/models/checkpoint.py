@@ -102,7 +102,7 @@ def read_checkpoint(path: str | Path) -> Any:
     if path.suffix in SUFFIXES:
         raise CheckpointError(
             f"{path} is an exported artifact, not a PyTorch checkpoint; score it with mhp-bench --artifacts {path} "
-            "--data synthetic (or h36m --data-root ROOT), or pass the checkpoint it was exported from"
+            "--data synthetic (or --data h36m=ROOT), or pass the checkpoint it was exported from"
         )
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} is not a file")
@@ -193,7 +193,7 @@ def model_from_content(
         if model is None:
             raise CheckpointError(
                 f"{source} is an original MobileHumanPose/3DMPPE snapshot, which does not record its architecture; "
-                "pass model= (LPSKI, LPSKI_LARGE, LPWO, LPRES or RESNET50)"
+                "pass --backbone (model= in Python): LPSKI, LPSKI_LARGE, LPWO, LPRES or RESNET50"
             )
         return load_original_snapshot(content, source=source, model=model, num_joints=num_joints, width_mult=width_mult)
     kind = f"a dict with keys {sorted(map(str, content))[:6]}" if isinstance(content, dict) else type(content).__name__

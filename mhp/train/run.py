@@ -1,6 +1,7 @@
 """One training run's bookkeeping, shared by the image-model loop and the lifter loop: the output folder and
-``--resume``, the log, ``last.pt`` / ``best.pt``, the learning-rate steps, the time limit, mid-epoch saves and the
-stop decisions every DDP rank takes together. A loop builds its model, data and losses, then drives the run:
+``--resume``, the log and its curves (``results.png``), ``last.pt`` / ``best.pt``, the learning-rate steps, the time
+limit, mid-epoch saves and the stop decisions every DDP rank takes together. A loop builds its model, data and
+losses, then drives the run:
 
     with TrainingRun(cfg) as run:                # holds the folder, refuses to overwrite a run, seeds torch
         run.begin(model, optimizer, scaler)      # loads the checkpoint being resumed, opens the log
@@ -28,12 +29,13 @@ from mhp.config.resolve import config_dict
 from mhp.errors import MhpError
 from mhp.train import distributed
 from mhp.train.checkpoint import TrainState, load_training, save_training
+from mhp.train.curves import write_results_png
 from mhp.train.log import CSV_FIELDS, RunLog, format_seconds
 from mhp.util.fileio import acquire_lock, atomic_path, remove_stale_temps
 
 LOCK = ".mhp-train.lock"
 LONG_RUN_S = 2 * 3600  # a run longer than this without --time-limit-min is announced at its start
-RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv")  # written atomically, or trimmed on resume
+RUN_FILES = ("last.pt", "best.pt", "config.yaml", "log.csv", "results.png")  # written atomically, or trimmed on resume
 
 
 def lr_at(epoch: int, cfg: TrainConfig) -> float:
@@ -103,7 +105,7 @@ class TrainingRun:
         if self.start_from is not None:
             self.state = load_training(self.start_from, model, optimizer, scaler, **extra)
         self.log = RunLog(self.out, enabled=self.runtime.is_main, resume_step=self.state.global_step, fields=fields)
-        self.unit, self.told_length = unit, False
+        self.unit, self.told_length, self.curves_failed = unit, False, False
 
     def message(self, text: str) -> None:
         self.log.message(text)
@@ -225,7 +227,19 @@ class TrainingRun:
         if is_best:
             why = f"lowest validation {metric.upper()} ({val:.1f} mm) on {label}" if validate else "no validation"
             self.save("best.pt", why)
+        self.draw_curves()
         distributed.barrier(self.runtime)
+
+    def draw_curves(self) -> None:
+        """Rewrite ``results.png`` from ``log.csv`` (rank 0); a failure is told once and never stops the run."""
+        if not self.runtime.is_main:
+            return
+        try:
+            write_results_png(self.log.csv_path, self.out / "results.png", self.out.resolve().name)
+        except Exception as exc:
+            if not self.curves_failed:
+                self.message(f"warning: results.png not written ({' '.join(str(exc).split())}); training goes on")
+            self.curves_failed = True
 
     def finish(self, metric: str, notes: str = "", **extra: Any) -> dict[str, Any]:
         """The run summary (``extra`` added before ``stopped``), also logged as the last line; closes the run."""

@@ -15,3 +15,8 @@ def usable_cpus() -> int:
 def loader_workers(most: int = 4) -> int:
     """Data-loading worker processes by default: ``most``, but no more than the usable CPUs."""
     return min(most, usable_cpus())
+
+
+def runtime_threads(most: int = 4) -> int:
+    """Inference threads by default (LiteRT, ONNX Runtime, torch): ``most``, but no more than the usable CPUs."""
+    return min(most, usable_cpus())

@@ -178,7 +178,7 @@ def test_bad_input_is_refused_in_one_line(tmp_path, capsys):
         (["--artifacts", str(empty)], "holds no .onnx"),
         (["--artifacts", str(empty), "--runtimes", "tensorrt"], "unknown runtime 'tensorrt'"),
         (["--artifacts", str(empty), "--threads", "0"], "positive thread counts"),
-        (["--data", "h36m", "--artifacts", str(empty)], "needs --data-root"),
+        (["--data", "h36m", "--artifacts", str(empty)], "--data h36m: give the dataset's folder, --data h36m=ROOT"),
         ([], "nothing to benchmark"),
         (["--peer", str(tmp_path / "none.tflite")], "does not exist"),
     ]

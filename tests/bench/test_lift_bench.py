@@ -89,8 +89,7 @@ def test_lifter_rows_score_h36m_ground_truth_2d(lifter_export, synthetic_folders
         runs=3,
         warmup=0,
         samples=16,
-        data="h36m",
-        data_root=str(root),
+        data=f"h36m={root}",
         memory=False,
         plots=False,
     )

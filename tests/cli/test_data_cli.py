@@ -11,11 +11,9 @@ def test_synth_check_inspect_show(tmp_path, capsys):
     root = tmp_path / "mupots"
     assert main(["synth", "--format", "mupots", "--out", str(root), "--sequences", "2", "--frames", "2"]) == 0
     assert "annotated people" in capsys.readouterr().out
-    assert main(["check", "--dataset", "mupots", "--root", str(root)]) == 0
+    assert main(["check", "--data", f"mupots={root}"]) == 0
     assert "no problems found" in capsys.readouterr().out
-    assert (
-        main(["inspect", "--dataset", "mupots", "--root", str(root), "--split", "test", "--index", "1", "--json"]) == 0
-    )
+    assert main(["inspect", "--data", f"mupots={root}", "--split", "test", "--index", "1", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["index"] == 1
     assert len(record["joints_cam"]) == 17
@@ -31,7 +29,7 @@ def test_synth_check_inspect_show(tmp_path, capsys):
         "principal",
     }
     out = tmp_path / "grid.png"
-    assert main(["show", "--dataset", "synthetic", "--count", "6", "--out", str(out)]) == 0
+    assert main(["show", "--data", "synthetic", "--samples", "6", "--out", str(out)]) == 0
     grid = cv2.imread(str(out))
     assert grid.shape == (2 * 256 + 3 * 4, 4 * 256 + 5 * 4, 3)
 
@@ -66,14 +64,11 @@ def test_errors_are_one_line(tmp_path, capsys):
     assert (tmp_path / "full" / "keep.txt").read_text() == "precious"
     assert main(["synth", "--format", "mpii", "--out", str(tmp_path / "x"), "--subjects", "1"]) == 1
     assert "--subjects does not apply to --format mpii" in capsys.readouterr().err
-    assert main(["check", "--dataset", "h36m", "--root", str(tmp_path / "none")]) == 1
+    assert main(["check", "--data", f"h36m={tmp_path / 'none'}"]) == 1
     assert "PROBLEM" in capsys.readouterr().out
-    assert (
-        main(["inspect", "--dataset", "mpii", "--root", str(tmp_path / "none"), "--split", "train", "--index", "0"])
-        == 1
-    )
+    assert main(["inspect", "--data", f"mpii={tmp_path / 'none'}", "--split", "train", "--index", "0"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: mpii root")
     assert err.count("\n") == 1
-    assert main(["show", "--dataset", "mpii", "--out", str(tmp_path / "g.png")]) == 1
-    assert "--root is needed" in capsys.readouterr().err
+    assert main(["show", "--data", "mpii", "--out", str(tmp_path / "g.png")]) == 1
+    assert "--data mpii: give the dataset's folder, --data mpii=ROOT" in capsys.readouterr().err

@@ -37,10 +37,8 @@ def test_h36m_protocols(synthetic_folders, checkpoints, capsys, tmp_path, protoc
         capsys,
         "--checkpoint",
         str(checkpoints["h36m"]),
-        "--dataset",
-        "h36m",
-        "--root",
-        str(root),
+        "--data",
+        f"h36m={root}",
         "--protocol",
         str(protocol),
         "--json",
@@ -75,10 +73,8 @@ def test_flip_test_modes_and_rootnet_boxes(synthetic_folders, checkpoints, capsy
             capsys,
             "--checkpoint",
             str(checkpoints["h36m"]),
-            "--dataset",
-            "h36m",
-            "--root",
-            str(root),
+            "--data",
+            f"h36m={root}",
             "--json",
             str(out),
             *extra,
@@ -94,7 +90,7 @@ def test_flip_test_modes_and_rootnet_boxes(synthetic_folders, checkpoints, capsy
 
 def test_the_flip_test_follows_how_the_model_was_trained(synthetic_folders, checkpoints, capsys, tmp_path):
     root = synthetic_folders["h36m"][0]
-    argv = ["--dataset", "h36m", "--root", str(root), "--json", str(tmp_path / "r.json")]
+    argv = ["--data", f"h36m={root}", "--json", str(tmp_path / "r.json")]
     assert run(capsys, "--checkpoint", str(checkpoints["h36m"]), *argv)[0] == 0
     assert json.loads((tmp_path / "r.json").read_text())["flip_test"] == "original"  # the original test config
     model = mhp.load_checkpoint(checkpoints["h36m"])
@@ -122,10 +118,8 @@ def test_mupots_all_and_matched(synthetic_folders, checkpoints, capsys, tmp_path
             capsys,
             "--checkpoint",
             str(checkpoints["muco"]),
-            "--dataset",
-            "mupots",
-            "--root",
-            str(root),
+            "--data",
+            f"mupots={root}",
             "--json",
             str(out),
             *extra,
@@ -152,7 +146,7 @@ def test_synthetic_reports_the_mean_pose_baseline(checkpoints, capsys, tmp_path)
         capsys,
         "--checkpoint",
         str(checkpoints["h36m"]),
-        "--dataset",
+        "--data",
         "synthetic",
         "--synthetic-samples",
         "12",
@@ -176,7 +170,7 @@ def test_synthetic_reports_limb_plausibility_under_either_prior(checkpoints, cap
 
     scenes = SyntheticHumans(12, joint_set=H36M, seed=EvalConfig.synthetic_seed, image_size=(128, 128))
     gt = np.stack([scenes.record(i).joints_cam for i in range(12)])
-    argv = ["--checkpoint", str(checkpoints["h36m"]), "--dataset", "synthetic", "--synthetic-samples", "12"]
+    argv = ["--checkpoint", str(checkpoints["h36m"]), "--data", "synthetic", "--synthetic-samples", "12"]
     argv += ["--synthetic-image-size", "128"]
     measured = plausibility(gt, limb_prior(gt, H36M))
     prior = limb_prior(gt[:6] * 1.1, H36M, source="larger people")
@@ -207,15 +201,15 @@ def test_synthetic_reports_limb_plausibility_under_either_prior(checkpoints, cap
 
 
 def test_errors(checkpoints, capsys, tmp_path):
-    code, _, err = run(capsys, "--checkpoint", str(checkpoints["h36m"]), "--dataset", "h36m")
+    code, _, err = run(capsys, "--checkpoint", str(checkpoints["h36m"]), "--data", "h36m")
     assert code == 1
-    assert "--root is needed" in err
-    code, _, err = run(capsys, "--checkpoint", str(checkpoints["custom"]), "--dataset", "synthetic")
+    assert "--data h36m: give the dataset's folder, --data h36m=ROOT" in err
+    code, _, err = run(capsys, "--checkpoint", str(checkpoints["custom"]), "--data", "synthetic")
     assert code == 1
     assert "5 joints, which no evaluation protocol defines" in err
-    code, _, err = run(capsys, "--checkpoint", str(tmp_path / "none.pt"), "--dataset", "synthetic")
+    code, _, err = run(capsys, "--checkpoint", str(tmp_path / "none.pt"), "--data", "synthetic")
     assert code == 1
     assert "not found" in err
-    code, _, err = run(capsys, "--checkpoint", str(checkpoints["h36m"]), "--dataset", "coco", "--root", "x")
+    code, _, err = run(capsys, "--checkpoint", str(checkpoints["h36m"]), "--data", "coco=x")
     assert code == 1
-    assert "--dataset must be one of" in err
+    assert "--data coco=x: not a dataset here; give h36m=ROOT or mupots=ROOT or synthetic" in err

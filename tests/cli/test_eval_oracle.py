@@ -52,7 +52,7 @@ def test_the_oracle_scores_zero_on_human36m_and_flip_testing_it_exactly_changes_
 ):
     root, _ = synthetic_folders["h36m"]
     model = oracle([read_dataset("h36m", root, "test", protocol=protocol)], 18)
-    h36m = ["--dataset", "h36m", "--root", str(root), "--protocol", str(protocol)]
+    h36m = ["--data", f"h36m={root}", "--protocol", str(protocol)]
     plain = evaluate(monkeypatch, tmp_path, model, *h36m, "--no-flip-test")
     for metric in ("mpjpe", "pa_mpjpe", "rigid_mpjpe"):
         assert plain[metric] < 0.5, metric  # mm, through crops, voxels, the inverse affine and the camera
@@ -67,7 +67,7 @@ def test_the_oracle_scores_zero_on_human36m_and_flip_testing_it_exactly_changes_
 def test_the_oracle_scores_100_on_mupots(synthetic_folders, monkeypatch, tmp_path):
     root, _ = synthetic_folders["mupots"]
     model = oracle([read_dataset("mupots", root, "test")], 21)
-    scores = evaluate(monkeypatch, tmp_path, model, "--dataset", "mupots", "--root", str(root), "--no-flip-test")
+    scores = evaluate(monkeypatch, tmp_path, model, "--data", f"mupots={root}", "--no-flip-test")
     assert scores["pck3d_all"] == 100.0
     assert scores["pck3d_matched"] == 100.0
     assert scores["auc_all"] > 95.0  # AUC averages 3DPCK over 0-150 mm thresholds: 0 mm errors pass all but 0

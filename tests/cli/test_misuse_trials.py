@@ -47,7 +47,7 @@ def test_trial_6_an_unwritable_eval_json_fails_before_the_evaluation(small_relu_
 
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder would have to be")  # unwritable even for root
-    argv = ["--checkpoint", small_relu_checkpoint, "--dataset", "synthetic", "--synthetic-samples", "8"]
+    argv = ["--checkpoint", small_relu_checkpoint, "--data", "synthetic", "--synthetic-samples", "8"]
     assert eval_main([*argv, "--json", str(blocker / "e.json")]) == 1
     out, err = capsys.readouterr()
     assert out == ""  # nothing evaluated
@@ -299,7 +299,7 @@ def test_trial_7_defaults_fit_the_machine_and_a_long_run_says_so(tmp_path, capsy
     ("command", "argv", "message"),
     [
         ("train", ["--epcohs", "3"], "mhp-train: error: unknown flag --epcohs; did you mean --epochs?"),
-        ("data", ["synth", "--ouy", "x"], "mhp-data: error: unknown flag --ouy; did you mean --out or --count?"),
+        ("data", ["synth", "--ouy", "x"], "mhp-data: error: unknown flag --ouy; did you mean --out?"),
         ("infer", ["a.jpg", "b.jpg"], "mhp-infer: error: unexpected argument b.jpg"),
     ],
 )
@@ -333,10 +333,10 @@ def test_trial_9_eval_on_an_artifact_says_what_it_is(tmp_path, capsys):
 
     artifact = tmp_path / "lpski_int8.tflite"
     artifact.write_bytes(b"TFL3")
-    assert eval_main(["--checkpoint", str(artifact), "--dataset", "synthetic"]) == 1
+    assert eval_main(["--checkpoint", str(artifact), "--data", "synthetic"]) == 1
     assert capsys.readouterr().err.strip() == (
         f"error: {artifact} is an exported artifact, not a PyTorch checkpoint; score it with mhp-bench --artifacts "
-        f"{artifact} --data synthetic (or h36m --data-root ROOT), or pass the checkpoint it was exported from"
+        f"{artifact} --data synthetic (or --data h36m=ROOT), or pass the checkpoint it was exported from"
     )
 
 
@@ -391,3 +391,54 @@ def test_trial_9_the_3d_plot_tick_labels_do_not_overlap():
         assert end_on == 2  # depth seen from the front, x from the side
     finally:
         plt.close(fig)
+
+
+def test_trial_9_export_shows_progress_and_hides_the_converters_log(small_relu_checkpoint, tmp_path):
+    """mhp-export once printed TensorFlow's absl/oneDNN/XNNPACK lines and no progress; they are kept for --verbose."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "mhp.cli.export", "--checkpoint", small_relu_checkpoint, "--target", "tflite"]
+    argv += ["--precision", "fp32", "--parity-samples", "8", "--out", str(tmp_path / "quiet")]
+    quiet = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""  # nothing but mhp's own lines, and those went to stdout
+    lines = quiet.stdout.splitlines()
+    assert lines[1] == "[1/1] lpski_fp32.tflite: converting, then its parity gate"
+    assert lines[2].startswith(f"wrote {tmp_path / 'quiet' / 'lpski_fp32.tflite'} (")
+    verbose = subprocess.run([*argv[:-1], str(tmp_path / "verbose"), "--verbose"], capture_output=True, text=True)
+    assert verbose.returncode == 0
+    assert "XNNPACK" in verbose.stderr or "TensorFlow" in verbose.stderr  # what the quiet run hid
+
+
+def test_trial_9_the_hidden_log_shows_when_the_work_fails(capfd):
+    import os
+
+    from mhp.util.native_log import native_log
+
+    with native_log(verbose=False):
+        os.write(2, b"I0000 noise from a native library\n")
+    assert capfd.readouterr().err == ""
+
+    def crash() -> None:
+        os.write(2, b"F0000 the converter's reason\n")
+        raise RuntimeError("converter crashed")
+
+    with pytest.raises(RuntimeError), native_log(verbose=False):
+        crash()
+    err = capfd.readouterr().err
+    assert err == "the converters' own log, last lines (--verbose shows it all):\nF0000 the converter's reason\n"
+    with native_log(verbose=True):
+        os.write(2, b"shown\n")
+    assert capfd.readouterr().err == "shown\n"
+
+
+def test_trial_9_synth_shows_progress(tmp_path, capsys):
+    from mhp.cli.data import main as data_main
+
+    argv = ["synth", "--format", "h36m", "--subjects", "9", "--actions", "2", "--cameras", "1,2", "--frames", "2"]
+    assert data_main([*argv, "--out", str(tmp_path / "h36m")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1].startswith("[####################] 8/8 images, ")  # 2 subactions x 2 x 2
+    assert len(list((tmp_path / "h36m" / "images").glob("*/*.jpg"))) == 8
+    assert "wrote synthetic h36m: 8 annotated people in 8 images" in captured.out

@@ -3,6 +3,7 @@
 import json
 
 from mhp.cli.models import main
+from mhp.util.cpus import runtime_threads
 
 
 def test_table_and_files(tmp_path, capsys):
@@ -18,7 +19,8 @@ def test_table_and_files(tmp_path, capsys):
     assert cards[1]["params"] == 3_648_096
     markdown = out_md.read_text()
     assert "| LPSKI_LARGE | 18 | prelu | 3,648,096 |" in markdown
-    assert "Command: `mhp-models LPSKI LPSKI_LARGE --repeats 1`" in markdown
+    threads = runtime_threads()  # recorded always: its default follows the machine
+    assert f"Command: `mhp-models LPSKI LPSKI_LARGE --repeats 1 --threads {threads}`" in markdown
 
 
 def test_activation_and_joints_flags(capsys):

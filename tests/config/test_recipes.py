@@ -1,5 +1,5 @@
 """The shipped recipes and presets: found by name from the package, listed, suggested when misspelt, and the same
-configs through --recipe / --preset as through --config with their files."""
+configs through --recipe as through --config with their files."""
 
 import pytest
 
@@ -30,8 +30,8 @@ def test_a_name_is_the_same_config_as_its_file():
         by_file = train_cli.parse_config(["--config", str(recipe_path("train", name)), "--epochs", "3"])
         assert config_dict(by_name) == config_dict(by_file)
         assert by_name.epochs == 3  # flags still override the recipe
-    mobile = export_cli.parse_config(["--preset", "mobile", "--checkpoint", "x.pt"])
-    assert (mobile.target, mobile.precision, mobile.threads) == ("tflite", ("fp32", "int8"), 1)
+    mobile = export_cli.parse_config(["--recipe", "mobile", "--checkpoint", "x.pt"])
+    assert (mobile.target, mobile.precision) == ("tflite", ("fp32", "int8"))
     assert parse_quickstart(["--out", "elsewhere"]).out == "elsewhere"
     assert parse_quickstart([]).input_size == 128  # the shipped quickstart recipe
     assert parse_quickstart(["--recipe", "lpski_h36m_p2"]).backbone == "LPSKI"
@@ -40,7 +40,7 @@ def test_a_name_is_the_same_config_as_its_file():
 def test_unknown_names_suggest_the_closest_and_never_touch_the_file_system():
     with pytest.raises(MhpError, match=r"--recipe 'lpski_h36m': no such shipped recipe; did you mean lpski_h36m_p2"):
         recipe_path("train", "lpski_h36m")
-    with pytest.raises(MhpError, match=r"--preset 'zzz': .*--list-presets shows the 3 there are"):
+    with pytest.raises(MhpError, match=r"--recipe 'zzz': .*--list-recipes shows the 3 there are"):
         recipe_path("export", "zzz")
     for hostile in ("../train/lpski_h36m_p2", "x" * 5000, "", "mobile.yaml", "/etc/passwd"):
         with pytest.raises(MhpError, match="no such shipped recipe") as error:
@@ -58,7 +58,7 @@ def test_listing_names_every_recipe_with_what_sets_it_apart(capsys):
     assert done.value.code == 0
     assert capsys.readouterr().out.splitlines() == lines
     with pytest.raises(SystemExit) as done:
-        export_cli.parse_config(["--list-presets"])
+        export_cli.parse_config(["--list-recipes"])
     assert done.value.code == 0
     assert "mobile" in capsys.readouterr().out
 

@@ -73,14 +73,14 @@ def test_table_lists_every_bone():
 
 def test_cli_round_trip(synthetic_folders, tmp_path, capsys):
     out = tmp_path / "synthetic.json"
-    assert main(["stats", "--dataset", "synthetic", "--samples", "50", "--seed", "3", "--out", str(out)]) == 0
+    assert main(["stats", "--data", "synthetic", "--samples", "50", "--seed", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert read_limb_prior(out) == synthetic_limb_prior(50, 3, H36M)
     assert "L_Elbow-L_Wrist" in printed
     assert f"wrote {out}" in printed
     root, _ = synthetic_folders["h36m"]
     out = tmp_path / "h36m.json"
-    argv = ["stats", "--dataset", "h36m", "--root", str(root), "--split", "test", "--protocol", "1"]
+    argv = ["stats", "--data", f"h36m={root}", "--split", "test", "--protocol", "1"]
     assert main([*argv, "--out", str(out)]) == 0
     assert read_limb_prior(out) == dataset_limb_prior("h36m", root, "test", protocol=1)
     assert "h36m test protocol 1" in capsys.readouterr().out
@@ -93,11 +93,11 @@ def test_cli_errors_are_one_line(synthetic_folders, tmp_path, capsys):
         assert err.count("\n") == 1, err
         return err
 
-    assert "mpii is a 2D dataset" in error("--dataset", "mpii", "--root", str(synthetic_folders["mpii"][0]))
-    assert "unknown joint set 'BODY25'" in error("--dataset", "synthetic", "--joint-set", "BODY25")
-    assert "--root is needed for --dataset muco" in error("--dataset", "muco")
+    assert "mpii is a 2D dataset" in error("--data", f"mpii={synthetic_folders['mpii'][0]}")
+    assert "unknown joint set 'BODY25'" in error("--data", "synthetic", "--joint-set", "BODY25")
+    assert "--data muco: give the dataset's folder, --data muco=ROOT" in error("--data", "muco")
     assert "muco has the splits train, not 'test'" in error(
-        "--dataset", "muco", "--root", str(synthetic_folders["muco"][0]), "--split", "test"
+        "--data", f"muco={synthetic_folders['muco'][0]}", "--split", "test"
     )
-    assert "--samples must be at least 2" in error("--dataset", "synthetic", "--samples", "1")
+    assert "--samples must be at least 2" in error("--data", "synthetic", "--samples", "1")
     assert not (tmp_path / "p.json").exists()

@@ -53,7 +53,7 @@ def test_scale_alignment_and_scores_are_exact_on_known_poses():
 
 
 def test_a_lifter_report_has_a_row_per_input_and_beats_the_mean_pose(lifter, image_model):
-    cfg = EvalConfig(checkpoint=lifter, dataset="synthetic", synthetic_samples=24, device="cpu",
+    cfg = EvalConfig(checkpoint=lifter, data="synthetic", synthetic_samples=24, device="cpu",
                      keypoints_from=image_model, synthetic_image_size=256)  # fmt: skip
     report = evaluate(cfg)
     rows = report["per_group"]
@@ -80,13 +80,13 @@ def test_a_lifter_report_has_a_row_per_input_and_beats_the_mean_pose(lifter, ima
 
 def test_lifter_evaluation_errors_are_one_line(lifter, image_model, tmp_path, capsys):
     with pytest.raises(MhpError, match="not an image model"):
-        evaluate(EvalConfig(checkpoint=lifter, dataset="synthetic", synthetic_samples=4, keypoints_from=lifter))
+        evaluate(EvalConfig(checkpoint=lifter, data="synthetic", synthetic_samples=4, keypoints_from=lifter))
     with pytest.raises(MhpError, match="feeds a lifter"):
-        evaluate(EvalConfig(checkpoint=image_model, dataset="synthetic", keypoints_from=lifter))
+        evaluate(EvalConfig(checkpoint=image_model, data="synthetic", keypoints_from=lifter))
     with pytest.raises(MhpError, match="apply to image models"):
-        evaluate(EvalConfig(checkpoint=lifter, dataset="synthetic", flip_test=True))
+        evaluate(EvalConfig(checkpoint=lifter, data="synthetic", flip_test=True))
     out = tmp_path / "report.json"
-    assert main(["--checkpoint", lifter, "--dataset", "synthetic", "--synthetic-samples", "8", "--json",
+    assert main(["--checkpoint", lifter, "--data", "synthetic", "--synthetic-samples", "8", "--json",
                  str(out)]) == 0  # fmt: skip
     assert json.loads(out.read_text())["primary"] == "mpjpe"
 
@@ -103,7 +103,7 @@ def test_a_lifter_trains_on_dataset_folders_and_is_scored_on_human36m(synthetic_
                       batch_size=8, device="cpu")  # fmt: skip
     summary = train_lift(cfg)
     assert summary["epochs"] == 1
-    report = evaluate(EvalConfig(checkpoint=summary["last"], dataset="h36m", root=str(h36m), device="cpu"))
+    report = evaluate(EvalConfig(checkpoint=summary["last"], data=f"h36m={h36m}", device="cpu"))
     test = read_dataset("h36m", h36m, "test", protocol=2)
     assert report["samples"] == len(test)
     assert "mean-pose baseline" not in report["per_group"]  # real training data: no synthetic mean pose

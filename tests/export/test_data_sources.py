@@ -124,7 +124,7 @@ def test_which_data_each_recorded_run_and_flag_gives(h36m, tmp_path):
     assert validation_entry(lift) == "synthetic"  # as training: the first h36m / muco entry of the 2D data
     assert validation_entry({**lift, "supervision": "3d"}) == f"h36m={root}"
     flag = calibration_choice(f"muco={root}", {})
-    assert (flag.kind, flag.name, flag.origin) == ("dataset", "muco", f"--calib muco={root}")
+    assert (flag.kind, flag.name, flag.origin) == ("dataset", "muco", f"--calib-data muco={root}")
     assert calibration_choice(str(tmp_path), {}).kind == "folder"
     cases = [
         (lambda: calibration_choice(f"mupots={root}", {}), "NAME one of h36m, muco, mpii, coco"),
@@ -150,13 +150,15 @@ def test_a_synthetic_run_keeps_its_synthetic_record(model):
     assert calib.description == "synthetic scenes (seed 3), 200 crops; the checkpoint's training data"
     _, label = image_parity_set(parity_choice(None, config), model, config, 4)
     assert label == f"synthetic held-out scenes (seed {HELD_OUT_SEED}), 4 crops; the checkpoint's validation data"
-    assert calibration_choice("synthetic", config).origin == "--calib synthetic"  # its own data: no warning
+    assert calibration_choice("synthetic", config).origin == "--calib-data synthetic"  # its own data: no warning
 
 
 def test_an_original_snapshot_needs_calib_and_says_what_parity_runs_on():
-    with pytest.raises(MhpError, match=r"records no training data \(an original snapshot\?\); pass --calib NAME=ROOT"):
+    with pytest.raises(
+        MhpError, match=r"records no training data \(an original snapshot\?\); pass --calib-data NAME=ROOT"
+    ):
         calibration_choice(None, {})
-    assert calibration_choice("synthetic", {}).origin == f"--calib synthetic; {NO_RECORD}"
+    assert calibration_choice("synthetic", {}).origin == f"--calib-data synthetic; {NO_RECORD}"
     assert parity_choice(None, {}).origin == NO_RECORD
 
 
@@ -194,7 +196,8 @@ def test_a_recorded_root_that_is_gone_stops_the_export_in_one_line(model, tmp_pa
         assert len(err.splitlines()) == 1, err
         assert message in err, err
         assert (
-            "or --calib synthetic (synthetic scenes; not this model's data)" in err or "--parity-data synthetic" in err
+            "or --calib-data synthetic (synthetic scenes; not this model's data)" in err
+            or "--parity-data synthetic" in err
         )
     assert export_main([*out, "--target", "onnx", "--precision", "fp32", "--parity-data", "synthetic"]) == 0
     assert "synthetic held-out scenes" in read_manifest(tmp_path / "out" / "lpski_fp32.onnx").parity["data"]

@@ -200,7 +200,10 @@ def test_parity_table_prints_lifter_rows(onnx_export):
 
 def test_lifter_calibration_errors_are_one_line(checkpoint, tmp_path, capsys):
     cases = [
-        (["--target", "tflite", "--int8", "--calib", str(tmp_path)], "holds images; a lifter calibrates on 2D poses"),
+        (
+            ["--target", "tflite", "--int8", "--calib-data", str(tmp_path)],
+            "holds images; a lifter calibrates on 2D poses",
+        ),
         (["--target", "tflite", "--int8", "--calib-samples", "50"], "--calib-samples 50 is too few"),
     ]
     for argv, message in cases:

@@ -167,7 +167,7 @@ def test_user_errors_are_one_line(checkpoint, tmp_path, capsys):
     cases = [
         (["--checkpoint", str(not_a_checkpoint)], "notes.pt"),
         (["--checkpoint", checkpoint, "--target", "tensorrt"], "unknown --target 'tensorrt'"),
-        (["--checkpoint", checkpoint, "--target", "tflite", "--int8", "--calib", str(few)], "gives 0 crops"),
+        (["--checkpoint", checkpoint, "--target", "tflite", "--int8", "--calib-data", str(few)], "gives 0 crops"),
         (["--checkpoint", checkpoint, "--target", "onnx", "--out", str(blocker / "sub")], "cannot write to --out"),
         (["--check", str(tmp_path / "gone.onnx")], "gone.onnx does not exist"),
     ]

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mhp.cli import bench, data, eval, export, infer, models, train
-from mhp.config import commands
+from mhp.config import commands, data_commands
 from mhp.config.resolve import resolve_config
 from mhp.errors import MhpError
 from tests.fuzz.harness import JSON_VALUES, FileSwap, damaged, fast_folder, mutated, outcome
@@ -21,12 +21,17 @@ from tests.fuzz.harness import JSON_VALUES, FileSwap, damaged, fast_folder, muta
 ROOT = Path(__file__).parents[2]
 RECIPES = sorted((ROOT / "mhp" / "config" / "recipes").glob("*/*.yaml"))  # shipped training recipes, presets
 assert len(RECIPES) > 20, "the recipes moved: point RECIPES at them"
-CLASSES = [c for c in vars(commands).values() if dataclasses.is_dataclass(c) and c.__module__ == commands.__name__]
+CLASSES = [
+    c
+    for module in (commands, data_commands)
+    for c in vars(module).values()
+    if dataclasses.is_dataclass(c) and c.__module__ == module.__name__
+]
 assert len(CLASSES) == 11, "one config dataclass per command"
 COMMANDS = {"data": data, "models": models, "eval": eval, "export": export, "bench": bench, "infer": infer}
 COMMANDS["train"] = train
 # Independent of mhp/config/checks.py's rules: what the commands need at the very least.
-AT_LEAST_ONE = {"batch_size", "epochs", "samples", "runs", "repeats", "count", "calib_samples", "parity_samples"}
+AT_LEAST_ONE = {"batch_size", "epochs", "samples", "runs", "repeats", "calib_samples", "parity_samples"}
 POSITIVE = {"lr", "width_mult", "focal", "root_depth"}
 
 
@@ -102,7 +107,7 @@ def test_yaml_configs(folder):
 
 
 def flags_of(parser: argparse.ArgumentParser) -> list[str]:
-    exits = ("-h", "--help", "--list-recipes", "--list-presets")
+    exits = ("-h", "--help", "--list-recipes", "--list-presets")  # and the old name of --list-recipes
     return [s for a in parser._actions for s in a.option_strings if s not in exits]
 
 
@@ -145,7 +150,7 @@ def argvs(draw: st.DrawFn, parser: argparse.ArgumentParser, config_files: list[s
         name = draw(st.sampled_from(sorted(sub)) | st.text(max_size=6))
         words.append(name)
         parser = sub.get(name, parser)
-    flags = flags_of(parser) or ["--dataset"]  # a junk subcommand: the top-level parser has no flags
+    flags = flags_of(parser) or ["--data"]  # a junk subcommand: the top-level parser has no flags
     if draw(st.booleans()):  # half the command lines start with valid required options, so configs get built
         for action in required_actions(parser):
             words += [action.option_strings[0], draw(plausible_value(action))]

@@ -152,6 +152,6 @@ def test_a_human36m_run_validates_on_its_held_out_slice_and_mhp_eval_says_which_
     assert best["chosen"].startswith(
         f"lowest validation MPJPE ({summary['best_val_mpjpe_mm']:.1f} mm) on h36m held-out"
     )
-    argv = ["--dataset", "h36m", "--root", str(root), "--workers", "0", "--device", "cpu", "--no-flip-test"]
+    argv = ["--data", f"h36m={root}", "--workers", "0", "--device", "cpu", "--no-flip-test"]
     assert eval_main(["--checkpoint", str(Path(cfg.out) / "last.pt"), *argv]) == 0
     assert "checkpoint: last.pt after 1 epoch, the latest" in capsys.readouterr().out.splitlines()[1]

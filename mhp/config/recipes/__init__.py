@@ -1,5 +1,5 @@
 """The recipes that ship inside the package: flat YAML training recipes (``mhp-train --recipe NAME``) and export
-presets (``mhp-export --preset NAME``). They are package data, so an installed wheel has them wherever it runs."""
+recipes (``mhp-export --recipe NAME``). They are package data, so an installed wheel has them wherever it runs."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ FOLDER = Path(__file__).resolve().parent
 # kind -> (its folder, the flag that names one, the flag that lists them)
 KINDS = {
     "train": (FOLDER / "train", "--recipe", "--list-recipes"),
-    "export": (FOLDER / "export", "--preset", "--list-presets"),
+    "export": (FOLDER / "export", "--recipe", "--list-recipes"),
 }
 SUMMARY_KEYS = {
     "train": ("task", "supervision", "backbone", "data_3d", "data_2d", "protocol", "epochs"),
