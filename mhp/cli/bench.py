@@ -18,6 +18,7 @@ from mhp.cli.options import CommandParser, add_config_arguments, parse_command_l
 from mhp.config import BenchConfig
 from mhp.config.resolve import config_dict
 from mhp.errors import MhpError
+from mhp.util.native_log import native_log
 
 HELP = {
     "artifacts": "folders written by mhp-export (or artifact files)",
@@ -65,7 +66,8 @@ def body(argv: Sequence[str] | None) -> int:
     from mhp.bench.run import collect_rows
     from mhp.bench.schema import ACCURACY_FAILED, EXPORT_FAILED, SKIPPED
 
-    rows, machine = collect_rows(cfg)
+    with native_log(cfg.verbose):
+        rows, machine = collect_rows(cfg)
     if rows and all(row.status == SKIPPED for row in rows):  # measured nothing: not a success
         reasons = sorted({f"{Path(row.artifact).name}: {row.reason}" for row in rows})
         raise MhpError(f"every row was skipped, nothing was measured ({'; '.join(reasons)[:400]})")

@@ -27,7 +27,6 @@ HELP = {
     "golden": "write the golden files of the app decoders to this folder instead of exporting",
     "golden_from": "with --golden: a full-INT8 .tflite to add one real LiteRT run",
     "out": "the artifacts' folder (default: runs/export/RUN, RUN the checkpoint's folder name)",
-    "verbose": "show the converters' own log (TensorFlow, onnx2tf, onnxruntime's quantiser, coremltools)",
     "backbone": "an original snapshot's architecture: LPSKI, LPSKI_LARGE, LPWO, LPRES, RESNET50",
     "num_joints": "an original snapshot's joint count",
     "width_mult": "an original snapshot's width multiplier",

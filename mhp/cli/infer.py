@@ -16,6 +16,7 @@ from mhp.cli.options import CommandParser, add_config_arguments
 from mhp.config import InferConfig
 from mhp.config.resolve import resolve_config
 from mhp.errors import MhpError
+from mhp.util.native_log import native_log
 
 HELP = {
     "input": "image, folder of images or video (or pass it as the first argument)",
@@ -68,8 +69,9 @@ def body(argv: Sequence[str] | None) -> int:
     cfg = parse_config(argv)
     from mhp.infer.run import run_infer
 
-    for path in run_infer(cfg):
-        print(f"wrote {path}")
+    with native_log(cfg.verbose):  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" and the like
+        for path in run_infer(cfg):
+            print(f"wrote {path}")
     return 0
 
 

@@ -99,6 +99,8 @@ SHARED_HELP = {
     "input_size": "side of the square input crop in pixels",
     "index": "the sample's index in the split",
     "split": "train or test",
+    "verbose": "show the native libraries' own log (TensorFlow, LiteRT, XNNPACK); hidden otherwise, its last lines "
+    "shown if the command fails",
 }
 
 

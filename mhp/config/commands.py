@@ -205,7 +205,7 @@ class ExportConfig:
     golden_from: str | None = None  # with --golden: a full-INT8 .tflite for the one real-model case
     no_check: bool = False
     threads: int = field(default_factory=runtime_threads)  # of the parity gates' runtimes
-    verbose: bool = False  # show the converters' own log (TensorFlow, onnx2tf, coremltools)
+    verbose: bool = False
     backbone: str | None = None  # original snapshots only: the architecture
     num_joints: int | None = None
     width_mult: float | None = None
@@ -242,6 +242,7 @@ class BenchConfig:
     benchmark_model: str | None = None  # the benchmark_model binary built for the phone
     adb: str = "adb"
     ingest: tuple[str, ...] = ()  # JSON files written by the iOS demo's benchmark mode
+    verbose: bool = False
     limb_prior: str | None = None  # plausibility prior (mhp-data stats); default: measured on the test poses
 
     def __post_init__(self) -> None:
@@ -282,6 +283,7 @@ class InferConfig:
     overlay: bool = True
     plot: bool = True  # 3D skeleton PNG (matplotlib): per image, and for the middle frame of a video
     strict: bool = False  # stop at the first bad image or pose (default: do every good one, report the bad)
+    verbose: bool = False
     max_frames: int | None = None
 
     def __post_init__(self) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mhp.config.checks import PROTOCOL, at_least, check_config
+from mhp.config.commands import SEED
 
-SEED = at_least(0)
 DATA_ALIASES = {"dataset": "data", "root": "data"}  # --dataset NAME --root DIR: the spelling before --data NAME=DIR
 
 

@@ -409,10 +409,20 @@ def test_trial_9_export_shows_progress_and_hides_the_converters_log(small_relu_c
     verbose = subprocess.run([*argv[:-1], str(tmp_path / "verbose"), "--verbose"], capture_output=True, text=True)
     assert verbose.returncode == 0
     assert "XNNPACK" in verbose.stderr or "TensorFlow" in verbose.stderr  # what the quiet run hid
+    image = tmp_path / "person.jpg"
+    cv2.imwrite(str(image), SyntheticHumans(1, seed=3, image_size=(128, 128)).load_image(0))
+    infer = [sys.executable, "-m", "mhp.cli.infer", str(image), "--model", str(tmp_path / "quiet/lpski_fp32.tflite")]
+    infer += ["--detector", "none", "--no-plot", "--no-overlay", "--out", str(tmp_path / "infer")]
+    ran = subprocess.run(infer, capture_output=True, text=True, timeout=300)
+    assert (ran.returncode, ran.stderr) == (0, "")  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" hidden
+    loud = subprocess.run([*infer, "--verbose"], capture_output=True, text=True, timeout=300)
+    assert "XNNPACK" in loud.stderr
 
 
 def test_trial_9_the_hidden_log_shows_when_the_work_fails(capfd):
     import os
+    import subprocess
+    import sys
 
     from mhp.util.native_log import native_log
 
@@ -427,10 +437,14 @@ def test_trial_9_the_hidden_log_shows_when_the_work_fails(capfd):
     with pytest.raises(RuntimeError), native_log(verbose=False):
         crash()
     err = capfd.readouterr().err
-    assert err == "the converters' own log, last lines (--verbose shows it all):\nF0000 the converter's reason\n"
+    assert err == "the native libraries' own log, last lines (--verbose shows it all):\nF0000 the converter's reason\n"
     with native_log(verbose=True):
         os.write(2, b"shown\n")
     assert capfd.readouterr().err == "shown\n"
+    script = "import os, sys\nfrom mhp.util.native_log import native_log\nwith native_log(False):\n"
+    script += "    os.write(2, b'native\\n')\n    print('mine', file=sys.stderr)\nprint('after', file=sys.stderr)\n"
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert process.stderr == "mine\nafter\n"  # Python's own stderr is not hidden with the native one
 
 
 def test_trial_9_synth_shows_progress(tmp_path, capsys):
