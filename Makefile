@@ -120,7 +120,7 @@ $(RUBY):
 ios-tools: $(RUBY)
 
 # MHP_LOCKED tells the suite that .venv was installed from the lock, so tests/test_lock.py checks every version.
-test: lint jvm-tools ios-tools detector photos
+test: lint jvm-tools ios-tools detector photos $(BLAZEPOSE)
 	MHP_LOCKED=1 $(BIN)/python -m pytest
 
 quickstart: $(STAMP) $(DETECTOR)

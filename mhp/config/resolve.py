@@ -127,6 +127,7 @@ def renamed_keys(cls: type, values: dict[str, Any], source: str) -> dict[str, An
         name = renamed.get("data")
         if name is None or "=" in str(name):
             old_root = next(k for k in ROOT_KEYS if k in old)
+            root = root if str(root).isprintable() else repr(root)  # one line, whatever was typed
             raise MhpError(f"{source}: {spell(old_root)} {root}: name its dataset, {spell('data')} NAME={root}")
         renamed["data"] = f"{name}={root}"
     return renamed

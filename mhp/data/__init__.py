@@ -88,6 +88,7 @@ def data_flag(value: str, allowed: tuple[str, ...], flag: str = "--data") -> tup
     root); a DatasetError naming the fix otherwise. The root's layout is checked by the reader."""
     name, root = split_entry(value)
     listed = " or ".join(f"{n}=ROOT" if n != SYNTHETIC else n for n in allowed)
+    value = value if value.isprintable() else repr(value)  # one line, whatever was typed
     if name not in allowed:
         raise DatasetError(f"{flag} {value}: not a dataset here; give {listed}")
     if name == SYNTHETIC and root is not None:

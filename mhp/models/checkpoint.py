@@ -92,6 +92,8 @@ def torch_save(content: Any, path: Path) -> None:
             if writer.error is not None:
                 raise writer.error from None
             raise
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:  # a lambda, a lock, an open file...
+            raise CheckpointError(f"the checkpoint cannot be saved: a value in it cannot be pickled ({exc})") from None
 
 
 def read_checkpoint(path: str | Path) -> Any:

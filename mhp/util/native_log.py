@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import TextIO
 
+from mhp.errors import MhpError
+
 SHOWN_ON_FAILURE = 20  # last lines of the hidden log printed when the work raises
 
 
@@ -39,11 +41,11 @@ def native_log(verbose: bool) -> Iterator[None]:
         os.dup2(hidden.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             restore(saved, python_stderr)
             hidden.seek(0)
             tail = hidden.read().decode(errors="replace").splitlines()[-SHOWN_ON_FAILURE:]
-            if tail:
+            if tail and not isinstance(exc, MhpError | KeyboardInterrupt):  # mhp's own errors say what to fix
                 print("the native libraries' own log, last lines (--verbose shows it all):", file=sys.stderr)
                 print("\n".join(tail), file=sys.stderr)
             raise

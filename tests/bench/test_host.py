@@ -107,11 +107,15 @@ def test_every_format_is_timed_and_scored_against_torch(bench_run):
         assert row["eval_data"].startswith("synthetic held-out")
         assert 0 < row["latency_p50_ms"] <= row["latency_p90_ms"] <= row["latency_p99_ms"]
         assert row["mpjpe_mm"] > 0
-        assert row["pa_mpjpe_mm"] < row["mpjpe_mm"]
+        # the same predictions as torch's, up to the format's precision (pa < mpjpe alone holds for any numbers)
+        close = 0.05 if "fp32" in name else 3.0
+        assert row["pa_mpjpe_mm"] == pytest.approx(torch_row["pa_mpjpe_mm"], abs=close)
         assert 0 <= row["limb_within_2sigma"] <= 1
         assert row["limb_error_mm"] > 0
         assert abs(row["delta_mpjpe_mm"]) < 1.5
-        assert row["peak_memory_mb"] > 0
+        # at least half the artifact's bytes are resident once it has run (TFLite maps its file and packs the
+        # weights; ONNX Runtime copies them); the measurement itself is checked in tests/bench/test_memory.py
+        assert row["peak_memory_mb"] >= 0.5 * row["size_bytes"] / 2**20
         assert 0 < row["hardware_fraction"] < 1
         assert row["gmacs_per_s"] == pytest.approx(row["gmacs"] / row["latency_p50_ms"] * 1000)
     assert abs(rows["lpski_fp32.tflite"]["delta_mpjpe_mm"]) < 0.01
@@ -145,7 +149,9 @@ def test_peer_is_timed_and_compared_and_the_report_files_exist(bench_run):
     assert peer["mpjpe_mm"] is None
     ratios = {c["artifact"].rsplit("/", 1)[-1]: c["latency_ratio"] for c in document["comparisons"]}
     assert set(ratios) >= {"lpski_int8.tflite", "lpski_fp32.tflite"}
-    assert 0.2 < ratios["lpski_fp32.tflite"] < 5  # the same model: close to 1 up to timing noise
+    rows = by_artifact(document)  # the ratio of the two rows' medians (once only "between 0.2 and 5")
+    expected = rows["lpski_fp32.tflite"]["latency_p50_ms"] / peer["latency_p50_ms"]
+    assert ratios["lpski_fp32.tflite"] == pytest.approx(expected, rel=1e-9)
     stems = {p.suffix for p in (out / "results").iterdir()}
     assert stems == {".json", ".csv", ".md", ".png"}
     readme = (out / "README.md").read_text()

@@ -10,6 +10,7 @@ import pytest
 
 from mhp.cli.infer import main as infer_main
 from mhp.data.synthetic import SyntheticHumans
+from mhp.errors import MhpError
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -434,10 +435,17 @@ def test_trial_9_the_hidden_log_shows_when_the_work_fails(capfd):
         os.write(2, b"F0000 the converter's reason\n")
         raise RuntimeError("converter crashed")
 
+    def fail_clearly() -> None:
+        os.write(2, b"[mov,mp4] moov atom not found\n")
+        raise MhpError("clip.mp4: not a video OpenCV can decode")
+
     with pytest.raises(RuntimeError), native_log(verbose=False):
         crash()
     err = capfd.readouterr().err
     assert err == "the native libraries' own log, last lines (--verbose shows it all):\nF0000 the converter's reason\n"
+    with pytest.raises(MhpError), native_log(verbose=False):
+        fail_clearly()
+    assert capfd.readouterr().err == ""  # mhp's own error says what to fix: the native lines stay hidden
     with native_log(verbose=True):
         os.write(2, b"shown\n")
     assert capfd.readouterr().err == "shown\n"

@@ -202,13 +202,20 @@ def test_face_marker_only_when_facing_the_camera():
 
 
 def test_occluders_and_noise_change_the_image():
+    """Noise changes pixels; occluders paint patches where, with a black background, only black can be: outside
+    the person's silhouette (measured by render_silhouette, not by the renderer's own record of what it drew).
+    Mutation tried: ``_draw_occluder`` returning at once fails the occluder part (no seed paints a patch)."""
     focal, principal, people = scene(5)
     black = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    silhouette = render_silhouette(SIZE, focal, principal, people).astype(np.uint8)
+    outside = cv2.dilate(silhouette, np.ones((5, 5), np.uint8)) == 0  # 2 px of anti-aliased edge are the person's
     clean = render_scene(
         np.random.default_rng(9), SIZE, focal, principal, people, occluders=False, noise=False, background=black
     )
-    changed = 0
-    for seed in range(6):
+    assert not clean[outside].any()  # the person alone: everything outside the silhouette stays black
+    changed, patched = 0, 0
+    smallest = 0.5 * (0.08 * SIZE[0]) * (0.08 * SIZE[1])  # half the smallest occluder (it may be half off-image)
+    for seed in range(8):
         noisy = render_scene(
             np.random.default_rng(seed), SIZE, focal, principal, people, occluders=False, background=black
         )
@@ -216,8 +223,10 @@ def test_occluders_and_noise_change_the_image():
         occluded = render_scene(
             np.random.default_rng(seed), SIZE, focal, principal, people, noise=False, background=black
         )
-        assert occluded.shape == clean.shape
-    assert changed >= 4
+        painted = occluded.any(axis=2) & outside
+        patched += int(painted.sum() >= smallest)
+    assert changed >= 6
+    assert patched >= 4  # 0-3 occluders per image: most of 8 images get at least one patch beside the person
 
 
 def test_bad_inputs_raise():

@@ -97,17 +97,25 @@ def test_mupots_bone_rescaling_and_matching():
 
 
 def test_mupots_pck_over_all_and_matched_people():
+    """Person 2 is predicted turned 180 degrees about the vertical through the root: its bones keep their lengths,
+    so each joint's error is twice its horizontal distance from the root, computed here without mhp. (The test
+    once added [0, 0, 0], so "matched PCK = 100" held for any scorer.) Mutation tried: centring the ground
+    truth on its mean joint instead of its root fails it."""
     rng = np.random.default_rng(4)
     gt_cam = rng.normal(size=(3, 17, 3)) * 200 + np.array([0, 0, 4000.0])
     gt_img = rng.uniform(0, 600, (3, 17, 2))
     pred_cam = gt_cam[:2].copy()
-    pred_cam[1, :14] += np.array([0.0, 0.0, 0.0])
+    relative = gt_cam[1] - gt_cam[1, MUPOTS.root]
+    pred_cam[1] = gt_cam[1, MUPOTS.root] + relative * np.array([-1.0, 1.0, -1.0])
     pred_img = gt_img[:2] + 1.0  # person 3 of image 0 has no prediction
     scores = score_mupots(pred_cam, pred_img, np.array([0, 0]), gt_cam, gt_img, np.array([0, 0, 0]), ["TS1"] * 3)
     assert scores.matched.tolist() == [True, True, False]
+    turned_error = 2 * np.hypot(relative[:14, 0], relative[:14, 2])  # the 14 scored joints
+    assert 0 < (turned_error < 150).sum() < 14  # some joints of the turned person are still right, not all
+    correct = 14 + (turned_error < 150).sum()  # of the 28 joints of the two matched people
     all_gt, matched = scores.table(only_matched=False), scores.table(only_matched=True)
-    assert matched["all"]["pck3d"] == pytest.approx(100.0)
-    assert all_gt["all"]["pck3d"] == pytest.approx(200 / 3)  # the missed person counts as all-wrong
+    assert matched["all"]["pck3d"] == pytest.approx(100.0 * correct / 28)
+    assert all_gt["all"]["pck3d"] == pytest.approx(100.0 * correct / 42)  # the missed person counts as all-wrong
     assert all_gt["TS1"]["people"] == 3
     assert matched["TS1"]["people"] == 2
     assert 0 < matched["all"]["auc"] <= 100

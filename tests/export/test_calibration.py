@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import mhp
+from mhp.data.synthetic import SyntheticHumans
 from mhp.errors import MhpError
 from mhp.export.calibration import MIN_SAMPLES, folder_calibration, synthetic_calibration
 from mhp.util.optional import MissingDependencyError, require
@@ -91,8 +92,26 @@ def versions(libraries: dict[str, str]) -> str:
     return ", ".join(f"{name} {version}" for name, version in sorted(libraries.items()))
 
 
-def test_the_committed_quickstart_calibration_set_is_reproduced():
-    """Exactly (sha256) with the libraries that made the record (the lock's); within the fingerprint budget else."""
+def test_calibration_crops_are_the_reference_crops_of_the_training_scenes():
+    """The independent check beside the drift detector below: each calibration crop is the evaluation crop of
+    reference §6.1 and §6.3 recomputed here with OpenCV alone (box clipped with the -1, squared, 1.25x, one
+    warpAffine, BGR -> RGB), to rounding. Mutation tried: a 1.2x expansion in mhp.geometry.process_bbox fails it."""
+    model = mhp.create_model("LPSKI", width_mult=0.25, input_size=64)
+    calib = synthetic_calibration(model, {"seed": 3, "synthetic_image_size": 96}, MIN_SAMPLES)
+    scenes = SyntheticHumans(MIN_SAMPLES, joint_set=model.joint_set, seed=3, image_size=(96, 96))
+    for i in (0, 57, 123, 199):
+        x, y, w, h = scenes.record(i).bbox_raw
+        x1, y1 = max(0.0, x), max(0.0, y)
+        w, h = min(95.0, x1 + max(0.0, w - 1)) - x1, min(95.0, y1 + max(0.0, h - 1)) - y1
+        scale = 64 / (max(w, h) * 1.25)
+        affine = np.array([[scale, 0, 32 - (x1 + w / 2) * scale], [0, scale, 32 - (y1 + h / 2) * scale]])
+        crop = cv2.warpAffine(scenes.load_image(i), affine, (64, 64), flags=cv2.INTER_LINEAR)[..., ::-1]
+        assert np.abs(crop.astype(int) - calib.pixels[i]).max() <= 1, i
+
+
+def test_drift_detector_the_committed_quickstart_calibration_set_is_reproduced():
+    """Drift detector (compares with the code's own earlier output; the check above is the independent one):
+    exactly (sha256) with the libraries that made the record (the lock's); within the fingerprint budget else."""
     recorded = json.loads((RECORD / "manifest.json").read_text())["quickstart"]
     model = mhp.create_model("LPSKI", width_mult=0.5, input_size=128)
     calib = synthetic_calibration(model, recorded["checkpoint_config"], recorded["samples"])

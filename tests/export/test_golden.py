@@ -146,7 +146,9 @@ def numbers_close(a, b, where: str) -> None:
         assert a == b, where
 
 
-def test_committed_golden_files_are_what_the_code_writes(tmp_path):
+def test_drift_detector_committed_golden_files_are_what_the_code_writes(tmp_path):
+    """Drift detector: the committed files against what the code writes now. The independent checks are
+    test_golden_cases_decode_independently (a float64 decoder that shares no code) and the apps' own tests."""
     committed = Path(__file__).resolve().parents[2] / "golden"
     write_golden(tmp_path)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())

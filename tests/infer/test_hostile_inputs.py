@@ -52,8 +52,18 @@ def test_images_that_are_not_rgb_uint8_are_refused(predictor, image, message):
 
 
 def test_the_smallest_image_and_box_give_finite_results(predictor):
+    """A 2x2 image still gives a pose that obeys the camera: joints inside the crop, 3D joints that project onto
+    the 2D ones through the default 65-degree camera, and the root at RootNet's k-value depth, all computed here
+    by hand (the test once checked only that the numbers were finite). Mutation tried: the principal point at
+    ((W - 1) / 2, (H - 1) / 2) in mhp.infer.camera.default_intrinsics fails the projection check."""
     (person,) = predictor.predict(np.full((2, 2, 3), 200, np.uint8))
     assert np.isfinite(person.joints_cam_mm).all()
+    x, y, side, _ = person.crop_box
+    assert ((person.joints_img >= [x, y]) & (person.joints_img <= [x + side, y + side])).all()
+    focal = 1.0 / np.tan(np.radians(65.0) / 2)  # half the longer side (1 px) over tan(FOV / 2)
+    projected = person.joints_cam_mm[:, :2] / person.joints_cam_mm[:, 2:] * focal + 1.0  # principal point: centre
+    np.testing.assert_allclose(projected, person.joints_img, atol=1e-4)
+    assert person.root_depth_mm == pytest.approx(2000.0 * focal / side)  # sqrt(2000^2 fx fy / (w h)), w = h
     (person,) = predictor.predict(IMAGE, [[10, 10, 0.5, 40]])  # a sliver: widened to a square
     assert person.crop_box[2] == pytest.approx(39 * 1.25)
     with pytest.raises(MhpError, match=r"box \[10.0, 10.0, 1.0, 1.0\] covers less than 2 pixels of the 160x120"):

@@ -50,10 +50,15 @@ def test_image_to_camera_round_trip_matches_evaluation(small_relu_export, scenes
     np.testing.assert_allclose(np.stack(predicted_cam), evaluated, atol=0.05)
     ours, theirs = accuracy_mm(data, np.stack(predicted_cam)), accuracy_mm(data, evaluated)
     assert ours["mpjpe"] == pytest.approx(theirs["mpjpe"], abs=0.01)
+    # The 2D joints in image pixels, against a predictor that puts every joint at the centre of the person's box
+    # (the test once allowed an error of half the box, which that predictor passes). Mutation tried: every joint
+    # at the mean of the predicted joints in Predictor.person (a person-centre predictor) fails it.
     gt_img = np.stack([source.record(i).joints_img[:, :2] for i in range(len(source))])
-    box_size = np.array([source.record(i).bbox[2] for i in range(len(source))])
-    error_px = np.linalg.norm(np.stack(predicted_img) - gt_img, axis=-1).mean(axis=1)
-    assert (error_px < 0.5 * box_size).all()  # a 3-epoch model: coarse, but on the person
+    boxes = np.stack([source.record(i).bbox for i in range(len(source))])
+    centres = boxes[:, None, :2] + boxes[:, None, 2:] / 2
+    error_px = np.linalg.norm(np.stack(predicted_img) - gt_img, axis=-1).mean()
+    centre_px = np.linalg.norm(centres - gt_img, axis=-1).mean()
+    assert error_px < 0.5 * centre_px  # a 3-epoch model: coarse, but on the joints, not just the person
 
 
 def test_root_depth_is_rootnets_k_value_of_the_crop_box(small_relu_export):

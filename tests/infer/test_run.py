@@ -45,6 +45,25 @@ def media(tmp_path_factory):
     return folder
 
 
+def assert_joints_drawn_where_the_json_says(overlay_path, image_path, person):
+    """Something is drawn over the input at each joint the JSON gives, and nothing far from every joint and box
+    (the test once checked only the file's size). Mutation tried: the skeleton drawn at (y, x) (joints_img
+    reversed at the top of mhp.infer.draw.draw_skeleton) fails it."""
+    overlay = cv2.imread(str(overlay_path)).astype(int)
+    drawn = np.abs(overlay - cv2.imread(str(image_path)).astype(int)).sum(axis=2) > 90  # JPEG noise stays below
+    points = np.round(np.asarray(person["joints_img_px"])).astype(int)
+    h, w = drawn.shape
+    inside = [(x, y) for x, y in points if 1 <= x < w - 1 and 1 <= y < h - 1]
+    assert len(inside) >= 12
+    assert np.mean([drawn[y - 1 : y + 2, x - 1 : x + 2].any() for x, y in inside]) >= 0.9
+    near = np.zeros_like(drawn, np.uint8)
+    for x, y in points:
+        cv2.circle(near, (int(x), int(y)), 8, 1, -1)
+    bx, by, bw, bh = np.round(person["box_xywh_px"]).astype(int)
+    near[max(by - 3, 0) : by + bh + 4, max(bx - 3, 0) : bx + bw + 4] = 1  # the box and the bones inside it
+    assert drawn[near == 0].mean() < 0.01
+
+
 def test_images_give_json_overlay_and_3d_plot(small_relu_export, media, tmp_path):
     export, _ = small_relu_export
     out = tmp_path / "out"
@@ -60,7 +79,8 @@ def test_images_give_json_overlay_and_3d_plot(small_relu_export, media, tmp_path
         (person,) = frame["people"]
         assert set(person) == PEOPLE_KEYS
         assert np.asarray(person["joints_cam_mm"]).shape == (18, 3)
-        assert (out / f"scene{i}_overlay.jpg").stat().st_size > 1000
+        overlay = out / f"scene{i}_overlay.jpg"
+        assert_joints_drawn_where_the_json_says(overlay, media / "images" / f"scene{i}.png", person)
         assert (out / f"scene{i}_3d.png").read_bytes()[:4] == b"\x89PNG"
     detected = tmp_path / "detected"
     declaration = write_constant_detector(tmp_path)

@@ -107,5 +107,5 @@ def test_relu_variant_cannot_take_prelu_weights():
 
 def test_original_snapshot_needs_model_name(tmp_path):
     path = write_snapshot(tmp_path / "s.pth.tar", original_state("LPSKI", 18))
-    with pytest.raises(CheckpointError, match="pass model="):
+    with pytest.raises(CheckpointError, match="pass --backbone \\(model= in Python\\)"):
         mhp.load_checkpoint(path)

@@ -34,6 +34,7 @@ RUN_FILES = {
     "best.pt",
     "config.yaml",
     "log.csv",
+    "results.png",
     "tensorboard",
     ".mhp-train.lock",
 }  # the lock: the folder is one run's
