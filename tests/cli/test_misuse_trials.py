@@ -464,3 +464,32 @@ def test_trial_9_synth_shows_progress(tmp_path, capsys):
     assert captured.err.splitlines()[-1].startswith("[####################] 8/8 images, ")  # 2 subactions x 2 x 2
     assert len(list((tmp_path / "h36m" / "images").glob("*/*.jpg"))) == 8
     assert "wrote synthetic h36m: 8 annotated people in 8 images" in captured.out
+
+
+def test_trial_9_the_readme_coco_keypoints_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """The README's COCO keypoint file once failed with the default lifter (H36M set); the README now trains a
+    lifter on the COCO set and ships a whole file (tests/test_readme.py runs every README line as well)."""
+    from mhp.cli.train import main as train_main
+
+    monkeypatch.chdir(tmp_path)
+    keypoints = Path(__file__).parents[2] / "examples" / "poses_2d_coco.json"
+    short = ["--epochs", "1", "--max-steps-per-epoch", "2", "--synthetic-samples", "32", "--batch-size", "8"]
+    assert train_main(["--task", "lift", "--out", "runs/lift", *short, "--workers", "0"]) == 0
+    assert infer_main(["--keypoints", str(keypoints), "--model", "runs/lift/best.pt", "--no-plot"]) == 1
+    assert "the COCO set lacks Torso, Neck, Head, which the H36M lifter needs" in capsys.readouterr().err
+    assert train_main(["--task", "lift", "--joint-set", "COCO", "--out", "runs/lift_coco", *short]) == 0
+    assert infer_main(["--keypoints", str(keypoints), "--model", "runs/lift_coco/best.pt"]) == 0
+    lifted = json.loads(Path("runs/infer/poses_2d_coco_lifted.json").read_text())
+    assert [pose["id"] for pose in lifted["poses"]] == ["frame_0001", "frame_0002", "frame_0003"]
+    assert np.asarray(lifted["poses"][0]["joints_rel_mm"]).shape == (19, 3)
+
+
+def test_trial_9_a_run_folder_has_its_training_curves(tmp_path):
+    """No results.png once; the curves' numbers are checked against log.csv in tests/train/test_curves.py."""
+    from mhp.cli.train import main as train_main
+
+    short = ["--epochs", "2", "--max-steps-per-epoch", "2", "--synthetic-samples", "32", "--batch-size", "8"]
+    assert train_main(["--task", "lift", "--out", str(tmp_path / "run"), *short, "--workers", "0"]) == 0
+    picture = cv2.imread(str(tmp_path / "run" / "results.png"))
+    assert picture is not None
+    assert picture.shape[1] > picture.shape[0]  # two panels side by side: loss | validation
