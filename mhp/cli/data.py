@@ -97,11 +97,12 @@ HELP = {
     "joint_set": "bones of this joint set (default: the dataset's own; synthetic: H36M)",
 }
 SAMPLES_HELP = {"show": "training crops in the grid", "stats": "synthetic poses to measure"}
+NAMES = "NAME one of " + ", ".join(DATASETS)
 DATA_HELP = {
-    "check": "the dataset folder to check: NAME=ROOT",
-    "inspect": "NAME=ROOT",
-    "show": "NAME=ROOT or synthetic",
-    "stats": "NAME=ROOT (a dataset with 3D poses) or synthetic",
+    "check": f"the dataset folder to check: NAME=ROOT ({NAMES})",
+    "inspect": f"the dataset: NAME=ROOT ({NAMES})",
+    "show": f"the dataset: NAME=ROOT ({NAMES}) or synthetic",
+    "stats": "the dataset: NAME=ROOT (h36m, muco or mupots: 3D poses) or synthetic",
 }
 
 
