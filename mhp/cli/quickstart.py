@@ -19,6 +19,7 @@ from mhp.config import BenchConfig, EvalConfig, ExportConfig, TrainConfig
 from mhp.config.recipes import recipe_path
 from mhp.config.resolve import config_dict, resolve_config
 from mhp.util.fileio import write_json
+from mhp.util.native_log import native_log
 
 RECIPE = "quickstart_synthetic"  # the shipped training recipe it runs unless told otherwise
 MAX_RATIO = 0.6  # the model must beat the mean-pose baseline clearly
@@ -67,12 +68,13 @@ def body(argv: Sequence[str] | None) -> int:
         "checkpoint": run["checkpoint"],
         "learned": metrics["ratio_to_baseline"] <= MAX_RATIO,
     }
-    exports = export_quickstart(run["checkpoint"], out / "export")
-    summary["exports"] = exports
-    write_json(out / "summary.json", summary, indent=2)
-    exported = all(e["passed"] for e in exports)
-    summary["bench"], benched = bench_quickstart(out / "export", out / "bench")
-    summary["pictures"] = picture_quickstart(run["checkpoint"], out / "export" / "lpski_int8.tflite", out)
+    with native_log(verbose=False):  # TensorFlow's and LiteRT's own lines, as mhp-export and mhp-bench hide them
+        exports = export_quickstart(run["checkpoint"], out / "export")
+        summary["exports"] = exports
+        write_json(out / "summary.json", summary, indent=2)
+        exported = all(e["passed"] for e in exports)
+        summary["bench"], benched = bench_quickstart(out / "export", out / "bench")
+        summary["pictures"] = picture_quickstart(run["checkpoint"], out / "export" / "lpski_int8.tflite", out)
     write_json(out / "summary.json", summary, indent=2)
     verdict = "learned" if summary["learned"] else f"did NOT learn enough (needs <= {MAX_RATIO} x baseline)"
     print(
