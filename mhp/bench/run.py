@@ -27,6 +27,7 @@ from mhp.models.runner import TorchLiftRunner, TorchRunner
 from mhp.runtime import SUFFIXES
 from mhp.runtime.manifest import file_sha256
 from mhp.util.fileio import writable_folder
+from mhp.util.progress import bar
 
 RUNTIMES = ("torch", "onnxruntime", "litert", "coreml")
 DATA = ("synthetic", "h36m")
@@ -208,12 +209,11 @@ def progress_printer(total: int, stream=None) -> Callable[[BenchRow], None]:
 
     def show(row: BenchRow) -> None:
         done[0] += 1
-        filled = round(20 * min(done[0], total) / max(total, 1))
         latency = f"{row.latency_p50_ms:.2f} ms" if row.latency_p50_ms is not None else row.status
         threads = f"{row.threads}t" if row.threads else ""
         name = Path(row.artifact).name
         print(
-            f"[{'#' * filled}{'-' * (20 - filled)}] {done[0]}/{total} {row.runtime} {name} {threads} {latency}",
+            f"{bar(done[0], total)} {done[0]}/{total} {row.runtime} {name} {threads} {latency}",
             file=stream or sys.stderr,  # looked up per line: whatever stderr is at the time
             flush=True,
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mhp.data import dataset_info, read_dataset, split_entry
+from mhp.data import SYNTHETIC, dataset_info, read_dataset, split_entry
 from mhp.data.annotations import Annotations
 from mhp.data.holdout import HOLDOUT_DATASETS, default_validation, describe_slice, validation_mask
 from mhp.errors import MhpError
@@ -31,7 +31,6 @@ from mhp.export.calibration import (
     table_calibration,
 )
 
-SYNTHETIC = "synthetic"
 CALIB_DATASETS = ("h36m", "muco", "mpii", "coco")
 TRAINING_DATA = "the checkpoint's training data"
 VALIDATION_DATA = "the checkpoint's validation data"

@@ -23,6 +23,7 @@ from mhp.util import image_file
 from mhp.util.fileio import writable_folder, write_json
 from mhp.util.image_file import DecodedImage, read_image
 from mhp.util.optional import MissingDependencyError
+from mhp.util.progress import bar
 
 FORMAT, VERSION = "mhp-infer", 1
 NOBODY = "detector: nobody here"  # no person is written or drawn
@@ -229,8 +230,7 @@ def smoothed(person: PersonPose, filters: dict[str, OneEuroFilter], t: float, ro
 def progress(done: int, total: int | None, stream=None) -> None:
     stream = stream or sys.stderr  # looked up per call: sys.stderr may be replaced after import
     if total:
-        filled = round(20 * min(done, total) / total)
-        print(f"\r[{'#' * filled}{'-' * (20 - filled)}] frame {done}/{total}", end="", file=stream, flush=True)
+        print(f"\r{bar(done, total)} frame {done}/{total}", end="", file=stream, flush=True)
         if done >= total:
             print(file=stream)
     elif done % 25 == 0:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mhp.train.log import complete_lines
 from mhp.util.fileio import atomic_path
 from mhp.util.optional import require
 
@@ -22,10 +23,7 @@ def number(text: str | None) -> float | None:
 
 def complete_rows(path: Path) -> list[dict[str, str]]:
     """The rows of ``log.csv`` with every column present; a last row a kill cut short is dropped."""
-    with open(path, newline="", errors="replace") as f:
-        lines = f.read().splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()
+    _, lines = complete_lines(path)
     return [row for row in csv.DictReader(lines) if None not in row.values() and None not in row]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from mhp.config import TrainConfig
-from mhp.data import dataset_info, read_dataset, split_entry
+from mhp.data import SYNTHETIC, dataset_info, read_dataset, split_entry
 from mhp.data.annotations import Annotations, Record
 from mhp.data.dataset import CropConfig, PoseDataset, Source
 from mhp.data.holdout import HOLDOUT_DATASETS, default_validation, describe_slice, split_validation
@@ -26,7 +26,6 @@ from mhp.data.synthetic import VAL_SEED_OFFSET, SyntheticHumans
 from mhp.data.transforms import AugmentConfig
 from mhp.skeleton import H36M, JointSet, get_joint_set, remap_joints
 
-SYNTHETIC = "synthetic"
 NO_VALIDATION = "none"
 
 

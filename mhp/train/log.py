@@ -35,17 +35,23 @@ def trim_log(path: Path, last_step: int, fields: tuple[str, ...] = CSV_FIELDS) -
     short is dropped, and so are the rows of steps after ``last_step`` (they are about to be logged again)."""
     if not path.exists():
         return
-    with open(path, newline="", errors="replace") as f:
-        text = f.read()
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines.pop()
+    text, lines = complete_lines(path)
     kept = io.StringIO()
     writer = csv.DictWriter(kept, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(row for row in csv.DictReader(lines) if logged_step(row) <= last_step)
     if kept.getvalue() != text:
         write_text_atomic(path, kept.getvalue())
+
+
+def complete_lines(path: Path) -> tuple[str, list[str]]:
+    """``log.csv``'s text, and its lines without a last row a kill cut short (no line end)."""
+    with open(path, newline="", errors="replace") as f:
+        text = f.read()
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    return text, lines
 
 
 def iso_utc(seconds: float) -> str:

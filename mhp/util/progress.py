@@ -7,6 +7,12 @@ import time
 from typing import TextIO
 
 
+def bar(done: int, total: int, width: int = 20) -> str:
+    """``[#####---------------]``: ``done`` of ``total`` as a fixed-width bar."""
+    filled = round(width * min(done, total) / max(total, 1))
+    return f"[{'#' * filled}{'-' * (width - filled)}]"
+
+
 class Progress:
     """``[#####---------------] 120/480 images, 9.8/s, ETA 0:37``, printed at most every ``every_s`` seconds and
     once at the end; the stream is looked up per line (whatever stderr is at the time) unless one is given."""
@@ -25,8 +31,7 @@ class Progress:
             print(self.line(now), file=self.stream or sys.stderr, flush=True)
 
     def line(self, now: float) -> str:
-        filled = round(20 * min(self.done, self.total) / self.total)
         rate = self.done / max(now - self.started, 1e-9)
         left = max(self.total - self.done, 0) / rate if rate > 0 else 0.0
         eta = f", ETA {int(left // 60)}:{int(left % 60):02d}" if self.done < self.total else ""
-        return f"[{'#' * filled}{'-' * (20 - filled)}] {self.done}/{self.total} {self.unit}, {rate:.1f}/s{eta}"
+        return f"{bar(self.done, self.total)} {self.done}/{self.total} {self.unit}, {rate:.1f}/s{eta}"
