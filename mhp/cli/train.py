@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 # what a resumed run may change: how long, where and how fast it runs, never what it trains
 RESUME_MAY_CHANGE = {
     "epochs", "time_limit_min", "save_every_min", "max_steps_per_epoch", "log_every", "device", "amp", "workers",
-    "fast_decode", "out", "resume",
+    "fast_decode", "out", "resume", "dist_backend",
 }  # fmt: skip
 
 

@@ -89,6 +89,7 @@ class TrainConfig:
     amp: bool = False  # CUDA only: mixed precision; the original trains in float32
     channels_last: bool = True
     sync_bn: bool = False
+    dist_backend: str = "auto"  # torchrun's process group: auto (nccl on CUDA, gloo on the CPU), nccl or gloo
     workers: int = field(default_factory=loader_workers)  # 4, or fewer on a machine with fewer CPUs
     fast_decode: bool = False  # big JPEGs at 1/2 or 1/4 scale: faster input, patches ~11/255 off (docs/fidelity)
     # run
@@ -133,6 +134,7 @@ class TrainConfig:
                 "flip_prob": PROBABILITY,
                 "color_factor": PROBABILITY,
                 "occlusion_prob": PROBABILITY,
+                "dist_backend": Rule(choices=("auto", "nccl", "gloo")),
                 "workers": WORKERS,
                 "save_every_min": POSITIVE,
                 "time_limit_min": POSITIVE,

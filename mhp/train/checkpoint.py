@@ -97,7 +97,8 @@ def load_training(
     if missing:
         raise CheckpointError(f"{path} lacks the {', '.join(missing)} state this run needs; start a new --out")
     optimizer.load_state_dict(content["optimizer"])
-    scaler.load_state_dict(content["scaler"])
+    if content["scaler"]:  # empty: saved without a scaler (float32 or bfloat16), so one turned on now starts afresh
+        scaler.load_state_dict(content["scaler"])
     for name, value in extra.items():
         if isinstance(value, torch.nn.Module):
             load_state_strict(value, content[name], source=f"{path} ({name})")

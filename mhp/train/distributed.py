@@ -40,23 +40,45 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise MhpError(f"--device {name} asked for CUDA, but torch sees no GPU here; use --device cpu")
-        return torch.device(name if ":" in name else f"cuda:{local_rank}")
+        if ":" in name:
+            return torch.device(name)
+        gpus = torch.cuda.device_count()
+        if local_rank >= gpus:  # torch would say only "invalid device ordinal" at the first allocation
+            visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+            sees = f"{gpus}" + (f" (CUDA_VISIBLE_DEVICES={visible})" if visible is not None else "")
+            raise MhpError(
+                f"torchrun's local rank {local_rank} has no GPU of its own: this process sees {sees}; start "
+                f"--nproc-per-node {gpus} or fewer, or pass --device cuda:0 where each process is given its own GPU, "
+                "or share one with --device cuda:0 --dist-backend gloo"
+            )
+        return torch.device(f"cuda:{local_rank}")
     if name != "cpu":
         raise MhpError(f"unknown --device {name!r}; use auto, cpu, cuda or cuda:N")
     return torch.device("cpu")
 
 
-def start(device: str = "auto") -> Runtime:
+def process_group_backend(name: str, device: torch.device) -> str:
+    """``auto``: NCCL on CUDA, gloo on the CPU. Gloo also runs on CUDA tensors (several processes sharing a GPU,
+    which NCCL refuses); NCCL never runs on the CPU."""
+    if name == "auto":
+        return "nccl" if device.type == "cuda" else "gloo"
+    if name == "nccl" and device.type != "cuda":
+        raise MhpError(f"--dist-backend nccl needs CUDA, but this process trains on {device}; use gloo or auto")
+    return name
+
+
+def start(device: str = "auto", backend: str = "auto") -> Runtime:
     """Join the torchrun process group if launched by torchrun (WORLD_SIZE > 1), else run alone."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     torch_device = resolve_device(device, local_rank)
     if world > 1 and not dist.is_initialized():
+        chosen = process_group_backend(backend, torch_device)
         if torch_device.type == "cuda":
             torch.cuda.set_device(torch_device)
-        else:
+        if chosen == "gloo":
             use_loopback_for_gloo(world)
-        dist.init_process_group(backend="nccl" if torch_device.type == "cuda" else "gloo")
+        dist.init_process_group(backend=chosen)
     return Runtime(rank, local_rank, world, torch_device)
 
 

@@ -32,6 +32,7 @@ from mhp.train.lift_losses import (
     renormalize,
     scale_equivariant,
 )
+from mhp.train.log import STEP_FIELDS
 from mhp.train.loop import MODEL_OPTIONS
 from mhp.train.loss import LimbPriorLoss
 from mhp.train.run import TrainingRun
@@ -39,7 +40,7 @@ from mhp.train.run import TrainingRun
 LIFTER = "LIFT_MLP"
 MM_PER_UNIT_3D = 1000.0  # an xyz lifter predicts metres: values near 1 for a network
 LOSSES = ("loss_3d", "loss_adversarial", "loss_consistency_3d", "loss_reprojection_2d", "loss_limb", "loss_critic")
-CSV_FIELDS = ("time", "time_utc", "epoch", "step", "lr", "loss", *LOSSES, "critic_accuracy", "poses_per_s")
+CSV_FIELDS = (*STEP_FIELDS, *LOSSES, "critic_accuracy", "poses_per_s", "gpu_peak_mib")
 CSV_FIELDS += tuple(f"val_{metric}_mm" for metric in METRICS)
 
 
@@ -102,6 +103,8 @@ def train_lift(cfg: TrainConfig) -> dict[str, Any]:
                 "mean-pose baseline on validation: " + ", ".join(f"{k} {v:.1f} mm" for k, v in baseline.items())
             )
         run.ready()
+        if cfg.amp:
+            run.message("--amp: lifters train in float32 (mixed precision is for the image models' convolutions)")
 
         joint_set, root, c, runtime = data.joint_set, model.root, model.root_distance, run.runtime
         limb_loss = None

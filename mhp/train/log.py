@@ -16,16 +16,13 @@ from mhp.util.fileio import DISK_FULL, disk_full_error, write_text_atomic
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
+STEP_FIELDS = ("time", "time_utc", "epoch", "step", "lr", "loss")  # every run's log.csv starts with these
 CSV_FIELDS = (
-    "time",
-    "time_utc",
-    "epoch",
-    "step",
-    "lr",
-    "loss",
+    *STEP_FIELDS,
     "loss_geo",
     "loss_limb",
     "images_per_s",
+    "gpu_peak_mib",
     "val_mpjpe_mm",
 )
 

@@ -61,6 +61,22 @@ def build_model(cfg: TrainConfig, num_joints: int, joint_set: str):
     return model
 
 
+def amp_dtype(amp: bool, device: torch.device) -> torch.dtype | None:
+    """What ``--amp`` computes in on ``device``: bfloat16 where the GPU has it, else float16 (with a gradient
+    scaler); None for float32 (no ``--amp``, or not CUDA)."""
+    if not (amp and device.type == "cuda"):
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def precision_note(low: torch.dtype | None, device: torch.device) -> str:
+    """The run's line about ``--amp``: what it computes in, or that it does nothing here."""
+    if low is None:
+        return f"--amp: mixed precision runs on CUDA only, so this run on {device} trains in float32"
+    scaled = ", with a gradient scaler" if low == torch.float16 else ""
+    return f"--amp: convolutions in {str(low).removeprefix('torch.')} on {device}{scaled}; losses in float32"
+
+
 def validate(model: torch.nn.Module, data: PoseDataset, cfg: TrainConfig, device: torch.device) -> float:
     """Root-relative MPJPE (mm) on the validation set, ground-truth boxes and roots."""
     voxel, crops, indices = predict(model, data, batch_size=cfg.batch_size, device=device)
@@ -92,18 +108,19 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         joint_set = default_joint_set(cfg, cfg.data_3d or ("synthetic",))
         model = build_model(cfg, joint_set.num_joints, joint_set.name)
         device = run.device
-        amp = cfg.amp and device.type == "cuda"
-        amp_dtype = torch.bfloat16 if amp and torch.cuda.is_bf16_supported() else torch.float16
+        low = amp_dtype(cfg.amp, device)
         model.to(device)
         if cfg.channels_last:
             model.to(memory_format=torch.channels_last)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        scaler = torch.amp.GradScaler(device.type, enabled=amp and amp_dtype == torch.float16)
+        scaler = torch.amp.GradScaler(device.type, enabled=low == torch.float16)
         run.begin(model, optimizer, scaler)
         crop = CropConfig.for_model(model)
         data = build_train_data(cfg, crop)
         run.message(data.description)  # the first line of every run says what it trains on
         run.ready()
+        if cfg.amp:
+            run.message(precision_note(low, device))
         geo_loss = None
         if cfg.weight_geo > 0:
             lengths = canonical_bone_lengths(training_poses(data.sources_3d, joint_set), joint_set.num_joints)
@@ -143,7 +160,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                     images = images.to(memory_format=torch.channels_last)
                 joints, vis = batch["joints"].to(device), batch["vis"].to(device)
                 has_depth = batch["has_depth"].to(device)
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
+                with torch.autocast(device.type, dtype=low, enabled=low is not None):
                     pred = net(images)
                 loss = integral_l1_loss(pred.float(), joints, vis, has_depth)
                 geo = zero

@@ -66,7 +66,7 @@ class TrainingRun:
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
-        self.runtime = distributed.start(cfg.device)
+        self.runtime = distributed.start(cfg.device, cfg.dist_backend)
         self.out = Path(cfg.out)
         self.lock = None
         if self.runtime.is_main:  # one run per folder: a second one would interleave its log and config
@@ -189,7 +189,13 @@ class TrainingRun:
             self.told_length = True
             rates = {"images_per_s" if self.unit == "img" else f"{self.unit}_per_s": rate}
             self.log.scalars(
-                state.global_step, epoch=self.epoch + 1, step=state.global_step, lr=self.lr, **means, **rates
+                state.global_step,
+                epoch=self.epoch + 1,
+                step=state.global_step,
+                lr=self.lr,
+                **means,
+                **rates,
+                **self.gpu_memory(),
             )
             self.window, self.window_start, self.window_steps, self.window_items = {}, now, 0, 0
         if cfg.time_limit_min is not None and distributed.any_across(
@@ -202,6 +208,12 @@ class TrainingRun:
             self.started = self.last_save = now
             self.save("last.pt")
         return False
+
+    def gpu_memory(self) -> dict[str, float]:
+        """``gpu_peak_mib``: the most GPU memory this process's tensors have held so far (none on the CPU)."""
+        if self.device.type != "cuda":
+            return {}
+        return {"gpu_peak_mib": round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1)}
 
     def end_epoch(self, validate: Callable[[], dict[str, float]] | None, metric: str, label: str) -> None:
         """Validate (rank 0; ``validate`` gives mm scores by name), log, save ``last.pt`` and, when ``metric`` is
@@ -252,11 +264,13 @@ class TrainingRun:
             "checkpoint": str(self.out / "best.pt"),
             "last": str(self.out / "last.pt"),
             **extra,
+            **self.gpu_memory(),
             "stopped": self.stop_reason or "completed",
         }
+        memory = f", peak GPU memory {summary['gpu_peak_mib']:.0f} MiB" if "gpu_peak_mib" in summary else ""
         self.message(
             f"done: {state.epoch} epoch(s) in {format_seconds(state.seconds)}, best val {metric.upper()} "
-            f"{state.best_val:.1f} mm{notes}, {summary['stopped']} -> {summary['checkpoint']}"
+            f"{state.best_val:.1f} mm{notes}{memory}, {summary['stopped']} -> {summary['checkpoint']}"
         )
         self.log.close()
         distributed.stop(self.runtime)

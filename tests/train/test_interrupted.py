@@ -162,7 +162,7 @@ def test_sigkill_at_random_moments_then_resume_completes(tmp_path):
     assert [int(r["epoch"]) for r in rows if r["val_mpjpe_mm"]] == list(range(1, EPOCHS + 1))
 
 
-ROW = "1.0,1970-01-01T00:00:01.000Z,{epoch},{step},0.001,0.5,0.0,0.0,10.0,\r\n"  # one value per CSV_FIELDS column
+ROW = "1.0,1970-01-01T00:00:01.000Z,{epoch},{step},0.001,0.5,0.0,0.0,10.0,,\r\n"  # one value per CSV_FIELDS column
 
 
 @pytest.mark.parametrize(

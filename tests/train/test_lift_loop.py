@@ -48,10 +48,13 @@ def test_pose_loss_ignores_masked_joints():
 
 
 def test_supervised_lifter_learns_and_beats_the_mean_pose(tmp_path, capsys):
-    cfg = tiny(tmp_path, epochs=5, synthetic_samples=2048, batch_size=32, log_every=16, lift_width=128, lr=3e-3)
+    cfg = tiny(
+        tmp_path, epochs=5, synthetic_samples=2048, batch_size=32, log_every=16, lift_width=128, lr=3e-3, amp=True
+    )
     summary = train_lift(cfg)
     err = capsys.readouterr().err
     assert "2D/3D pairs: 2048 poses per epoch" in err
+    assert "--amp: lifters train in float32" in err
     baseline = float(err.split("mean-pose baseline on validation: mpjpe ")[1].split(" mm")[0])
     assert summary["best_val_metric"] == "mpjpe"
     assert summary["best_val_mpjpe_mm"] < 0.8 * baseline, (summary, baseline)

@@ -27,10 +27,11 @@ def csv_rows(path):
 
 
 def test_a_run_writes_checkpoints_logs_and_says_what_it_trains_on(tiny_config, capsys):
-    cfg = tiny_config()
+    cfg = tiny_config(amp=True)
     summary = train(cfg)
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("training on synthetic humans (no dataset given): 48 samples per epoch")
+    assert "--amp: mixed precision runs on CUDA only, so this run on cpu trains in float32" in err
     assert err[-1].startswith("done: 2 epoch(s)")
     out = Path(cfg.out)
     for name in ("last.pt", "best.pt", "config.yaml", "log.csv"):
@@ -40,6 +41,7 @@ def test_a_run_writes_checkpoints_logs_and_says_what_it_trains_on(tiny_config, c
     steps = [r for r in rows if r["loss"]]
     assert len(steps) == 2 * 6
     assert all(float(r["images_per_s"]) > 0 for r in steps)
+    assert all(r["gpu_peak_mib"] == "" for r in rows)  # CUDA runs only
     assert [r["val_mpjpe_mm"] != "" for r in rows].count(True) == 2
     model = mhp.load_checkpoint(out / "best.pt")
     assert model.model_kwargs["width_mult"] == 0.25
