@@ -1,17 +1,20 @@
-"""gpu.md and gpu_recipe.png from the results of ``benchmarks/gpu_train.py`` (gpu.json).
+"""gpu.md and gpu_recipe.png from the results of ``benchmarks/gpu_train.py`` (gpu.json), one run or several.
 
-.venv/bin/python benchmarks/gpu_report.py OUT/gpu.json      # redraws OUT/gpu.md and OUT/gpu_recipe.png
+.venv/bin/python benchmarks/gpu_report.py OUT/gpu.json --out OUT           # redraws OUT/gpu.md, OUT/gpu_recipe.png
+.venv/bin/python benchmarks/gpu_report.py A/gpu.json B/gpu.json --out DIR  # B's stages replace A's: DIR/gpu.json too
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 from mhp.util.fileio import atomic_path, write_text_atomic
 
+STAGES = ("steps", "train", "torchrun", "paths", "recipe")  # gpu_train.py's, in its order
 STEP_VARIANTS = ("as mhp-train", "no host reads", "cudnn.benchmark")  # what gpu_train.py's steps stage varies
+SIZES = ("image_size", "batch", "warmup", "steps", "train_steps", "log_every", "workers", "recipe_samples")
 
 # Human3.6M protocol 2 trains on S1, 5, 6, 7, 8 every 5th frame: 1,559,752 frames of 4 cameras / 5 (a third-party
 # count: hrhodin/UnsupervisedGeometryAwareRepresentationLearning issue 5). MPII is smaller, so the 50/50 mixer's
@@ -43,8 +46,9 @@ def machine_lines(results: dict) -> list[str]:
     else:
         where = "the CPU (a rehearsal: these numbers say nothing about a GPU)"
     packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items())
+    commands = ", then ".join(f"`{command}`" for command in results["commands"])
     return [
-        f"Command: `{results['command']}`  ",
+        f"{'Commands, one call each' if len(results['commands']) > 1 else 'Command'}: {commands}  ",
         f"Device: {where}.  ",
         f"Host: {m['cpu']}, {m['cpus']} usable CPUs, /dev/shm {m['shm_gib']} GiB; Python {m['python']}, "
         f"torch {m['torch']}; {packages}.  ",
@@ -64,7 +68,7 @@ def section(title: str, intro: str, columns: list[str], cells: list[list[str]], 
         "",
         *table,
         *("| " + " | ".join(row) + " |" for row in cells),
-        *([after] if after else []),
+        *(["", after] if after else []),
         "",
     ]
 
@@ -182,11 +186,14 @@ def draw_recipe(rows: list[dict], path: Path) -> None:
     for r in curves:
         points = r["curve"]
         ax.plot([p["minutes"] for p in points], [p["val_mpjpe_mm"] for p in points], "o-", label=r["precision"])
+    points = [p for r in curves for p in r["curve"]]  # axes from 0: a short run's points are not read as a trend
+    ax.set_xlim(0, 1.1 * max(p["minutes"] for p in points))
+    ax.set_ylim(0, 1.1 * max(p["val_mpjpe_mm"] for p in points))
     ax.set_xlabel("minutes since the first log row (validation included)")
     ax.set_ylabel("validation MPJPE (mm)")
     ax.set_title("LPSKI, recipe lpski_h36m_p2 on synthetic humans")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="lower left")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -200,10 +207,38 @@ def write_report(results: dict, out: Path) -> None:
     lines += steps_table(results["steps"], settings) + train_table(results["train"], settings)
     lines += torchrun_table(results["torchrun"]) + paths_table(results["paths"]) + recipe_table(results["recipe"])
     lines += projection(results)
+    missing = [stage for stage in STAGES if not results[stage]]
+    if missing:
+        why = "not asked for with --stages, or --budget-min ran out first"
+        lines += [f"Not measured: {', '.join(missing)} ({why}).", ""]
     write_text_atomic(out / "gpu.md", "\n".join(lines))
     draw_recipe(results["recipe"], out / "gpu_recipe.png")
 
 
+def merge_runs(runs: list[dict]) -> dict:
+    """Several runs on one machine with the same sizes as one result: each stage from the last run that has rows."""
+    first = runs[0]
+    for run in runs[1:]:
+        if run["machine"] != first["machine"]:
+            raise SystemExit("gpu_report.py: these runs were measured on different machines; report them apart")
+        changed = [k for k in SIZES if run["settings"][k] != first["settings"][k]]
+        if changed:
+            raise SystemExit(f"gpu_report.py: these runs differ in {', '.join(changed)}; report them apart")
+    merged = {"machine": first["machine"], "settings": first["settings"]}
+    merged["commands"] = [command for run in runs for command in run["commands"]]
+    return merged | {stage: next((run[stage] for run in reversed(runs) if run[stage]), []) for stage in STAGES}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", type=Path, help="gpu.json of gpu_train.py runs, oldest first")
+    parser.add_argument("--out", type=Path, required=True, help="folder for gpu.md and gpu_recipe.png")
+    args = parser.parse_args()
+    results = merge_runs([json.loads(path.read_text()) for path in args.runs])
+    if len(args.runs) > 1:
+        write_text_atomic(args.out / "gpu.json", json.dumps(results, indent=1) + "\n")
+    write_report(results, args.out)
+
+
 if __name__ == "__main__":
-    source = Path(sys.argv[1])
-    write_report(json.loads(source.read_text()), source.parent)
+    main()

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import torch
 from data_throughput import cpu_name
-from gpu_report import STEP_VARIANTS, write_report
+from gpu_report import STAGES, STEP_VARIANTS, write_report
 from gpu_runs import mhp_command, mhp_train, torchrun_launcher, train_flags
 
 from mhp.config import TrainConfig
@@ -57,7 +57,6 @@ from mhp.util.fileio import write_text_atomic
 
 MODELS = ("LPSKI", "LPSKI_LARGE", "LPWO", "LPRES", "RESNET50")
 PRECISIONS = ("float32", "amp")
-STAGES = ("steps", "train", "torchrun", "paths", "recipe")
 PACKAGES = ("numpy", "opencv-python-headless", "pillow", "pyyaml", "matplotlib", "tensorboard", "mhp")
 
 
@@ -181,7 +180,7 @@ class Bench:
         self.log = self.out / "gpu.log"
         self.deadline = time.monotonic() + args.budget_min * 60
         settings = {k: v for k, v in vars(args).items() if k not in ("out", "work")}
-        self.results: dict = {"machine": machine(device), "settings": settings, "command": " ".join(sys.argv)}
+        self.results: dict = {"machine": machine(device), "settings": settings, "commands": [" ".join(sys.argv)]}
         self.results |= {stage: [] for stage in STAGES}
         self.save()
 

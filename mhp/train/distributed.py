@@ -79,7 +79,23 @@ def start(device: str = "auto", backend: str = "auto") -> Runtime:
         if chosen == "gloo":
             use_loopback_for_gloo(world)
         dist.init_process_group(backend=chosen)
+        if chosen == "nccl":
+            check_nccl_starts(torch_device)
     return Runtime(rank, local_rank, world, torch_device)
+
+
+def check_nccl_starts(device: torch.device) -> None:
+    """A first NCCL collective, so that NCCL's refusal (on one machine most often: two processes on one GPU) is
+    a one-line error here rather than a traceback from inside DistributedDataParallel."""
+    try:
+        dist.barrier(device_ids=[device.index])
+    except dist.DistBackendError as error:
+        sharing = os.environ.get("LOCAL_WORLD_SIZE", "several")
+        raise MhpError(
+            f"NCCL refused to start on {device} ({str(error).splitlines()[0]}); NCCL runs one process per GPU and "
+            f"the {sharing} processes on this machine may share {device}: leave --device at auto (each process "
+            "takes its own GPU), or share one GPU with --dist-backend gloo"
+        ) from None
 
 
 def use_loopback_for_gloo(world_size: int) -> None:

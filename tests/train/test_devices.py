@@ -13,7 +13,7 @@ from mhp.errors import MhpError
 from mhp.models import create_model
 from mhp.train import distributed
 from mhp.train.checkpoint import TrainState, load_training, save_training
-from mhp.train.distributed import process_group_backend, resolve_device
+from mhp.train.distributed import Runtime, process_group_backend, resolve_device
 from mhp.train.loop import amp_dtype, precision_note
 from mhp.train.run import TrainingRun
 
@@ -81,6 +81,33 @@ def test_a_gpu_shared_by_ranks_joins_with_gloo_over_loopback(one_gpu, monkeypatc
     assert os.environ["GLOO_SOCKET_IFNAME"].startswith("lo")
 
 
+def test_ranks_sharing_a_gpu_under_nccl_are_told_to_use_gloo(one_gpu, monkeypatch):
+    """NCCL 2.28 on an H200, two ranks on cuda:0: its first collective raised "invalid usage" (issue 23)."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setattr(dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(dist, "init_process_group", lambda backend: None)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    refusal = "NCCL error in: NCCLUtils.cpp:93, invalid usage (run with NCCL_DEBUG=WARN for details)\nmore"
+    barriers = []
+
+    def barrier(device_ids):
+        barriers.append(device_ids)
+        raise dist.DistBackendError(refusal)
+
+    monkeypatch.setattr(dist, "barrier", barrier)
+    with pytest.raises(MhpError) as caught:
+        distributed.start("cuda:0", "nccl")
+    message = str(caught.value)
+    assert barriers == [[0]]
+    assert message.startswith("NCCL refused to start on cuda:0 (NCCL error in: NCCLUtils.cpp:93, invalid usage")
+    assert "the 2 processes on this machine may share cuda:0" in message
+    assert "--dist-backend gloo" in message
+    assert "\n" not in message
+
+
 def test_amp_computes_in_bfloat16_where_the_gpu_has_it_else_float16(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     assert amp_dtype(True, CUDA0) == torch.bfloat16
@@ -107,6 +134,28 @@ def test_the_log_reports_peak_gpu_memory_in_mib(monkeypatch):
     assert TrainingRun.gpu_memory(SimpleNamespace(device=CUDA0)) == {"gpu_peak_mib": 3072.5}
     assert asked == [CUDA0]
     assert TrainingRun.gpu_memory(SimpleNamespace(device=CPU)) == {}
+
+
+def test_running_out_of_gpu_memory_is_one_line_with_the_fix(tiny_config, monkeypatch):
+    """LPRES at batch 64 held 82 GiB in float32 on an H200 (issue 23): torch's own message is a page long."""
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(total_memory=24 * 2**30))
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device: 20 * 2**30)
+    cfg = tiny_config(batch_size=64)
+
+    def run_out_of_memory():
+        with TrainingRun(cfg) as run:
+            run.runtime = Runtime(rank=0, local_rank=0, world_size=1, device=CUDA0)
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB.\nIf reserved but unused")
+
+    with pytest.raises(MhpError) as caught:
+        run_out_of_memory()
+    assert str(caught.value) == (
+        "out of GPU memory on cuda:0 (24,576 MiB) at --batch-size 64 per process, after its tensors had held "
+        "20,480 MiB; add --amp (29-47 % less memory; --resume auto continues from the last checkpoint), or start a "
+        "new run with a lower --batch-size"
+    )
+    with TrainingRun(cfg):  # the folder's lock was released
+        pass
 
 
 def scaled_checkpoint(tmp_path, scaler: torch.amp.GradScaler):
