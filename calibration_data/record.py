@@ -28,6 +28,7 @@ def main() -> None:
     calib = synthetic_calibration(model, entry["checkpoint_config"], entry["samples"])
     record = calib.record()
     entry.update(id=record["id"], sha256=record["sha256"], made_with=record["made_with"])
+    entry["blas_rounding"] = record["blas_rounding"]
     entry["fingerprint"] = {"file": FINGERPRINT.name, "grid": calib.fingerprint().shape[1]}
     with atomic_path(FINGERPRINT) as tmp, tmp.open("wb") as f:
         np.save(f, calib.fingerprint())

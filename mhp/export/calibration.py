@@ -31,6 +31,23 @@ PIXEL_LIBRARIES = ("numpy", "opencv-python-headless")
 FINGERPRINT_GRID = 4
 
 
+def blas_rounding() -> str:
+    """A short hash of small float64 products taken through NumPy's BLAS, as the synthetic scenes' geometry is.
+
+    The BLAS picks its kernels by CPU (OpenBLAS: SkylakeX, Haswell, Zen, ...), and two kernels may round a dot
+    product of three numbers differently in the last bit, which moves a few rendered pixels: the same libraries on
+    another CPU can give other pixels. Equal hashes mean these products, and so the scenes, round alike."""
+    rng = np.random.default_rng(0)
+    left, right, matrix = rng.standard_normal((64, 3)), rng.standard_normal((64, 3)), rng.standard_normal((3, 3))
+    products = [
+        np.asarray([a @ b for a, b in zip(left, right, strict=True)]),  # dot products, as the renderer's shading
+        np.concatenate([a @ matrix for a in left]),  # vector times matrix, as the skeleton's joint offsets
+        (left @ matrix.T).ravel(),  # matrix products, as the camera's rotation of every joint
+        (matrix @ matrix).ravel(),
+    ]
+    return hashlib.sha256(np.concatenate(products).tobytes()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class CalibrationSet:
     pixels: np.ndarray  # uint8 (N, S, S, 3) RGB
@@ -51,6 +68,7 @@ class CalibrationSet:
             "samples": len(self.pixels),
             "sha256": self.sha256,
             "made_with": installed_versions(PIXEL_LIBRARIES),
+            "blas_rounding": blas_rounding(),
         }
 
     def fingerprint(self, grid: int = FINGERPRINT_GRID) -> np.ndarray:

@@ -1,6 +1,10 @@
 """Calibration sets: the synthetic default and a user folder, with one-line errors for bad input."""
 
 import json
+import os
+import platform
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -111,23 +115,41 @@ def test_calibration_crops_are_the_reference_crops_of_the_training_scenes():
 
 def test_drift_detector_the_committed_quickstart_calibration_set_is_reproduced():
     """Drift detector (compares with the code's own earlier output; the check above is the independent one):
-    exactly (sha256) with the libraries that made the record (the lock's); within the fingerprint budget else."""
+    exactly (sha256) with the libraries that made the record (the lock's) on a CPU whose BLAS kernels round as the
+    recording one's; within the fingerprint budget else."""
     recorded = json.loads((RECORD / "manifest.json").read_text())["quickstart"]
     model = mhp.create_model("LPSKI", width_mult=0.5, input_size=128)
     calib = synthetic_calibration(model, recorded["checkpoint_config"], recorded["samples"])
     assert calib.id == recorded["id"]
-    here = calib.record()["made_with"]
+    here = calib.record()
     if calib.sha256 == recorded["sha256"]:
         return
     story = (
         f"calibration_data/manifest.json records sha256 {recorded['sha256'][:16]} made with "
-        f"{versions(recorded['made_with'])}; this machine gives {calib.sha256[:16]} with {versions(here)}"
+        f"{versions(recorded['made_with'])}, BLAS rounding {recorded['blas_rounding']}; this machine gives "
+        f"{calib.sha256[:16]} with {versions(here['made_with'])}, BLAS rounding {here['blas_rounding']}"
     )
-    assert here != recorded["made_with"], f"{story}: same libraries, other pixels, so the scenes or the crops changed"
+    same_making = here["made_with"] == recorded["made_with"] and here["blas_rounding"] == recorded["blas_rounding"]
+    assert not same_making, f"{story}: made alike, other pixels, so the scenes or the crops changed"
     difference = np.abs(calib.fingerprint() - np.load(RECORD / recorded["fingerprint"]["file"]))
     measured = f"{story}: 4 x 4 grid means differ by {difference.mean():.3f} on average, {difference.max():.2f} at most"
     assert difference.mean() <= FINGERPRINT_MEAN, f"{measured} (budget {FINGERPRINT_MEAN})"
     assert difference.max() <= FINGERPRINT_MAX, f"{measured} (budget {FINGERPRINT_MAX})"
+
+
+def blas_rounding_under(kernels: str) -> str:
+    code = "from mhp.export.calibration import blas_rounding; print(blas_rounding())"
+    env = {**os.environ, "OPENBLAS_CORETYPE": kernels}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="OpenBLAS's x86 kernels")
+def test_blas_rounding_tells_apart_the_kernels_that_gave_other_pixels():
+    """The quickstart set's pixels differed under OpenBLAS's SkylakeX, Haswell and Sandybridge kernels (same
+    libraries, one machine); SkylakeX and Cooperlake gave the same. The drift detector relies on this hash for it."""
+    hashes = {kernels: blas_rounding_under(kernels) for kernels in ("SkylakeX", "Cooperlake", "Haswell", "Sandybridge")}
+    assert hashes["SkylakeX"] == hashes["Cooperlake"]
+    assert len({hashes["SkylakeX"], hashes["Haswell"], hashes["Sandybridge"]}) == 3
 
 
 def test_the_fingerprint_tolerates_resampling_noise_but_not_other_scenes():
