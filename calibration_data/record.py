@@ -27,8 +27,7 @@ def main() -> None:
     model = mhp.create_model("LPSKI", width_mult=0.5, input_size=128)
     calib = synthetic_calibration(model, entry["checkpoint_config"], entry["samples"])
     record = calib.record()
-    entry.update(id=record["id"], sha256=record["sha256"], made_with=record["made_with"])
-    entry["blas_rounding"] = record["blas_rounding"]
+    entry.update({key: record[key] for key in ("id", "sha256", "made_with", "blas_rounding")})
     entry["fingerprint"] = {"file": FINGERPRINT.name, "grid": calib.fingerprint().shape[1]}
     with atomic_path(FINGERPRINT) as tmp, tmp.open("wb") as f:
         np.save(f, calib.fingerprint())
